@@ -1,0 +1,3 @@
+"""Fillbook: a push-based trade journal and strategy analytics service."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,14 @@
+"""The one list of routers the app serves."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api import health
+from backend.auth import router as auth
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    auth.admin_router,
+]

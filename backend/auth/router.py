@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, field_validator
+
+from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
+from backend.auth import service
+from backend.auth.deps import AdminUser, CurrentPrincipal, CurrentUser
+from backend.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    Token,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+class MeUpdate(BaseModel):
+    timezone: str
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"must be an IANA time zone such as 'Europe/Berlin', got {value!r}")
+        return value
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, operation_id="register")
+def register(data: UserCreate, context: ContextDep, session: WriteSessionDep) -> UserRead:
+    """Create a user; the first user of an empty database becomes ADMIN."""
+    return UserRead.model_validate(service.create_user(context, session, data))
+
+
+@router.post("/login", operation_id="login")
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], context: ContextDep, session: SessionDep
+) -> Token:
+    """OAuth2 password flow: form fields `username` and `password` give a bearer token."""
+    return service.login(context, session, form.username, form.password)
+
+
+@router.get("/me", operation_id="get_me")
+def me(principal: CurrentPrincipal) -> UserRead:
+    """The caller's user."""
+    return UserRead.model_validate(principal.user)
+
+
+@router.patch("/me", operation_id="update_me")
+def update_me(data: MeUpdate, user: CurrentUser, session: WriteSessionDep) -> UserRead:
+    """Change the caller's settings (time zone for daily and hourly breakdowns)."""
+    return UserRead.model_validate(service.update_me(session, user, data.timezone))
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, operation_id="create_api_key")
+def create_api_key(
+    data: ApiKeyCreate, user: CurrentUser, session: WriteSessionDep
+) -> ApiKeyCreated:
+    """Create an API key for an exporter; the secret is in this response only."""
+    return service.create_api_key(session, user, data)
+
+
+@router.get("/api-keys", operation_id="list_api_keys")
+def list_api_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyRead]:
+    """The caller's API keys, without their secrets."""
+    return [ApiKeyRead.model_validate(key) for key in service.list_api_keys(session, user)]
+
+
+@router.delete(
+    "/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="revoke_api_key"
+)
+def revoke_api_key(key_id: int, user: CurrentUser, session: WriteSessionDep) -> None:
+    """Revoke an API key; it stops working at once."""
+    service.revoke_api_key(session, user, key_id)
+
+
+@admin_router.get("/users", operation_id="list_users")
+def list_users(_admin: AdminUser, session: SessionDep) -> list[UserRead]:
+    """Every user (ADMIN only)."""
+    return [UserRead.model_validate(user) for user in service.list_users(session)]
+
+
+@admin_router.patch("/users/{user_id}", operation_id="update_user")
+def update_user(
+    user_id: int, data: UserUpdate, admin: AdminUser, session: WriteSessionDep
+) -> UserRead:
+    """Change a user's role or deactivate it (ADMIN only)."""
+    return UserRead.model_validate(service.update_user(session, admin, user_id, data))

@@ -1,0 +1,111 @@
+"""Registration, login, API keys and user administration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.api.context import AppContext
+from backend.auth import repository
+from backend.auth.schemas import ApiKeyCreate, ApiKeyCreated, Token, UserCreate, UserUpdate
+from backend.auth.security import hash_api_key, new_api_key
+from backend.db.models import ApiKey, Role, User
+from backend.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests
+
+log = logging.getLogger(__name__)
+
+
+def create_user(context: AppContext, session: Session, data: UserCreate) -> User:
+    """Create a user; the first one of an empty database becomes ADMIN."""
+    if repository.get_user_by_username(session, data.username) is not None:
+        raise Conflict(f"username: {data.username!r} is taken")
+    role = Role.USER if repository.any_user_exists(session) else Role.ADMIN
+    user = User(username=data.username, password_hash=context.hasher.hash(data.password), role=role)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"username: {data.username!r} is taken") from exc
+    log.info("user registered", extra={"user_id": user.id, "role": role.value})
+    return user
+
+
+def login(context: AppContext, session: Session, username: str, password: str) -> Token:
+    """Exchange a username and password for an access token, throttling repeated failures."""
+    wait = context.login_throttle.retry_after(username)
+    if wait:
+        raise TooManyRequests(
+            f"too many failed logins for {username!r}; try again in {wait} s", retry_after=wait
+        )
+    user = repository.get_user_by_username(session, username)
+    if not context.hasher.verify(password, user.password_hash if user else None) or user is None:
+        context.login_throttle.record_failure(username)
+        raise NotAuthenticated("incorrect username or password")
+    if not user.is_active:
+        raise NotAuthenticated("this user is deactivated")
+    context.login_throttle.record_success(username)
+    lifetime = context.tokens.lifetime
+    return Token(
+        access_token=context.tokens.encode(user.id), expires_in=int(lifetime.total_seconds())
+    )
+
+
+def update_me(session: Session, user: User, timezone: str) -> User:
+    attached = session.merge(user)
+    attached.timezone = timezone
+    session.flush()
+    return attached
+
+
+def create_api_key(session: Session, user: User, data: ApiKeyCreate) -> ApiKeyCreated:
+    key, prefix = new_api_key()
+    api_key = ApiKey(user_id=user.id, name=data.name, prefix=prefix, key_hash=hash_api_key(key))
+    session.add(api_key)
+    session.flush()
+    return ApiKeyCreated(id=api_key.id, name=api_key.name, key=key, prefix=prefix)
+
+
+def list_api_keys(session: Session, user: User) -> list[ApiKey]:
+    return repository.list_api_keys(session, user.id)
+
+
+def revoke_api_key(session: Session, user: User, key_id: int) -> None:
+    """Revoke at once; the row stays so that the key's history is kept."""
+    api_key = repository.get_api_key(session, user.id, key_id)
+    if api_key is None:
+        raise NotFound(f"api key {key_id} not found")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = dt.datetime.now(dt.UTC)
+        session.flush()
+
+
+def list_users(session: Session) -> list[User]:
+    return repository.list_users(session)
+
+
+def update_user(session: Session, admin: User, user_id: int, data: UserUpdate) -> User:
+    user = repository.get_user(session, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    loses_admin = user.role is Role.ADMIN and (data.role is Role.USER or data.is_active is False)
+    if loses_admin and _active_admins(session) <= 1:
+        raise Conflict("role: this is the last active ADMIN; promote another user first")
+    if data.role is not None:
+        user.role = data.role
+    if data.is_active is not None:
+        user.is_active = data.is_active
+    session.flush()
+    log.info(
+        "user updated by admin",
+        extra={"user_id": user.id, "admin_id": admin.id, "role": user.role.value},
+    )
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    query = select(func.count()).where(User.role == Role.ADMIN, User.is_active.is_(True))
+    return int(session.scalar(query) or 0)

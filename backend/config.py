@@ -1,0 +1,80 @@
+"""Settings read from the environment (and an optional `.env` file).
+
+No secret has a built-in default: when `SECRET_KEY` is unset, a random key is
+generated on first start and kept in the data directory, readable by its owner
+only, so tokens survive restarts without anyone choosing a weak key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """Every knob of the backend; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    access_token_minutes: int = Field(default=60, gt=0)
+    cors_origins: Annotated[list[str], NoDecode] = []
+    training_node_url: str = "http://127.0.0.1:8001"
+    training_node_token: SecretStr | None = None
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    login_max_failures: int = Field(default=5, gt=0)
+    login_window_seconds: int = Field(default=300, gt=0)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """`DATABASE_URL`, or the embedded SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'fillbook.db'}"
+
+    def signing_key(self) -> str:
+        """The JWT signing key: `SECRET_KEY`, else the generated one in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return load_or_create_secret(self.data_dir / SECRET_KEY_FILE)
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Read a secret from `path`, creating it (mode 0600) with 64 random bytes if absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text().strip()
+        if len(secret) < 32:
+            raise RuntimeError(
+                f"{path} holds a key shorter than 32 characters; remove it"
+            ) from None
+        return secret
+    secret = secrets.token_urlsafe(64)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

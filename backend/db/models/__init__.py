@@ -1,0 +1,39 @@
+"""The ORM models, one module per entity; importing this package registers them all."""
+
+from backend.db.base import Base
+from backend.db.models.api_key import ApiKey
+from backend.db.models.bar import Bar, MarketBar, MarketSeries, RunSeries
+from backend.db.models.execution import Execution
+from backend.db.models.instrument import Instrument
+from backend.db.models.order import Order, OrderEvent
+from backend.db.models.pending_derivation import PendingDerivation
+from backend.db.models.rejected_event import RejectedEvent
+from backend.db.models.strategy import RunMode, RunStatus, Strategy, StrategyInstance, StrategyRun
+from backend.db.models.trade import Trade, TradeFill
+from backend.db.models.training_job import TrainingJob
+from backend.db.models.user import Role, User
+
+__all__ = [
+    "ApiKey",
+    "Bar",
+    "Base",
+    "Execution",
+    "Instrument",
+    "MarketBar",
+    "MarketSeries",
+    "Order",
+    "OrderEvent",
+    "PendingDerivation",
+    "RejectedEvent",
+    "Role",
+    "RunMode",
+    "RunSeries",
+    "RunStatus",
+    "Strategy",
+    "StrategyInstance",
+    "StrategyRun",
+    "Trade",
+    "TradeFill",
+    "TrainingJob",
+    "User",
+]

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suites need (Debian): a PostgreSQL server.
+# Runs as root in CI; elsewhere it says what to install instead of failing obscurely.
+set -euo pipefail
+
+have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null; }
+
+missing=()
+have_postgres || missing+=(postgresql)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "the tests need these Debian packages: ${missing[*]}; install them with:" >&2
+  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing ${missing[*]} ..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
