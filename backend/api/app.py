@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,6 +14,7 @@ from backend.api.context import AppContext
 from backend.api.errors import install_error_handlers
 from backend.api.routers import ROUTERS
 from backend.config import Settings, get_settings
+from backend.ingest.router import BATCH_SCHEMAS
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
@@ -22,10 +24,11 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        app_context.start()
         try:
             yield
         finally:
-            app_context.db.dispose()
+            app_context.stop()
 
     app = FastAPI(
         title="Fillbook",
@@ -45,4 +48,19 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    _register_extra_schemas(app)
     return app
+
+
+def _register_extra_schemas(app: FastAPI) -> None:
+    """Add the ingest batch schema (validated from raw bytes, not a body model) to OpenAPI."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(BATCH_SCHEMAS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -9,6 +9,7 @@ from backend.auth.security import PasswordHasher, TokenCodec
 from backend.auth.throttle import LoginThrottle
 from backend.config import Settings
 from backend.db.engine import Database
+from backend.ingest.service import IngestService
 
 
 @dataclass
@@ -18,15 +19,17 @@ class AppContext:
     hasher: PasswordHasher
     tokens: TokenCodec
     login_throttle: LoginThrottle
+    ingest: IngestService
     extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
+        db = Database(
+            settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
         return cls(
             settings=settings,
-            db=Database(
-                settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-            ),
+            db=db,
             hasher=PasswordHasher(rounds=settings.bcrypt_rounds),
             tokens=TokenCodec(
                 key=settings.signing_key(),
@@ -35,4 +38,12 @@ class AppContext:
             login_throttle=LoginThrottle(
                 settings.login_max_failures, settings.login_window_seconds
             ),
+            ingest=IngestService(db),
         )
+
+    def start(self) -> None:
+        self.ingest.start()
+
+    def stop(self) -> None:
+        self.ingest.stop()
+        self.db.dispose()

@@ -6,9 +6,11 @@ from fastapi import APIRouter
 
 from backend.api import health
 from backend.auth import router as auth
+from backend.ingest import router as ingest
 
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
     auth.admin_router,
+    ingest.router,
 ]

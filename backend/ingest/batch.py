@@ -1,0 +1,66 @@
+"""A validated batch on its way to the writer, and what storing it produced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.ingest.schemas import RunRef
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An event kept in the dead-letter table: where it was, what it was, and why."""
+
+    index: int
+    event_id: str | None
+    event_type: str | None
+    raw: str
+    error: str
+
+    def as_response(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.event_id, "error": self.error}
+
+
+@dataclass
+class PreparedBatch:
+    user_id: int
+    source: str
+    run: RunRef
+    events: list[tuple[int, dict[str, Any]]]  # (index in the batch, validated event)
+    rejected: list[Rejection]
+    raw_events: list[Any] | None = None  # decoded events, kept to dead-letter late rejections
+
+
+@dataclass(frozen=True)
+class PositionKey:
+    run_id: int
+    account: str
+    symbol: str
+
+
+@dataclass
+class StoredBatch:
+    """The outcome of one batch: the response counts and what later work must look at."""
+
+    run_id: int
+    user_id: int
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    positions: dict[PositionKey, int] = field(default_factory=dict)  # → earliest touched ts
+    bar_symbols: set[str] = field(default_factory=set)
+    run_ended: bool = False
+
+    def response(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [r.as_response() for r in sorted(self.rejected, key=lambda r: r.index)],
+        }
+
+    def touch(self, key: PositionKey, ts: int) -> None:
+        earliest = self.positions.get(key)
+        if earliest is None or ts < earliest:
+            self.positions[key] = ts

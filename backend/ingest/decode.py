@@ -1,0 +1,134 @@
+"""From request bytes to a PreparedBatch: envelope checks, then per-event validation.
+
+The fast path validates the whole body in one pydantic call straight from the
+JSON bytes. Only when something is invalid is the body decoded separately:
+envelope problems reject the batch (422); event problems reject just those
+events, each kept in its raw form with a reason naming its index, id, field
+and problem, while the others are validated again and stored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import msgpack
+import orjson
+from pydantic import ValidationError
+
+from backend.errors import BadRequest, InvalidPayload, PayloadTooLarge, UnsupportedMediaType
+from backend.ingest.batch import PreparedBatch, Rejection
+from backend.ingest.schemas import MAX_EVENTS, BatchAdapter, EventListAdapter, RunRef
+
+JSON_TYPES = {"application/json"}
+MSGPACK_TYPES = {"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"}
+
+
+def media_type(content_type: str | None) -> str:
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind in JSON_TYPES:
+        return "json"
+    if kind in MSGPACK_TYPES:
+        return "msgpack"
+    raise UnsupportedMediaType(
+        f"Content-Type must be application/json or application/msgpack, got {kind or 'none'!r}"
+    )
+
+
+def decode_body(body: bytes, kind: str) -> Any:
+    try:
+        if kind == "json":
+            return orjson.loads(body)
+        return msgpack.unpackb(body, raw=False, strict_map_key=False)
+    except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+        name = "JSON" if kind == "json" else "MessagePack"
+        reason = str(exc) or type(exc).__name__
+        raise BadRequest(f"the body is not valid {name}: {reason}") from None
+
+
+def prepare_batch(body: bytes, kind: str, user_id: int) -> PreparedBatch:
+    document: Any = None
+    try:
+        if kind == "json":
+            batch = BatchAdapter.validate_json(body)
+        else:
+            document = decode_body(body, kind)
+            batch = BatchAdapter.validate_python(document)
+    except ValidationError as exc:
+        if document is None:
+            document = decode_body(body, kind)  # 400 here if the JSON itself is broken
+        return _split(user_id, document, exc)
+    return PreparedBatch(
+        user_id, batch["source"], batch["run"], list(enumerate(batch["events"])), []
+    )
+
+
+def _split(user_id: int, document: Any, exc: ValidationError) -> PreparedBatch:
+    """Reject the envelope (422/413), or keep the bad events aside and validate the rest."""
+    envelope_errors, event_errors = [], defaultdict(list)
+    for error in exc.errors():
+        loc = error["loc"]
+        if len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
+            event_errors[loc[1]].append({**error, "loc": loc[3:]})  # drop events, index, tag
+        else:
+            envelope_errors.append(error)
+    events = document.get("events") if isinstance(document, dict) else None
+    if isinstance(events, list) and len(events) > MAX_EVENTS:
+        raise PayloadTooLarge(f"events: at most {MAX_EVENTS} events per batch, got {len(events)}")
+    if envelope_errors:
+        if not isinstance(document, dict):
+            raise InvalidPayload(
+                "the body must be an object with source, run and events, "
+                f"got {type(document).__name__}"
+            )
+        raise InvalidPayload(_describe(envelope_errors))
+    assert isinstance(document, dict)
+    assert isinstance(events, list)
+    run = RunRef.model_validate(document["run"])
+    good = [i for i in range(len(events)) if i not in event_errors]
+    validated = EventListAdapter.validate_python([events[i] for i in good])
+    rejected = [
+        Rejection(
+            index=index,
+            event_id=_field(events[index], "id", 200),
+            event_type=_field(events[index], "type", 32),
+            raw=orjson.dumps(events[index], option=orjson.OPT_NON_STR_KEYS).decode(),
+            error=_describe(errors),
+        )
+        for index, errors in sorted(event_errors.items())
+    ]
+    return PreparedBatch(
+        user_id,
+        document["source"].strip(),
+        run,
+        list(zip(good, validated, strict=True)),
+        rejected,
+        raw_events=events,
+    )
+
+
+def _field(event: Any, name: str, limit: int) -> str | None:
+    value = event.get(name) if isinstance(event, dict) else None
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _describe(errors: list[Any]) -> str:
+    """`qty: must be greater than 0; ts: 1702650600 looks like epoch seconds; ...`"""
+    parts = []
+    for error in errors:
+        path = ".".join(str(part) for part in error["loc"])
+        message = _message(error)
+        parts.append(f"{path}: {message}" if path else message)
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] == "missing":
+        return "is required"
+    if error["type"] == "unknown_event_type":
+        value = error.get("input")
+        if not isinstance(value, dict):
+            return f"an event must be an object, got {type(value).__name__}"
+        return f"type: {error['msg']}, got {value.get('type')!r}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be", 1)

@@ -1,0 +1,131 @@
+"""Work that follows a committed batch: re-deriving the positions it touched.
+
+The writer records each touched (run, account, symbol) in `pending_derivation`
+in the same transaction as the fills, so the work survives a crash. This
+runner, a thread of its own so that ingest responses never wait for it, takes
+each pending row in a write transaction of its own: deletes it, runs every
+registered deriver over it, commits. A deriver that fails rolls the row back
+in; it is retried on the next wake-up. On start it finishes whatever a
+previous process left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from backend.db.engine import Database
+from backend.db.models import PendingDerivation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A position whose derived data is stale from `from_ts` (UTC ns) on."""
+
+    user_id: int
+    run_id: int
+    account: str
+    symbol: str
+    from_ts: int
+
+
+Deriver = Callable[[Session, Derivation], None]
+Listener = Callable[[list[Derivation]], None]
+
+
+class DerivationRunner:
+    def __init__(self, db: Database, *, retry_seconds: float = 5.0) -> None:
+        self.db = db
+        self.derivers: list[Deriver] = []
+        self.listeners: list[Listener] = []
+        self.retry_seconds = retry_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="derivations", daemon=True)
+            self._thread.start()
+            self._wake.set()  # finish what a previous process left pending
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is not None:
+            self._stopping.set()
+            self._wake.set()
+            self._thread.join(timeout)
+            self._thread = None
+
+    def notify(self) -> None:
+        """Something new is pending."""
+        self._wake.set()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until nothing is pending or being derived (tests, shutdown)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy and not self._wake.is_set(), timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(timeout=self.retry_seconds)
+            with self._idle:
+                self._busy = True
+                self._wake.clear()
+            try:
+                failed = self.run_pending()
+            except Exception:
+                log.exception("deriving pending positions failed")
+                failed = True
+            with self._idle:
+                self._busy = False
+                self._idle.notify_all()
+            if failed:
+                self._stopping.wait(self.retry_seconds)
+
+    def run_pending(self) -> bool:
+        """Derive every pending position once; True when some failed and stay pending."""
+        with self.db.session() as session:
+            rows = (
+                session.execute(select(PendingDerivation.id).order_by(PendingDerivation.id))
+                .scalars()
+                .all()
+            )
+        done: list[Derivation] = []
+        failed = False
+        for row_id in rows:
+            try:
+                derivation = self._derive_one(row_id)
+            except Exception:
+                log.exception("deriving pending position %s failed; will retry", row_id)
+                failed = True
+                continue
+            if derivation is not None:
+                done.append(derivation)
+        if done:
+            for listener in self.listeners:
+                try:
+                    listener(done)
+                except Exception:
+                    log.exception("derivation listener failed")
+        return failed
+
+    def _derive_one(self, row_id: int) -> Derivation | None:
+        with self.db.session(write=True) as session:
+            row = session.get(PendingDerivation, row_id)
+            if row is None:  # taken by another process
+                return None
+            derivation = Derivation(row.user_id, row.run_id, row.account, row.symbol, row.from_ts)
+            session.execute(delete(PendingDerivation).where(PendingDerivation.id == row_id))
+            for deriver in self.derivers:
+                deriver(session, derivation)
+            return derivation

@@ -1,0 +1,284 @@
+"""Every query of the ingest write path: Core connections, tuples, one executemany per table.
+
+The functions run inside the writer's transaction and never commit. Duplicates
+are recognised by the unique indexes (`ON CONFLICT`), and counted from row
+counts, so a replayed batch costs less than a new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection
+
+from backend.ingest.sql import Dialect
+
+_CHUNK = 500  # bound on ids in one IN (...) list
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+class IngestRepository:
+    def __init__(self, connection: Connection, dialect: Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect
+
+    def _execute(self, sql: str, params: Any = ()) -> Any:
+        return self.connection.exec_driver_sql(self.dialect.q(sql), params)
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        if not rows:
+            return 0
+        return int(self.connection.exec_driver_sql(self.dialect.q(sql), rows).rowcount)
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def find_run(self, user_id: int, source: str, key: str) -> tuple[Any, ...] | None:
+        row = self._execute(
+            "SELECT r.id, s.name, i.name, r.mode FROM strategy_run r"
+            " JOIN strategy s ON s.id = r.strategy_id"
+            " LEFT JOIN strategy_instance i ON i.id = r.instance_id"
+            " WHERE r.user_id = ? AND r.source = ? AND r.key = ?",
+            (user_id, source, key),
+        ).first()
+        return None if row is None else tuple(row)
+
+    def ensure_strategy(self, user_id: int, name: str, now: dt.datetime) -> int:
+        self._execute(
+            "INSERT INTO strategy (user_id, name, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id, name) DO NOTHING",
+            (user_id, name, now),
+        )
+        return int(
+            self._execute(
+                "SELECT id FROM strategy WHERE user_id = ? AND name = ?", (user_id, name)
+            ).scalar_one()
+        )
+
+    def ensure_instance(self, user_id: int, strategy_id: int, name: str, now: dt.datetime) -> int:
+        self._execute(
+            "INSERT INTO strategy_instance (user_id, strategy_id, name, created_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (strategy_id, name) DO NOTHING",
+            (user_id, strategy_id, name, now),
+        )
+        return int(
+            self._execute(
+                "SELECT id FROM strategy_instance WHERE strategy_id = ? AND name = ?",
+                (strategy_id, name),
+            ).scalar_one()
+        )
+
+    def create_run(self, row: tuple[Any, ...]) -> None:
+        self._execute(
+            "INSERT INTO strategy_run (user_id, source, key, strategy_id, instance_id, mode,"
+            " status, params, initial_capital, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, source, key) DO NOTHING",
+            row,
+        )
+
+    def extend_run_start(self, run_id: int, first_ts: int) -> None:
+        self._execute(
+            "UPDATE strategy_run SET started_ts = "
+            + self.dialect.least("COALESCE(started_ts, ?)", "?")
+            + " WHERE id = ?",
+            (first_ts, first_ts, run_id),
+        )
+
+    def end_run(self, run_id: int, status: str, ended_ts: int, now: dt.datetime) -> bool:
+        """True when this changed the run (a repeated `run_end` is a duplicate)."""
+        result = self._execute(
+            "UPDATE strategy_run SET status = ?, ended_ts = ?, ended_at = ? WHERE id = ? AND ("
+            + self.dialect.differs("status", "?")
+            + " OR "
+            + self.dialect.differs("ended_ts", "?")
+            + ")",
+            (status, ended_ts, now, run_id, status, ended_ts),
+        )
+        return bool(result.rowcount)
+
+    # -- instruments --------------------------------------------------------------------
+
+    def instruments(self, user_id: int, symbols: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+        found: dict[str, tuple[Any, ...]] = {}
+        for chunk in _chunks(sorted(set(symbols))):
+            marks = ", ".join("?" * len(chunk))
+            for row in self._execute(
+                "SELECT symbol, multiplier, tick_size, currency, asset_class FROM instrument"
+                f" WHERE user_id = ? AND symbol IN ({marks})",
+                (user_id, *chunk),
+            ):
+                found[row[0]] = tuple(row[1:])
+        return found
+
+    def upsert_instruments(self, rows: list[tuple[Any, ...]]) -> None:
+        self._executemany(
+            "INSERT INTO instrument (user_id, symbol, multiplier, tick_size, currency,"
+            " asset_class, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, symbol) DO UPDATE SET multiplier = excluded.multiplier,"
+            " tick_size = excluded.tick_size, currency = excluded.currency,"
+            " asset_class = excluded.asset_class, updated_at = excluded.updated_at",
+            rows,
+        )
+
+    # -- orders -------------------------------------------------------------------------
+
+    def insert_order_events(self, rows: list[tuple[Any, ...]]) -> int:
+        return self._executemany(
+            "INSERT INTO order_event (user_id, run_id, source, event_id, order_id, ts, symbol,"
+            " side, order_type, qty, status, limit_price, stop_price, tif, parent_id,"
+            " filled_qty, avg_fill_price, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, source, event_id) DO NOTHING",
+            rows,
+        )
+
+    def refresh_orders(self, run_id: int, order_ids: Sequence[str], now: dt.datetime) -> None:
+        """Make each order's row its latest event by (ts, arrival); prices fall back to earlier."""
+        snapshot = (
+            "symbol, side, order_type, qty, status, limit_price, stop_price, tif, parent_id,"
+            " filled_qty, avg_fill_price, reason"
+        )
+        keep = ("limit_price", "stop_price", "tif", "parent_id")
+        updates = ", ".join(
+            f'{c} = COALESCE(excluded.{c}, "order".{c})' if c in keep else f"{c} = excluded.{c}"
+            for c in [c.strip() for c in snapshot.split(",")]
+        )
+        for chunk in _chunks(sorted(set(order_ids))):
+            marks = ", ".join("?" * len(chunk))
+            self._execute(
+                f'INSERT INTO "order" (user_id, run_id, source, order_id, {snapshot},'
+                " created_ts, ts, last_event_id, updated_at)"
+                f" SELECT user_id, run_id, source, order_id, {snapshot}, first_ts, ts, id, ?"
+                f" FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY order_id"
+                " ORDER BY ts DESC, id DESC) AS rn,"
+                " MIN(ts) OVER (PARTITION BY order_id) AS first_ts"
+                f" FROM order_event e WHERE run_id = ? AND order_id IN ({marks})) latest"
+                " WHERE rn = 1"
+                f" ON CONFLICT (run_id, order_id) DO UPDATE SET {updates},"
+                " created_ts = excluded.created_ts, ts = excluded.ts,"
+                " last_event_id = excluded.last_event_id, updated_at = excluded.updated_at",
+                (now, run_id, *chunk),
+            )
+
+    # -- executions ---------------------------------------------------------------------
+
+    def insert_executions(self, rows: list[tuple[Any, ...]]) -> int:
+        return self._executemany(
+            "INSERT INTO execution (user_id, run_id, source, exec_id, order_id, ts, symbol,"
+            " side, qty, price, commission, account, liquidity)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, source, exec_id) DO NOTHING",
+            rows,
+        )
+
+    def find_execution(self, user_id: int, source: str, exec_id: str) -> tuple[Any, ...] | None:
+        row = self._execute(
+            "SELECT id, run_id, account, symbol, ts, order_id, side, qty, price, commission,"
+            " liquidity, removed_at FROM execution"
+            " WHERE user_id = ? AND source = ? AND exec_id = ?",
+            (user_id, source, exec_id),
+        ).first()
+        return None if row is None else tuple(row)
+
+    def amend_execution(self, pk: int, values: tuple[Any, ...], now: dt.datetime) -> None:
+        self._execute(
+            "UPDATE execution SET account = ?, symbol = ?, ts = ?, order_id = ?, side = ?,"
+            " qty = ?, price = ?, commission = ?, liquidity = ?, amended_at = ? WHERE id = ?",
+            (*values, now, pk),
+        )
+
+    def remove_execution(self, pk: int, now: dt.datetime) -> None:
+        self._execute("UPDATE execution SET removed_at = ? WHERE id = ?", (now, pk))
+
+    def mark_pending(self, rows: list[tuple[Any, ...]]) -> None:
+        """Record positions whose trades must be re-derived from `from_ts` on."""
+        self._executemany(
+            "INSERT INTO pending_derivation (user_id, run_id, account, symbol, from_ts, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, account, symbol) DO UPDATE SET"
+            " from_ts = " + self.dialect.least("pending_derivation.from_ts", "excluded.from_ts"),
+            rows,
+        )
+
+    # -- bars ---------------------------------------------------------------------------
+
+    def ensure_series(
+        self,
+        table: str,
+        owner_column: str,
+        owner_id: int,
+        user_id: int,
+        keys: Iterable[tuple[str, int]],
+    ) -> dict[tuple[str, int], int]:
+        """Ids of (symbol, timeframe_s) series in `market_series` or `run_series`."""
+        ids: dict[tuple[str, int], int] = {}
+        columns = (
+            "user_id, symbol, timeframe_s"
+            if owner_column == "user_id"
+            else ("user_id, run_id, symbol, timeframe_s")
+        )
+        for symbol, timeframe_s in sorted(set(keys)):
+            values: tuple[Any, ...] = (
+                (user_id, symbol, timeframe_s)
+                if owner_column == "user_id"
+                else (user_id, owner_id, symbol, timeframe_s)
+            )
+            marks = ", ".join("?" * len(values))
+            self._execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+                f" ON CONFLICT ({owner_column}, symbol, timeframe_s) DO NOTHING",
+                values,
+            )
+            ids[(symbol, timeframe_s)] = int(
+                self._execute(
+                    f"SELECT id FROM {table} WHERE {owner_column} = ? AND symbol = ?"
+                    " AND timeframe_s = ?",
+                    (owner_id, symbol, timeframe_s),
+                ).scalar_one()
+            )
+        return ids
+
+    def upsert_bars(self, table: str, rows: list[tuple[Any, ...]], *, with_values: bool) -> int:
+        """Insert bars, or replace a stored bar whose values differ; unchanged bars count 0."""
+        columns = ["open", "high", "low", "close", "volume", "bid_volume", "ask_volume"]
+        if with_values:
+            columns.append('"values"')
+        names = ", ".join(columns)
+        marks = ", ".join("?" * (len(columns) + 2))
+        sets = ", ".join(f"{c} = excluded.{c}" for c in columns)
+        changed = " OR ".join(
+            self.dialect.differs(f"{table}.{c}", f"excluded.{c}")
+            for c in columns
+            if c != '"values"'
+        )
+        if with_values:
+            # JSON has no equality in PostgreSQL; compare its text.
+            changed += " OR " + self.dialect.differs(
+                f'CAST({table}."values" AS TEXT)', 'CAST(excluded."values" AS TEXT)'
+            )
+        return self._executemany(
+            f"INSERT INTO {table} (series_id, ts, {names}) VALUES ({marks})"
+            f" ON CONFLICT (series_id, ts) DO UPDATE SET {sets} WHERE {changed}",
+            rows,
+        )
+
+    # -- dead letters -------------------------------------------------------------------
+
+    def insert_rejected(self, rows: list[tuple[Any, ...]]) -> None:
+        self._executemany(
+            "INSERT INTO rejected_event (user_id, run_id, source, batch_index, event_id,"
+            " event_type, raw, error, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+json_text = _json

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from backend.api.deps import ContextDep
+from backend.auth.deps import CurrentPrincipal
+from backend.ingest.schemas import BatchAdapter
+
+router = APIRouter(prefix="/api", tags=["ingest"])
+
+
+class RejectedItem(BaseModel):
+    index: int
+    id: str | None
+    error: str
+
+
+class IngestResult(BaseModel):
+    run_id: int
+    accepted: int
+    duplicates: int
+    rejected: list[RejectedItem]
+
+
+_BATCH_SCHEMA = BatchAdapter.json_schema(ref_template="#/components/schemas/{model}")
+BATCH_SCHEMAS: dict[str, Any] = {
+    "IngestBatch": {k: v for k, v in _BATCH_SCHEMA.items() if k != "$defs"}
+}
+BATCH_SCHEMAS.update(_BATCH_SCHEMA.get("$defs", {}))
+_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/IngestBatch"}},
+            "application/msgpack": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/ingest",
+    operation_id="ingest",
+    openapi_extra=_BODY,
+    responses={400: {}, 401: {}, 413: {}, 415: {}, 422: {}},
+)
+async def ingest(
+    request: Request, principal: CurrentPrincipal, context: ContextDep
+) -> IngestResult:
+    """Push a batch of events (docs/ingest.md): JSON or MessagePack, up to 10,000 events."""
+    return IngestResult.model_validate(await context.ingest.ingest(request, principal.user_id))

@@ -1,0 +1,71 @@
+"""The ingest pipeline of one process: read, validate, hand to the writer, trigger what follows."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from typing import Any
+
+from fastapi import Request
+
+from backend.db.engine import Database
+from backend.errors import PayloadTooLarge
+from backend.ingest.batch import StoredBatch
+from backend.ingest.decode import media_type, prepare_batch
+from backend.ingest.derivations import DerivationRunner
+from backend.ingest.schemas import MAX_BODY_BYTES
+from backend.ingest.writer import IngestWriter
+
+log = logging.getLogger(__name__)
+
+
+class IngestService:
+    def __init__(self, db: Database) -> None:
+        self.derivations = DerivationRunner(db)
+        self.writer = IngestWriter(db, on_commit=self._committed)
+        # Bumped whenever a user's bars of a symbol change; keys of the aggregated-bars cache.
+        self._bar_versions: dict[tuple[int, str], int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.derivations.start()
+        self.writer.start()
+
+    def stop(self) -> None:
+        self.writer.stop()
+        self.derivations.stop()
+
+    def bar_version(self, user_id: int, symbol: str) -> int:
+        with self._lock:
+            return self._bar_versions[(user_id, symbol)]
+
+    async def ingest(self, request: Request, user_id: int) -> dict[str, Any]:
+        kind = media_type(request.headers.get("content-type"))
+        body = await read_body(request, MAX_BODY_BYTES)
+        batch = prepare_batch(body, kind, user_id)
+        stored = await self.writer.submit(batch)
+        return stored.response()
+
+    def _committed(self, stored: list[StoredBatch]) -> None:
+        with self._lock:
+            for batch in stored:
+                for symbol in batch.bar_symbols:
+                    self._bar_versions[(batch.user_id, symbol)] += 1
+        if any(batch.positions for batch in stored):
+            self.derivations.notify()
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over `limit` bytes before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {declared} bytes; a batch may be at most {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over {limit} bytes, the most a batch may be")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,337 @@
+"""Store one validated batch inside the writer's transaction (docs/ingest.md, "Identity")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import orjson
+
+from backend.errors import InvalidPayload
+from backend.ingest.batch import PositionKey, PreparedBatch, Rejection, StoredBatch
+from backend.ingest.repository import IngestRepository, json_text
+
+_INSTRUMENT_DEFAULTS = (1.0, None, None, None)  # multiplier, tick_size, currency, asset_class
+_INSTRUMENT_FIELDS = ("multiplier", "tick_size", "currency", "asset_class")
+
+
+def store_batch(repo: IngestRepository, batch: PreparedBatch, now: dt.datetime) -> StoredBatch:
+    stamp = repo.dialect.timestamp(now)
+    run_id = _resolve_run(repo, batch, stamp)
+    result = StoredBatch(run_id=run_id, user_id=batch.user_id)
+
+    by_type: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for index, event in batch.events:
+        by_type[event["type"]].append((index, event))
+
+    _store_instruments(repo, batch, by_type["instrument"], stamp, result)
+    _store_orders(repo, batch, run_id, by_type["order"], stamp, result)
+    _store_executions(repo, batch, run_id, by_type["execution"], stamp, result)
+    _store_bars(repo, batch, run_id, by_type["bar"], result)
+    for _index, event in by_type["run_end"]:
+        changed = repo.end_run(run_id, event.get("status", "completed"), event["ts"], stamp)
+        _count(result, 1, int(changed))
+        result.run_ended = True
+
+    times = [e["ts"] for _i, e in batch.events if "ts" in e and e["type"] != "run_end"]
+    if times:
+        repo.extend_run_start(run_id, min(times))
+    if result.positions:
+        repo.mark_pending(
+            [
+                (batch.user_id, key.run_id, key.account, key.symbol, ts, stamp)
+                for key, ts in sorted(result.positions.items(), key=lambda kv: _sort_key(kv[0]))
+            ]
+        )
+    rejected = batch.rejected + result.rejected
+    if rejected:
+        repo.insert_rejected(
+            [
+                (
+                    batch.user_id,
+                    run_id,
+                    batch.source,
+                    r.index,
+                    r.event_id,
+                    r.event_type,
+                    r.raw,
+                    r.error,
+                    stamp,
+                )
+                for r in rejected
+            ]
+        )
+    result.rejected = rejected
+    return result
+
+
+def _sort_key(key: PositionKey) -> tuple[int, str, str]:
+    return (key.run_id, key.account, key.symbol)
+
+
+def _count(result: StoredBatch, submitted: int, stored: int) -> None:
+    result.accepted += stored
+    result.duplicates += submitted - stored
+
+
+def _resolve_run(repo: IngestRepository, batch: PreparedBatch, stamp: object) -> int:
+    """The run named by the envelope, created (with its strategy and instance) on first sight."""
+    run = batch.run
+    found = repo.find_run(batch.user_id, batch.source, run.key)
+    if found is None:
+        strategy_id = repo.ensure_strategy(batch.user_id, run.strategy, stamp)  # type: ignore[arg-type]
+        instance_id = (
+            repo.ensure_instance(batch.user_id, strategy_id, run.instance, stamp)  # type: ignore[arg-type]
+            if run.instance
+            else None
+        )
+        repo.create_run(
+            (
+                batch.user_id,
+                batch.source,
+                run.key,
+                strategy_id,
+                instance_id,
+                run.mode,
+                "running",
+                orjson.dumps(run.params).decode(),
+                run.initial_capital,
+                stamp,
+            )
+        )
+        found = repo.find_run(batch.user_id, batch.source, run.key)
+        assert found is not None
+    run_id, strategy, instance, mode = found
+    mismatches = [
+        f"run.{name}: run {run.key!r} of source {batch.source!r} has {name} {stored!r}, "
+        f"not {sent!r}"
+        for name, stored, sent in (
+            ("strategy", strategy, run.strategy),
+            ("instance", instance, run.instance),
+            ("mode", mode, run.mode),
+        )
+        if sent is not None and stored != sent
+    ]
+    if mismatches:
+        raise InvalidPayload("; ".join(mismatches))
+    return int(run_id)
+
+
+def _store_instruments(
+    repo: IngestRepository,
+    batch: PreparedBatch,
+    events: list[tuple[int, dict[str, Any]]],
+    stamp: object,
+    result: StoredBatch,
+) -> None:
+    """Upsert by (user, symbol): fields an event carries replace, fields it omits are kept."""
+    if not events:
+        return
+    stored = repo.instruments(batch.user_id, [e["symbol"] for _i, e in events])
+    changed: dict[str, tuple[Any, ...]] = {}
+    for _index, event in events:
+        symbol = event["symbol"]
+        current = changed.get(symbol) or stored.get(symbol) or _INSTRUMENT_DEFAULTS
+        merged = tuple(
+            event[name] if name in event else value
+            for name, value in zip(_INSTRUMENT_FIELDS, current, strict=True)
+        )
+        if merged == (changed.get(symbol) or stored.get(symbol)):
+            _count(result, 1, 0)
+            continue
+        changed[symbol] = merged
+        _count(result, 1, 1)
+    repo.upsert_instruments(
+        [(batch.user_id, symbol, *values, stamp) for symbol, values in sorted(changed.items())]
+    )
+
+
+def _store_orders(
+    repo: IngestRepository,
+    batch: PreparedBatch,
+    run_id: int,
+    events: list[tuple[int, dict[str, Any]]],
+    stamp: object,
+    result: StoredBatch,
+) -> None:
+    if not events:
+        return
+    rows = [
+        (
+            batch.user_id,
+            run_id,
+            batch.source,
+            e["id"],
+            e["order_id"],
+            e["ts"],
+            e["symbol"],
+            e["side"],
+            e["order_type"],
+            e["qty"],
+            e["status"],
+            e.get("limit_price"),
+            e.get("stop_price"),
+            e.get("tif"),
+            e.get("parent_id"),
+            e.get("filled_qty"),
+            e.get("avg_fill_price"),
+            e.get("reason"),
+        )
+        for _i, e in events
+    ]
+    inserted = repo.insert_order_events(rows)
+    _count(result, len(rows), inserted)
+    if inserted:
+        repo.refresh_orders(run_id, [e["order_id"] for _i, e in events], stamp)  # type: ignore[arg-type]
+
+
+def _store_executions(
+    repo: IngestRepository,
+    batch: PreparedBatch,
+    run_id: int,
+    events: list[tuple[int, dict[str, Any]]],
+    stamp: object,
+    result: StoredBatch,
+) -> None:
+    """New fills go in one executemany; an amend or remove applies in batch order."""
+    pending: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        if pending:
+            _count(result, len(pending), repo.insert_executions(pending))
+            pending.clear()
+
+    for index, event in events:
+        op = event.get("op", "new")
+        if op == "new":
+            account = event.get("account") or ""
+            pending.append(
+                (
+                    batch.user_id,
+                    run_id,
+                    batch.source,
+                    event["id"],
+                    event.get("order_id"),
+                    event["ts"],
+                    event["symbol"],
+                    event["side"],
+                    event["qty"],
+                    event["price"],
+                    event.get("commission", 0.0),
+                    account,
+                    event.get("liquidity"),
+                )
+            )
+            result.touch(PositionKey(run_id, account, event["symbol"]), event["ts"])
+            continue
+        flush()
+        _amend_or_remove(repo, batch, index, event, stamp, result)
+    flush()
+
+
+def _amend_or_remove(
+    repo: IngestRepository,
+    batch: PreparedBatch,
+    index: int,
+    event: dict[str, Any],
+    stamp: object,
+    result: StoredBatch,
+) -> None:
+    op = event["op"]
+    stored = repo.find_execution(batch.user_id, batch.source, event["id"])
+    problem = None
+    if stored is None:
+        problem = f"id: no execution {event['id']!r} from source {batch.source!r} to {op}"
+    elif stored[11] is not None:
+        problem = f"id: execution {event['id']!r} was removed; send a fill with a new id"
+    if problem is not None:
+        raw = batch.raw_events[index] if batch.raw_events else event
+        result.rejected.append(
+            Rejection(index, event["id"], "execution", orjson.dumps(raw).decode(), problem)
+        )
+        return
+    assert stored is not None
+    pk, run_id, account, symbol, ts = stored[:5]
+    result.touch(PositionKey(run_id, account, symbol), ts)
+    if op == "remove":
+        repo.remove_execution(pk, stamp)  # type: ignore[arg-type]
+        _count(result, 1, 1)
+        return
+    values = (
+        event.get("account") or "",
+        event["symbol"],
+        event["ts"],
+        event.get("order_id"),
+        event["side"],
+        event["qty"],
+        event["price"],
+        event.get("commission", 0.0),
+        event.get("liquidity"),
+    )
+    current = (account, symbol, ts, *stored[5:11])
+    if values == current:
+        _count(result, 1, 0)
+        return
+    repo.amend_execution(pk, values, stamp)  # type: ignore[arg-type]
+    result.touch(PositionKey(run_id, values[0], values[1]), values[2])
+    _count(result, 1, 1)
+
+
+def _store_bars(
+    repo: IngestRepository,
+    batch: PreparedBatch,
+    run_id: int,
+    events: list[tuple[int, dict[str, Any]]],
+    result: StoredBatch,
+) -> None:
+    market = [e for _i, e in events if e.get("series", "market") == "market"]
+    strategy = [e for _i, e in events if e.get("series") == "run"]
+    if market:
+        ids = repo.ensure_series(
+            "market_series",
+            "user_id",
+            batch.user_id,
+            batch.user_id,
+            [(e["symbol"], e["timeframe"]) for e in market],
+        )
+        rows = [
+            (
+                ids[(e["symbol"], e["timeframe"])],
+                e["ts"],
+                e["open"],
+                e["high"],
+                e["low"],
+                e["close"],
+                e.get("volume"),
+                e.get("bid_volume"),
+                e.get("ask_volume"),
+            )
+            for e in market
+        ]
+        _count(result, len(rows), repo.upsert_bars("market_bar", rows, with_values=False))
+        result.bar_symbols.update(e["symbol"] for e in market)
+    if strategy:
+        ids = repo.ensure_series(
+            "run_series",
+            "run_id",
+            run_id,
+            batch.user_id,
+            [(e["symbol"], e["timeframe"]) for e in strategy],
+        )
+        rows = [
+            (
+                ids[(e["symbol"], e["timeframe"])],
+                e["ts"],
+                e["open"],
+                e["high"],
+                e["low"],
+                e["close"],
+                e.get("volume"),
+                e.get("bid_volume"),
+                e.get("ask_volume"),
+                json_text(e.get("values")),
+            )
+            for e in strategy
+        ]
+        _count(result, len(rows), repo.upsert_bars("bar", rows, with_values=True))

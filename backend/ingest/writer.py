@@ -1,0 +1,152 @@
+"""The single writer: every ingest batch of this process is stored by one thread.
+
+Handlers validate concurrently and hand batches over a queue. The writer takes
+whatever is queued (up to `max_group_events`) and stores it in one transaction,
+each batch under its own savepoint so that one failing batch cannot sink the
+others: this is group commit, and it is why several exporters pushing at once
+never meet "database is locked" or a unique-constraint race on SQLite. After
+the commit, `on_commit` hears what the batches touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from backend.db.engine import Database
+from backend.errors import AppError
+from backend.ingest.batch import PreparedBatch, StoredBatch
+from backend.ingest.repository import IngestRepository
+from backend.ingest.sql import Dialect
+from backend.ingest.store import store_batch
+
+log = logging.getLogger(__name__)
+
+
+class WriterUnavailable(AppError):
+    status_code = 503
+    code = "ingest_unavailable"
+
+
+@dataclass
+class _Job:
+    batch: PreparedBatch
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[StoredBatch]
+
+    @property
+    def size(self) -> int:
+        return len(self.batch.events) + len(self.batch.rejected)
+
+    def resolve(self, result: StoredBatch | BaseException) -> None:
+        def _set() -> None:
+            if self.future.done():
+                return
+            if isinstance(result, BaseException):
+                self.future.set_exception(result)
+            else:
+                self.future.set_result(result)
+
+        self.loop.call_soon_threadsafe(_set)
+
+
+class IngestWriter:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        on_commit: Callable[[list[StoredBatch]], None] | None = None,
+        max_group_events: int = 20_000,
+    ) -> None:
+        self.db = db
+        self.dialect = Dialect(db.engine.dialect.name)
+        self.on_commit = on_commit
+        self.max_group_events = max_group_events
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.batches_written = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish what is queued, then stop."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    async def submit(self, batch: PreparedBatch) -> StoredBatch:
+        """Store `batch`; returns once it is committed."""
+        if self._thread is None or not self._thread.is_alive():
+            raise WriterUnavailable("the ingest writer is not running; retry shortly")
+        loop = asyncio.get_running_loop()
+        job = _Job(batch, loop, loop.create_future())
+        self._queue.put(job)
+        return await job.future
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group, stop = [first], False
+            size = first.size
+            while size < self.max_group_events:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                group.append(job)
+                size += job.size
+            self._write_group(group)
+            if stop:
+                return
+
+    def _write_group(self, group: list[_Job]) -> None:
+        started = time.perf_counter()
+        outcomes: list[StoredBatch | BaseException] = []
+        try:
+            with self.db.write_connection() as connection:
+                repo = IngestRepository(connection, self.dialect)
+                now = dt.datetime.now(dt.UTC)
+                for job in group:
+                    savepoint = connection.begin_nested()
+                    try:
+                        outcomes.append(store_batch(repo, job.batch, now))
+                        savepoint.commit()
+                    except Exception as exc:  # one bad batch must not sink the group
+                        savepoint.rollback()
+                        if not isinstance(exc, AppError):
+                            log.exception("storing a batch failed", exc_info=exc)
+                        outcomes.append(exc)
+        except Exception as exc:
+            log.exception("ingest commit failed", exc_info=exc)
+            failure = WriterUnavailable(f"the batch could not be committed: {exc}; resend it")
+            for job in group:
+                job.resolve(failure)
+            return
+        stored = [o for o in outcomes if isinstance(o, StoredBatch)]
+        for job, outcome in zip(group, outcomes, strict=True):
+            job.resolve(outcome)
+        self.batches_written += len(stored)
+        log.debug(
+            "ingest group committed",
+            extra={"batches": len(group), "ms": round((time.perf_counter() - started) * 1e3, 2)},
+        )
+        if stored and self.on_commit is not None:
+            try:
+                self.on_commit(stored)
+            except Exception:  # the data is committed; pending work is recorded in the db
+                log.exception("post-commit hook failed")
