@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ class PreparedBatch:
     user_id: int
     source: str
     run: RunRef
-    events: list[tuple[int, dict[str, Any]]]  # (index in the batch, validated event)
+    events: list[tuple[int, Mapping[str, Any]]]  # (index in the batch, validated event)
     rejected: list[Rejection]
     raw_events: list[Any] | None = None  # decoded events, kept to dead-letter late rejections
 

@@ -7,7 +7,6 @@ counts, so a replayed batch costs less than a new one.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -53,7 +52,7 @@ class IngestRepository:
         ).first()
         return None if row is None else tuple(row)
 
-    def ensure_strategy(self, user_id: int, name: str, now: dt.datetime) -> int:
+    def ensure_strategy(self, user_id: int, name: str, now: Any) -> int:
         self._execute(
             "INSERT INTO strategy (user_id, name, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id, name) DO NOTHING",
@@ -65,7 +64,7 @@ class IngestRepository:
             ).scalar_one()
         )
 
-    def ensure_instance(self, user_id: int, strategy_id: int, name: str, now: dt.datetime) -> int:
+    def ensure_instance(self, user_id: int, strategy_id: int, name: str, now: Any) -> int:
         self._execute(
             "INSERT INTO strategy_instance (user_id, strategy_id, name, created_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (strategy_id, name) DO NOTHING",
@@ -94,7 +93,7 @@ class IngestRepository:
             (first_ts, first_ts, run_id),
         )
 
-    def end_run(self, run_id: int, status: str, ended_ts: int, now: dt.datetime) -> bool:
+    def end_run(self, run_id: int, status: str, ended_ts: int, now: Any) -> bool:
         """True when this changed the run (a repeated `run_end` is a duplicate)."""
         result = self._execute(
             "UPDATE strategy_run SET status = ?, ended_ts = ?, ended_at = ? WHERE id = ? AND ("
@@ -142,7 +141,7 @@ class IngestRepository:
             rows,
         )
 
-    def refresh_orders(self, run_id: int, order_ids: Sequence[str], now: dt.datetime) -> None:
+    def refresh_orders(self, run_id: int, order_ids: Sequence[str], now: Any) -> None:
         """Make each order's row its latest event by (ts, arrival); prices fall back to earlier."""
         snapshot = (
             "symbol, side, order_type, qty, status, limit_price, stop_price, tif, parent_id,"
@@ -190,14 +189,14 @@ class IngestRepository:
         ).first()
         return None if row is None else tuple(row)
 
-    def amend_execution(self, pk: int, values: tuple[Any, ...], now: dt.datetime) -> None:
+    def amend_execution(self, pk: int, values: tuple[Any, ...], now: Any) -> None:
         self._execute(
             "UPDATE execution SET account = ?, symbol = ?, ts = ?, order_id = ?, side = ?,"
             " qty = ?, price = ?, commission = ?, liquidity = ?, amended_at = ? WHERE id = ?",
             (*values, now, pk),
         )
 
-    def remove_execution(self, pk: int, now: dt.datetime) -> None:
+    def remove_execution(self, pk: int, now: Any) -> None:
         self._execute("UPDATE execution SET removed_at = ? WHERE id = ?", (now, pk))
 
     def mark_pending(self, rows: list[tuple[Any, ...]]) -> None:

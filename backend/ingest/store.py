@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ def store_batch(repo: IngestRepository, batch: PreparedBatch, now: dt.datetime) 
     run_id = _resolve_run(repo, batch, stamp)
     result = StoredBatch(run_id=run_id, user_id=batch.user_id)
 
-    by_type: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    by_type: dict[str, list[tuple[int, Mapping[str, Any]]]] = defaultdict(list)
     for index, event in batch.events:
         by_type[event["type"]].append((index, event))
 
@@ -75,14 +76,14 @@ def _count(result: StoredBatch, submitted: int, stored: int) -> None:
     result.duplicates += submitted - stored
 
 
-def _resolve_run(repo: IngestRepository, batch: PreparedBatch, stamp: object) -> int:
+def _resolve_run(repo: IngestRepository, batch: PreparedBatch, stamp: Any) -> int:
     """The run named by the envelope, created (with its strategy and instance) on first sight."""
     run = batch.run
     found = repo.find_run(batch.user_id, batch.source, run.key)
     if found is None:
-        strategy_id = repo.ensure_strategy(batch.user_id, run.strategy, stamp)  # type: ignore[arg-type]
+        strategy_id = repo.ensure_strategy(batch.user_id, run.strategy, stamp)
         instance_id = (
-            repo.ensure_instance(batch.user_id, strategy_id, run.instance, stamp)  # type: ignore[arg-type]
+            repo.ensure_instance(batch.user_id, strategy_id, run.instance, stamp)
             if run.instance
             else None
         )
@@ -121,8 +122,8 @@ def _resolve_run(repo: IngestRepository, batch: PreparedBatch, stamp: object) ->
 def _store_instruments(
     repo: IngestRepository,
     batch: PreparedBatch,
-    events: list[tuple[int, dict[str, Any]]],
-    stamp: object,
+    events: list[tuple[int, Mapping[str, Any]]],
+    stamp: Any,
     result: StoredBatch,
 ) -> None:
     """Upsert by (user, symbol): fields an event carries replace, fields it omits are kept."""
@@ -151,8 +152,8 @@ def _store_orders(
     repo: IngestRepository,
     batch: PreparedBatch,
     run_id: int,
-    events: list[tuple[int, dict[str, Any]]],
-    stamp: object,
+    events: list[tuple[int, Mapping[str, Any]]],
+    stamp: Any,
     result: StoredBatch,
 ) -> None:
     if not events:
@@ -183,15 +184,15 @@ def _store_orders(
     inserted = repo.insert_order_events(rows)
     _count(result, len(rows), inserted)
     if inserted:
-        repo.refresh_orders(run_id, [e["order_id"] for _i, e in events], stamp)  # type: ignore[arg-type]
+        repo.refresh_orders(run_id, [e["order_id"] for _i, e in events], stamp)
 
 
 def _store_executions(
     repo: IngestRepository,
     batch: PreparedBatch,
     run_id: int,
-    events: list[tuple[int, dict[str, Any]]],
-    stamp: object,
+    events: list[tuple[int, Mapping[str, Any]]],
+    stamp: Any,
     result: StoredBatch,
 ) -> None:
     """New fills go in one executemany; an amend or remove applies in batch order."""
@@ -234,8 +235,8 @@ def _amend_or_remove(
     repo: IngestRepository,
     batch: PreparedBatch,
     index: int,
-    event: dict[str, Any],
-    stamp: object,
+    event: Mapping[str, Any],
+    stamp: Any,
     result: StoredBatch,
 ) -> None:
     op = event["op"]
@@ -255,7 +256,7 @@ def _amend_or_remove(
     pk, run_id, account, symbol, ts = stored[:5]
     result.touch(PositionKey(run_id, account, symbol), ts)
     if op == "remove":
-        repo.remove_execution(pk, stamp)  # type: ignore[arg-type]
+        repo.remove_execution(pk, stamp)
         _count(result, 1, 1)
         return
     values = (
@@ -273,7 +274,7 @@ def _amend_or_remove(
     if values == current:
         _count(result, 1, 0)
         return
-    repo.amend_execution(pk, values, stamp)  # type: ignore[arg-type]
+    repo.amend_execution(pk, values, stamp)
     result.touch(PositionKey(run_id, values[0], values[1]), values[2])
     _count(result, 1, 1)
 
@@ -282,56 +283,30 @@ def _store_bars(
     repo: IngestRepository,
     batch: PreparedBatch,
     run_id: int,
-    events: list[tuple[int, dict[str, Any]]],
+    events: list[tuple[int, Mapping[str, Any]]],
     result: StoredBatch,
 ) -> None:
+    """Market bars are shared by the user's runs; `series: run` bars belong to this run."""
     market = [e for _i, e in events if e.get("series", "market") == "market"]
     strategy = [e for _i, e in events if e.get("series") == "run"]
     if market:
-        ids = repo.ensure_series(
-            "market_series",
-            "user_id",
-            batch.user_id,
-            batch.user_id,
-            [(e["symbol"], e["timeframe"]) for e in market],
-        )
-        rows = [
-            (
-                ids[(e["symbol"], e["timeframe"])],
-                e["ts"],
-                e["open"],
-                e["high"],
-                e["low"],
-                e["close"],
-                e.get("volume"),
-                e.get("bid_volume"),
-                e.get("ask_volume"),
-            )
-            for e in market
-        ]
+        keys = [(e["symbol"], e["timeframe"]) for e in market]
+        ids = repo.ensure_series("market_series", "user_id", batch.user_id, batch.user_id, keys)
+        rows = [(ids[key], *_ohlcv(e)) for key, e in zip(keys, market, strict=True)]
         _count(result, len(rows), repo.upsert_bars("market_bar", rows, with_values=False))
         result.bar_symbols.update(e["symbol"] for e in market)
     if strategy:
-        ids = repo.ensure_series(
-            "run_series",
-            "run_id",
-            run_id,
-            batch.user_id,
-            [(e["symbol"], e["timeframe"]) for e in strategy],
-        )
+        keys = [(e["symbol"], e["timeframe"]) for e in strategy]
+        ids = repo.ensure_series("run_series", "run_id", run_id, batch.user_id, keys)
         rows = [
-            (
-                ids[(e["symbol"], e["timeframe"])],
-                e["ts"],
-                e["open"],
-                e["high"],
-                e["low"],
-                e["close"],
-                e.get("volume"),
-                e.get("bid_volume"),
-                e.get("ask_volume"),
-                json_text(e.get("values")),
-            )
-            for e in strategy
+            (ids[key], *_ohlcv(e), json_text(e.get("values")))
+            for key, e in zip(keys, strategy, strict=True)
         ]
         _count(result, len(rows), repo.upsert_bars("bar", rows, with_values=True))
+
+
+def _ohlcv(bar: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        bar["ts"], bar["open"], bar["high"], bar["low"], bar["close"],
+        bar.get("volume"), bar.get("bid_volume"), bar.get("ask_volume"),
+    )  # fmt: skip
