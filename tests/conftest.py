@@ -123,3 +123,9 @@ def bob(client: TestClient, alice: dict[str, str]) -> dict[str, str]:
     """Headers of a second, ordinary user."""
     register(client, "bob")
     return login(client, "bob")
+
+
+@pytest.fixture
+def alice_key(client: TestClient, alice: dict[str, str]) -> dict[str, str]:
+    """Headers carrying an API key of alice's, as an exporter sends them."""
+    return {"Authorization": f"Bearer {create_api_key(client, alice)}"}

@@ -125,6 +125,8 @@ def _describe(errors: list[Any]) -> str:
 def _message(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return "is required"
+    if error["type"] == "list_type":
+        return f"must be a list, got {type(error.get('input')).__name__}"
     if error["type"] == "unknown_event_type":
         value = error.get("input")
         if not isinstance(value, dict):

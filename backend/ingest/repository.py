@@ -142,23 +142,29 @@ class IngestRepository:
         )
 
     def refresh_orders(self, run_id: int, order_ids: Sequence[str], now: Any) -> None:
-        """Make each order's row its latest event by (ts, arrival); prices fall back to earlier."""
-        snapshot = (
-            "symbol, side, order_type, qty, status, limit_price, stop_price, tif, parent_id,"
-            " filled_qty, avg_fill_price, reason"
+        """Make each order's row its latest event by (ts, arrival).
+
+        Every order event is a full snapshot, but a status-only update may omit the
+        prices, time in force or parent; those come from the latest event that had them.
+        """
+        latest_fields = "symbol, side, order_type, qty, status, filled_qty, avg_fill_price, reason"
+        sticky = ("limit_price", "stop_price", "tif", "parent_id")
+        sticky_values = ", ".join(
+            f"(SELECT p.{c} FROM order_event p WHERE p.run_id = latest.run_id"
+            f" AND p.order_id = latest.order_id AND p.{c} IS NOT NULL"
+            f" ORDER BY p.ts DESC, p.id DESC LIMIT 1)"
+            for c in sticky
         )
-        keep = ("limit_price", "stop_price", "tif", "parent_id")
-        updates = ", ".join(
-            f'{c} = COALESCE(excluded.{c}, "order".{c})' if c in keep else f"{c} = excluded.{c}"
-            for c in [c.strip() for c in snapshot.split(",")]
-        )
+        columns = [c.strip() for c in latest_fields.split(",")] + list(sticky)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
         for chunk in _chunks(sorted(set(order_ids))):
             marks = ", ".join("?" * len(chunk))
             self._execute(
-                f'INSERT INTO "order" (user_id, run_id, source, order_id, {snapshot},'
+                f'INSERT INTO "order" (user_id, run_id, source, order_id, {", ".join(columns)},'
                 " created_ts, ts, last_event_id, updated_at)"
-                f" SELECT user_id, run_id, source, order_id, {snapshot}, first_ts, ts, id, ?"
-                f" FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY order_id"
+                f" SELECT user_id, run_id, source, order_id, {latest_fields}, {sticky_values},"
+                " first_ts, ts, id, ?"
+                " FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY order_id"
                 " ORDER BY ts DESC, id DESC) AS rn,"
                 " MIN(ts) OVER (PARTITION BY order_id) AS first_ts"
                 f" FROM order_event e WHERE run_id = ? AND order_id IN ({marks})) latest"

@@ -245,6 +245,9 @@ def _amend_or_remove(
     if stored is None:
         problem = f"id: no execution {event['id']!r} from source {batch.source!r} to {op}"
     elif stored[11] is not None:
+        if op == "remove":  # a replayed bust
+            _count(result, 1, 0)
+            return
         problem = f"id: execution {event['id']!r} was removed; send a fill with a new id"
     if problem is not None:
         raw = batch.raw_events[index] if batch.raw_events else event

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from backend.api.deps import SessionDep
+from backend.auth.deps import CurrentPrincipal
+from backend.runs import service
+from backend.runs.pagination import Cursor, Limit, Page, decode_cursor
+from backend.runs.repository import FillFilter
+from backend.runs.schemas import (
+    ExecutionRead,
+    InstrumentRead,
+    OrderDetail,
+    OrderRead,
+    RejectedEventRead,
+    RunRead,
+)
+
+router = APIRouter(prefix="/api", tags=["runs"])
+
+Side = Annotated[Literal["buy", "sell"] | None, Query()]
+Time = Annotated[str | None, Query(description="ISO-8601 with offset, or epoch ns")]
+
+
+def _filter(
+    symbol: str | None, side: str | None, start: str | None, end: str | None, cursor: str | None
+) -> FillFilter:
+    return FillFilter(
+        symbol=symbol,
+        side=side,
+        start=service.parse_time_param("start", start),
+        end=service.parse_time_param("end", end),
+        after=decode_cursor(cursor),
+    )
+
+
+@router.get("/runs", operation_id="list_runs")
+def list_runs(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    mode: Literal["live", "paper", "backtest"] | None = None,
+    strategy: str | None = None,
+    status: Literal["running", "completed", "failed"] | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Page[RunRead]:
+    """The caller's runs, newest first, with strategy, instance and counts."""
+    return service.list_runs(
+        session, principal.user_id, mode=mode, strategy=strategy, status=status,
+        cursor=cursor, limit=limit,
+    )  # fmt: skip
+
+
+@router.get("/runs/{run_id}", operation_id="get_run")
+def get_run(run_id: int, principal: CurrentPrincipal, session: SessionDep) -> RunRead:
+    """One run with its strategy and instance."""
+    return service.get_run(session, principal.user_id, run_id)
+
+
+@router.get("/runs/{run_id}/executions", operation_id="list_executions")
+def list_executions(
+    run_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    symbol: str | None = None,
+    side: Side = None,
+    start: Time = None,
+    end: Time = None,
+    include_removed: bool = False,
+    cursor: Cursor = None,
+    limit: Limit = 500,
+) -> Page[ExecutionRead]:
+    """A run's fills in time order (arrival order within equal times), filtered and paged."""
+    where = _filter(symbol, side, start, end, cursor)
+    return service.list_executions(
+        session, principal.user_id, run_id, where, include_removed=include_removed, limit=limit
+    )
+
+
+@router.get("/runs/{run_id}/orders", operation_id="list_orders")
+def list_orders(
+    run_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    symbol: str | None = None,
+    side: Side = None,
+    status: str | None = None,
+    start: Time = None,
+    end: Time = None,
+    cursor: Cursor = None,
+    limit: Limit = 500,
+) -> Page[OrderRead]:
+    """A run's orders in their current state, by time of their latest change."""
+    where = _filter(symbol, side, start, end, cursor)
+    return service.list_orders(
+        session, principal.user_id, run_id, where, status=status, limit=limit
+    )
+
+
+@router.get("/runs/{run_id}/orders/{order_id}", operation_id="get_order")
+def get_order(
+    run_id: int, order_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> OrderDetail:
+    """One order's current state and its full status history."""
+    return service.get_order(session, principal.user_id, run_id, order_id)
+
+
+@router.get("/instruments", operation_id="list_instruments")
+def list_instruments(principal: CurrentPrincipal, session: SessionDep) -> list[InstrumentRead]:
+    """The caller's instruments (multiplier, tick size, currency)."""
+    return service.list_instruments(session, principal.user_id)
+
+
+@router.get("/rejected-events", operation_id="list_rejected_events")
+def list_rejected_events(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    run_id: int | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Page[RejectedEventRead]:
+    """Events that failed validation, newest first, with their raw form and reason."""
+    return service.list_rejected(
+        session, principal.user_id, run_id=run_id, cursor=cursor, limit=limit
+    )
