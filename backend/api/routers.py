@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from backend.api import health
 from backend.auth import router as auth
 from backend.ingest import router as ingest
-from backend.market import router as market
 from backend.runs import router as runs
 
 ROUTERS: list[APIRouter] = [
@@ -15,6 +14,5 @@ ROUTERS: list[APIRouter] = [
     auth.router,
     auth.admin_router,
     ingest.router,
-    market.router,
     runs.router,
 ]
