@@ -186,6 +186,26 @@ class IngestRepository:
             rows,
         )
 
+    def last_execution_pk(self) -> int:
+        return int(self._execute("SELECT COALESCE(MAX(id), 0) FROM execution").scalar_one())
+
+    def exec_ids_after(
+        self, user_id: int, source: str, exec_ids: Sequence[str], after_pk: int
+    ) -> set[str]:
+        """Which of `exec_ids` were inserted after row `after_pk` (i.e. by this batch)."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(exec_ids))):
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self._execute(
+                    "SELECT exec_id FROM execution WHERE user_id = ? AND source = ?"
+                    f" AND id > ? AND exec_id IN ({marks})",
+                    (user_id, source, after_pk, *chunk),
+                )
+            )
+        return found
+
     def find_execution(self, user_id: int, source: str, exec_id: str) -> tuple[Any, ...] | None:
         row = self._execute(
             "SELECT id, run_id, account, symbol, ts, order_id, side, qty, price, commission,"

@@ -195,36 +195,40 @@ def _store_executions(
     stamp: Any,
     result: StoredBatch,
 ) -> None:
-    """New fills go in one executemany; an amend or remove applies in batch order."""
+    """New fills go in one executemany; an amend or remove applies in batch order.
+
+    Only fills that were really new mark their position for re-derivation, so a
+    replayed batch triggers no work.
+    """
     pending: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        if pending:
-            _count(result, len(pending), repo.insert_executions(pending))
-            pending.clear()
+        if not pending:
+            return
+        before = repo.last_execution_pk()
+        inserted = repo.insert_executions(pending)
+        _count(result, len(pending), inserted)
+        if inserted == len(pending):
+            new = pending
+        elif inserted:
+            fresh = repo.exec_ids_after(
+                batch.user_id, batch.source, [r[3] for r in pending], before
+            )
+            new = [row for row in pending if row[3] in fresh]
+        else:
+            new = []
+        for row in new:
+            result.touch(PositionKey(run_id, row[11], row[6]), row[5])
+        pending.clear()
 
     for index, event in events:
-        op = event.get("op", "new")
-        if op == "new":
-            account = event.get("account") or ""
+        if event.get("op", "new") == "new":
             pending.append(
-                (
-                    batch.user_id,
-                    run_id,
-                    batch.source,
-                    event["id"],
-                    event.get("order_id"),
-                    event["ts"],
-                    event["symbol"],
-                    event["side"],
-                    event["qty"],
-                    event["price"],
-                    event.get("commission", 0.0),
-                    account,
-                    event.get("liquidity"),
-                )
-            )
-            result.touch(PositionKey(run_id, account, event["symbol"]), event["ts"])
+                (batch.user_id, run_id, batch.source, event["id"], event.get("order_id"),
+                 event["ts"], event["symbol"], event["side"], event["qty"], event["price"],
+                 event.get("commission", 0.0), event.get("account") or "",
+                 event.get("liquidity"))
+            )  # fmt: skip
             continue
         flush()
         _amend_or_remove(repo, batch, index, event, stamp, result)
