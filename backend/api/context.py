@@ -10,6 +10,7 @@ from backend.auth.throttle import LoginThrottle
 from backend.config import Settings
 from backend.db.engine import Database
 from backend.ingest.service import IngestService
+from backend.stream.broker import Broker
 
 
 @dataclass
@@ -20,6 +21,7 @@ class AppContext:
     tokens: TokenCodec
     login_throttle: LoginThrottle
     ingest: IngestService
+    broker: Broker
     extras: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -27,6 +29,7 @@ class AppContext:
         db = Database(
             settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
+        broker = Broker()
         return cls(
             settings=settings,
             db=db,
@@ -38,7 +41,8 @@ class AppContext:
             login_throttle=LoginThrottle(
                 settings.login_max_failures, settings.login_window_seconds
             ),
-            ingest=IngestService(db),
+            ingest=IngestService(db, broker),
+            broker=broker,
         )
 
     def start(self) -> None:

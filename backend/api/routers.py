@@ -8,6 +8,7 @@ from backend.api import health
 from backend.auth import router as auth
 from backend.ingest import router as ingest
 from backend.runs import router as runs
+from backend.stream import router as stream
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -15,4 +16,5 @@ ROUTERS: list[APIRouter] = [
     auth.admin_router,
     ingest.router,
     runs.router,
+    stream.router,
 ]

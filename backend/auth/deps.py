@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
+from backend.api.context import AppContext
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth import repository
 from backend.auth.security import InvalidToken, hash_api_key, looks_like_api_key
@@ -40,6 +42,11 @@ class Principal:
 def get_principal(
     context: ContextDep, session: SessionDep, credential: Annotated[str | None, Depends(bearer)]
 ) -> Principal:
+    return authenticate(context, session, credential)
+
+
+def authenticate(context: AppContext, session: Session, credential: str | None) -> Principal:
+    """The principal behind an access token or an API key; NotAuthenticated otherwise."""
     if not credential:
         raise NotAuthenticated("missing credentials: send 'Authorization: Bearer <token or key>'")
     if looks_like_api_key(credential):
@@ -54,7 +61,7 @@ def get_principal(
     return Principal(user=user)
 
 
-def _principal_from_api_key(context: ContextDep, session: SessionDep, key: str) -> Principal:
+def _principal_from_api_key(context: AppContext, session: Session, key: str) -> Principal:
     api_key = repository.get_api_key_by_hash(session, hash_api_key(key))
     if api_key is None or api_key.revoked_at is not None:
         raise NotAuthenticated("invalid API key: unknown or revoked")

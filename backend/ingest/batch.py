@@ -61,6 +61,18 @@ class StoredBatch:
             "rejected": [r.as_response() for r in sorted(self.rejected, key=lambda r: r.index)],
         }
 
+    def notification(self) -> dict[str, Any]:
+        """What live clients hear about this batch."""
+        return {
+            "type": "ingested",
+            "run_id": self.run_id,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": len(self.rejected),
+            "symbols": sorted({key.symbol for key in self.positions} | self.bar_symbols),
+            "run_ended": self.run_ended,
+        }
+
     def touch(self, key: PositionKey, ts: int) -> None:
         earliest = self.positions.get(key)
         if earliest is None or ts < earliest:

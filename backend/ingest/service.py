@@ -13,16 +13,20 @@ from backend.db.engine import Database
 from backend.errors import PayloadTooLarge
 from backend.ingest.batch import StoredBatch
 from backend.ingest.decode import media_type, prepare_batch
-from backend.ingest.derivations import DerivationRunner
+from backend.ingest.derivations import Derivation, DerivationRunner
 from backend.ingest.schemas import MAX_BODY_BYTES
+from backend.ingest.timestamps import format_ts
 from backend.ingest.writer import IngestWriter
+from backend.stream.broker import Broker
 
 log = logging.getLogger(__name__)
 
 
 class IngestService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, broker: Broker) -> None:
+        self.broker = broker
         self.derivations = DerivationRunner(db)
+        self.derivations.listeners.append(self._derived)
         self.writer = IngestWriter(db, on_commit=self._committed)
         # Bumped whenever a user's bars of a symbol change; keys of the aggregated-bars cache.
         self._bar_versions: dict[tuple[int, str], int] = defaultdict(int)
@@ -48,12 +52,29 @@ class IngestService:
         return stored.response()
 
     def _committed(self, stored: list[StoredBatch]) -> None:
+        """After a commit: invalidate bar caches, wake the derivations, tell live clients."""
         with self._lock:
             for batch in stored:
                 for symbol in batch.bar_symbols:
                     self._bar_versions[(batch.user_id, symbol)] += 1
         if any(batch.positions for batch in stored):
             self.derivations.notify()
+        for batch in stored:
+            if batch.accepted:
+                self.broker.publish(batch.user_id, batch.notification())
+
+    def _derived(self, done: list[Derivation]) -> None:
+        for derivation in done:
+            self.broker.publish(
+                derivation.user_id,
+                {
+                    "type": "position_derived",
+                    "run_id": derivation.run_id,
+                    "account": derivation.account,
+                    "symbol": derivation.symbol,
+                    "from_ts": format_ts(derivation.from_ts),
+                },
+            )
 
 
 async def read_body(request: Request, limit: int) -> bytes:

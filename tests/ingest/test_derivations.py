@@ -80,7 +80,7 @@ class TestDerivations:
         def broken(_session: object, _derivation: Derivation) -> None:
             raise RuntimeError("deriver crashed")
 
-        runner.derivers.append(broken)  # type: ignore[arg-type]
+        runner.derivers.append(broken)
         push(client, alice_key, batch([fill("a1", "2023-12-15T14:31:00Z", "buy", 1, 100.0)]))
         assert runner.wait_idle()
         assert _pending(_context(client)) == 1  # committed fills, work recorded, not lost
