@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from backend.api import health
 from backend.auth import router as auth
 from backend.ingest import router as ingest
+from backend.market import router as market
 from backend.runs import router as runs
 from backend.stream import router as stream
 
@@ -15,6 +16,7 @@ ROUTERS: list[APIRouter] = [
     auth.router,
     auth.admin_router,
     ingest.router,
+    market.router,
     runs.router,
     stream.router,
 ]

@@ -138,15 +138,17 @@ class IngestWriter:
                 job.resolve(failure)
             return
         stored = [o for o in outcomes if isinstance(o, StoredBatch)]
-        for job, outcome in zip(group, outcomes, strict=True):
-            job.resolve(outcome)
         self.batches_written += len(stored)
-        log.debug(
-            "ingest group committed",
-            extra={"batches": len(group), "ms": round((time.perf_counter() - started) * 1e3, 2)},
-        )
+        # Before answering: a client that reads right after its response must not
+        # be served what the commit made stale (e.g. cached aggregated bars).
         if stored and self.on_commit is not None:
             try:
                 self.on_commit(stored)
             except Exception:  # the data is committed; pending work is recorded in the db
                 log.exception("post-commit hook failed")
+        for job, outcome in zip(group, outcomes, strict=True):
+            job.resolve(outcome)
+        log.debug(
+            "ingest group committed",
+            extra={"batches": len(group), "ms": round((time.perf_counter() - started) * 1e3, 2)},
+        )

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from backend.api.deps import SessionDep
+from backend.api.params import query_time
 from backend.auth.deps import CurrentPrincipal
 from backend.runs import service
 from backend.runs.pagination import Cursor, Limit, Page, decode_cursor
@@ -30,8 +31,8 @@ def _filter(
     return FillFilter(
         symbol=symbol,
         side=side,
-        start=service.parse_time_param("start", start),
-        end=service.parse_time_param("end", end),
+        start=query_time("start", start),
+        end=query_time("end", end),
         after=decode_cursor(cursor),
     )
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.db.models import Execution, Order, OrderEvent
-from backend.errors import InvalidPayload, NotFound
-from backend.ingest.timestamps import TimestampError, format_ts, parse_ts
+from backend.errors import NotFound
+from backend.ingest.timestamps import format_ts
 from backend.runs import repository
 from backend.runs.pagination import Page, decode_cursor, encode_cursor
 from backend.runs.repository import FillFilter
@@ -22,16 +22,6 @@ from backend.runs.schemas import (
     RejectedEventRead,
     RunRead,
 )
-
-
-def parse_time_param(name: str, value: str | None) -> int | None:
-    """A query parameter that is an ISO-8601 time with offset, or epoch ns digits."""
-    if value is None or value == "":
-        return None
-    try:
-        return parse_ts(int(value) if value.isdigit() else value)
-    except TimestampError as exc:
-        raise InvalidPayload(f"{name}: {exc}") from None
 
 
 def _run_read(row: Any) -> RunRead:

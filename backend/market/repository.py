@@ -1,0 +1,58 @@
+"""Every query of the market feature: a user's bar series and their bars, oldest first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from backend.db.models.bar import MarketBar, MarketSeries
+
+BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume", "bid_volume", "ask_volume")
+
+
+def series_by_timeframe(session: Session, user_id: int, symbol: str) -> dict[int, int]:
+    """The user's market series of `symbol`: timeframe in seconds → series id."""
+    rows = session.execute(
+        select(MarketSeries.timeframe_s, MarketSeries.id).where(
+            MarketSeries.user_id == user_id, MarketSeries.symbol == symbol
+        )
+    )
+    return {int(timeframe_s): int(series_id) for timeframe_s, series_id in rows}
+
+
+def _bars(series_id: int, start: int | None, end: int | None) -> Select[Any]:
+    query = select(*(getattr(MarketBar, name) for name in BAR_COLUMNS)).where(
+        MarketBar.series_id == series_id
+    )
+    if start is not None:
+        query = query.where(MarketBar.ts >= start)
+    if end is not None:
+        query = query.where(MarketBar.ts < end)
+    return query.order_by(MarketBar.ts)
+
+
+def list_bars(
+    session: Session, series_id: int, start: int | None, end: int | None, limit: int
+) -> Sequence[tuple[Any, ...]]:
+    """Up to `limit` bars of a series with `start <= ts < end`, as `BAR_COLUMNS` tuples."""
+    return session.connection().execute(_bars(series_id, start, end).limit(limit)).all()
+
+
+def stream_bars(
+    session: Session, series_id: int, start: int | None, end: int | None, chunk: int
+) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """The bars of a series with `start <= ts < end` in chunks of up to `chunk` rows.
+
+    Streamed (a server-side cursor on PostgreSQL), so a caller that stops early
+    reads no further.
+    """
+    # Core, not the ORM: plain rows, without the ORM's per-row loading work.
+    connection = session.connection().execution_options(yield_per=chunk)
+    result = connection.execute(_bars(series_id, start, end))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()
