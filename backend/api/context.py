@@ -11,6 +11,7 @@ from backend.config import Settings
 from backend.db.engine import Database
 from backend.ingest.service import IngestService
 from backend.stream.broker import Broker
+from backend.trades.service import rebuild_position
 
 
 @dataclass
@@ -46,6 +47,8 @@ class AppContext:
         )
 
     def start(self) -> None:
+        if rebuild_position not in self.ingest.derivations.derivers:
+            self.ingest.derivations.derivers.insert(0, rebuild_position)
         self.ingest.start()
 
     def stop(self) -> None:

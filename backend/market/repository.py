@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -56,3 +57,20 @@ def stream_bars(
         yield from result.partitions()
     finally:
         result.close()
+
+
+def price_arrays(
+    session: Session, series_id: int, start: int | None, end: int | None
+) -> tuple[Any, Any, Any, Any]:
+    """`ts`, `high`, `low`, `close` of a series' bars with `start <= ts < end`, as numpy arrays."""
+    query = select(MarketBar.ts, MarketBar.high, MarketBar.low, MarketBar.close).where(
+        MarketBar.series_id == series_id
+    )
+    if start is not None:
+        query = query.where(MarketBar.ts >= start)
+    if end is not None:
+        query = query.where(MarketBar.ts < end)
+    rows = session.connection().execute(query.order_by(MarketBar.ts)).all()
+    ts = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    prices = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 3)
+    return ts, prices[:, 0], prices[:, 1], prices[:, 2]
