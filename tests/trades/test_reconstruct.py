@@ -44,10 +44,10 @@ class TestHandComputed:
         )
         assert trade.max_position == 3
         assert [(p.seq, p.role, p.qty) for p in trade.fills] == [
-            (1, "entry", 2),
-            (2, "entry", 1),
-            (3, "exit", 1),
-            (4, "exit", 2),
+            (1, "entry", D(2)),
+            (2, "entry", D(1)),
+            (3, "exit", D(1)),
+            (4, "exit", D(2)),
         ]
 
     def test_reversal_in_one_fill_splits_quantity_and_commission(self) -> None:
