@@ -11,7 +11,7 @@ from backend.config import Settings
 from backend.db.engine import Database
 from backend.ingest.service import IngestService
 from backend.stream.broker import Broker
-from backend.trades.service import rebuild_position
+from backend.trades.rebuild import rebuild_position
 
 
 @dataclass

@@ -10,6 +10,7 @@ from backend.ingest import router as ingest
 from backend.market import router as market
 from backend.runs import router as runs
 from backend.stream import router as stream
+from backend.trades import router as trades
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -19,4 +20,5 @@ ROUTERS: list[APIRouter] = [
     market.router,
     runs.router,
     stream.router,
+    trades.router,
 ]

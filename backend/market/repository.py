@@ -61,16 +61,27 @@ def stream_bars(
 
 def price_arrays(
     session: Session, series_id: int, start: int | None, end: int | None
-) -> tuple[Any, Any, Any, Any]:
-    """`ts`, `high`, `low`, `close` of a series' bars with `start <= ts < end`, as numpy arrays."""
-    query = select(MarketBar.ts, MarketBar.high, MarketBar.low, MarketBar.close).where(
-        MarketBar.series_id == series_id
-    )
+) -> tuple[Any, Any, Any, Any, Any]:
+    """`ts`, `open`, `high`, `low`, `close` of the bars with `start <= ts < end`, as arrays."""
+    query = select(
+        MarketBar.ts, MarketBar.open, MarketBar.high, MarketBar.low, MarketBar.close
+    ).where(MarketBar.series_id == series_id)
     if start is not None:
         query = query.where(MarketBar.ts >= start)
     if end is not None:
         query = query.where(MarketBar.ts < end)
     rows = session.connection().execute(query.order_by(MarketBar.ts)).all()
     ts = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    prices = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 3)
-    return ts, prices[:, 0], prices[:, 1], prices[:, 2]
+    prices = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 4)
+    return ts, prices[:, 0], prices[:, 1], prices[:, 2], prices[:, 3]
+
+
+def last_close(session: Session, series_id: int) -> float | None:
+    """The close of a series' latest bar."""
+    value = session.scalar(
+        select(MarketBar.close)
+        .where(MarketBar.series_id == series_id)
+        .order_by(MarketBar.ts.desc())
+        .limit(1)
+    )
+    return None if value is None else float(value)

@@ -23,18 +23,35 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(ts: int, row_id: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([ts, row_id])).decode().rstrip("=")
+def encode_cursor(value: object, row_id: int) -> str:
+    """A cursor for a keyset over (a sortable JSON value, id)."""
+    return base64.urlsafe_b64encode(orjson.dumps([value, row_id])).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> tuple[int, int] | None:
+def decode_cursor_value(cursor: str | None) -> tuple[object, int] | None:
+    """(value, id) of a cursor from `encode_cursor`; 422 for anything else."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        ts, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        if isinstance(ts, int) and isinstance(row_id, int):
-            return ts, row_id
+        value, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        if isinstance(row_id, int) and (value is None or isinstance(value, int | float | str)):
+            return value, row_id
     except (ValueError, TypeError, binascii.Error):
         pass
-    raise InvalidPayload("cursor: not a cursor this API returned")
+    raise _bad_cursor()
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, int] | None:
+    """A (ts, id) cursor."""
+    decoded = decode_cursor_value(cursor)
+    if decoded is None:
+        return None
+    value, row_id = decoded
+    if not isinstance(value, int):
+        raise _bad_cursor()
+    return value, row_id
+
+
+def _bad_cursor() -> InvalidPayload:
+    return InvalidPayload("cursor: not a cursor this API returned")

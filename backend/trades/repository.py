@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from backend.db.models import Execution, Instrument, Order, OrderEvent, Trade, TradeFill
+from backend.db.models import (
+    Execution,
+    Instrument,
+    Order,
+    OrderEvent,
+    StrategyRun,
+    Trade,
+    TradeFill,
+)
 from backend.trades.incremental import StoredTrade
 from backend.trades.reconstruct import Fill
 from backend.trades.risk import FINISHED, StopOrder
@@ -169,3 +178,110 @@ def insert_trades(
         session.execute(insert(Trade), trades)
     if parts:
         session.execute(insert(TradeFill), parts)
+
+
+# -- reading ----------------------------------------------------------------------------
+
+SORTS: dict[str, Any] = {
+    "entry_ts": Trade.entry_ts,
+    "exit_ts": Trade.exit_ts,
+    "net_pnl": Trade.net_pnl,
+    "r_multiple": Trade.r_multiple,
+    "mfe": Trade.mfe,
+    "mae": Trade.mae,
+    "qty": Trade.qty,
+}
+
+
+@dataclass(frozen=True)
+class TradeFilter:
+    user_id: int
+    run_id: int | None = None
+    mode: str | None = None
+    symbol: str | None = None
+    direction: str | None = None
+    outcome: str | None = None  # win, loss, breakeven
+    status: str | None = None  # open, closed
+    trend: str | None = None
+    volatility: str | None = None
+    start: int | None = None  # entry time, inclusive
+    end: int | None = None  # entry time, exclusive
+
+
+def list_trades(
+    session: Session,
+    where: TradeFilter,
+    *,
+    sort: str,
+    descending: bool,
+    after: tuple[Any, int] | None,
+    limit: int,
+) -> Sequence[Trade]:
+    query = select(Trade).where(Trade.user_id == where.user_id)
+    if where.run_id is not None:
+        query = query.where(Trade.run_id == where.run_id)
+    if where.mode is not None:
+        query = query.join(StrategyRun, StrategyRun.id == Trade.run_id).where(
+            StrategyRun.mode == where.mode
+        )
+    for column, value in (
+        (Trade.symbol, where.symbol),
+        (Trade.direction, where.direction),
+        (Trade.regime_trend, where.trend),
+        (Trade.regime_volatility, where.volatility),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if where.status is not None:
+        query = query.where(Trade.is_open.is_(where.status == "open"))
+    if where.outcome == "win":
+        query = query.where(Trade.net_pnl > 0, Trade.is_open.is_(False))
+    elif where.outcome == "loss":
+        query = query.where(Trade.net_pnl < 0, Trade.is_open.is_(False))
+    elif where.outcome == "breakeven":
+        query = query.where(Trade.net_pnl == 0, Trade.is_open.is_(False))
+    if where.start is not None:
+        query = query.where(Trade.entry_ts >= where.start)
+    if where.end is not None:
+        query = query.where(Trade.entry_ts < where.end)
+    # Keyset over (sort key, id); a missing value sorts last either way.
+    column = SORTS[sort]
+    missing = column.is_(None)
+    if after is not None:
+        value, last_id = after
+        beyond = column < value if descending else column > value
+        tie = Trade.id < last_id if descending else Trade.id > last_id
+        if value is None:
+            query = query.where(missing, tie)
+        else:
+            query = query.where(or_(missing, beyond, and_(column == value, tie)))
+    order = column.desc() if descending else column.asc()
+    query = query.order_by(missing.asc(), order, Trade.id.desc() if descending else Trade.id)
+    return session.scalars(query.limit(limit)).all()
+
+
+def get_trade(session: Session, user_id: int, trade_id: int) -> Trade | None:
+    query = select(Trade).where(Trade.id == trade_id, Trade.user_id == user_id)
+    return session.scalars(query).one_or_none()
+
+
+def trade_fills(session: Session, trade_id: int) -> Sequence[Any]:
+    return session.execute(
+        select(Execution, TradeFill.role, TradeFill.qty, TradeFill.commission)
+        .join(TradeFill, TradeFill.execution_id == Execution.id)
+        .where(TradeFill.trade_id == trade_id)
+        .order_by(Execution.ts, Execution.id, TradeFill.role)
+    ).all()
+
+
+def related_orders(session: Session, run_id: int, order_ids: Sequence[str]) -> Sequence[Order]:
+    """The orders of the trade's fills and the orders linked to them by `parent_id`."""
+    if not order_ids:
+        return []
+    query = (
+        select(Order)
+        .where(Order.run_id == run_id)
+        .where(or_(Order.order_id.in_(order_ids), Order.parent_id.in_(order_ids)))
+        .order_by(Order.created_ts, Order.id)
+    )
+    return session.scalars(query).all()

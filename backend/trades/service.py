@@ -1,111 +1,186 @@
-"""Rebuilding a position's trades after its fills changed, and enriching them.
-
-`rebuild_position` is the deriver the ingest pipeline runs for each position a
-batch touched (see backend/ingest/derivations.py).
-"""
+"""Reading and annotating trades, always scoped to the caller's user."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
-from backend.ingest.derivations import Derivation
+from backend.db.models import Trade
+from backend.errors import InvalidPayload, NotFound
+from backend.ingest.timestamps import NS_PER_SECOND, format_ts
 from backend.market import repository as bars
+from backend.market.resample import resample
+from backend.market.timeframes import format_timeframe
+from backend.runs.pagination import Page, decode_cursor_value, encode_cursor
 from backend.trades import repository
-from backend.trades.excursions import excursion
-from backend.trades.incremental import plan_rebuild
-from backend.trades.reconstruct import Position, TradeResult, iter_trades
-from backend.trades.risk import initial_risk, initial_stop, r_multiple
+from backend.trades.reconstruct import units
+from backend.trades.repository import SORTS, TradeFilter
+from backend.trades.schemas import (
+    ChartBars,
+    RegimeRead,
+    TradeDetail,
+    TradeFillRead,
+    TradeOrderRead,
+    TradeRead,
+    TradeUpdate,
+)
+
+CHART_MAX_BARS = 1500
 
 
-def rebuild_position(session: Session, derivation: Derivation) -> None:
-    """Re-derive the trades of one (run, account, symbol) from `derivation.from_ts` on."""
-    d = derivation
-    multiplier, default_risk = repository.instrument(session, d.user_id, d.symbol)
-    plan = plan_rebuild(
-        repository.stored_trades(session, d.run_id, d.account, d.symbol, d.from_ts), d.from_ts
-    )
-    kept = repository.user_annotations(session, plan.replace)
-    repository.delete_trades(session, plan.replace)
-
-    position = Position(multiplier)
-    if plan.seed_trade is not None:
-        fill, qty, commission = repository.crossing_entry(session, plan.seed_trade)
-        position.resume(fill, qty, commission)
-        key, inclusive = (fill.ts, fill.seq), False
-    else:
-        key, inclusive = plan.replay_after, True
-    fills = repository.fills(session, d.run_id, d.account, d.symbol, key, inclusive=inclusive)
-    trades = list(iter_trades(fills, position=position))
-    if not trades:
-        return
-    rows = _enrich(session, d, trades, multiplier, default_risk)
-    for row in rows:
-        row.update(kept.get(row["id"], {}))
-    parts = [
-        {"trade_id": t.id, "execution_id": p.seq, "role": p.role, "qty": float(p.qty),
-         "commission": p.commission}
-        for t in trades
-        for p in t.fills
-    ]  # fmt: skip
-    repository.insert_trades(session, rows, parts)
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
-def _enrich(
+class Marks:
+    """Last closes per symbol, looked up once per request, to mark open trades."""
+
+    def __init__(self, session: Session, user_id: int) -> None:
+        self.session, self.user_id = session, user_id
+        self._closes: dict[str, float | None] = {}
+
+    def close(self, symbol: str) -> float | None:
+        if symbol not in self._closes:
+            series = bars.series_by_timeframe(self.session, self.user_id, symbol)
+            self._closes[symbol] = (
+                bars.last_close(self.session, series[min(series)]) if series else None
+            )
+        return self._closes[symbol]
+
+
+def _trade_read(trade: Trade, marks: Marks, multiplier: float = 1.0) -> dict[str, Any]:
+    mark = marks.close(trade.symbol) if trade.is_open else None
+    unrealised = None
+    if trade.is_open and mark is not None:
+        open_qty = Decimal(str((trade.extra or {}).get("open_qty", trade.qty)))
+        sign = 1 if trade.direction == "long" else -1
+        move = (Decimal(units(mark)) - Decimal(units(float(trade.entry_price)))) / 10**8
+        unrealised = float(move * open_qty * sign * Decimal(str(multiplier)))
+    hold = (trade.exit_ts - trade.entry_ts) / NS_PER_SECOND if trade.exit_ts else None
+    return {
+        "id": trade.id, "run_id": trade.run_id, "account": trade.account, "symbol": trade.symbol,
+        "direction": trade.direction, "qty": trade.qty, "max_position": trade.max_position,
+        "entry_ts": format_ts(trade.entry_ts),
+        "exit_ts": format_ts(trade.exit_ts) if trade.exit_ts is not None else None,
+        "hold_seconds": hold, "entry_price": float(trade.entry_price),
+        "exit_price": _float(trade.exit_price), "gross_pnl": float(trade.gross_pnl),
+        "commission": float(trade.commission), "net_pnl": float(trade.net_pnl),
+        "unrealised_pnl": unrealised, "mark_price": mark, "mfe": trade.mfe, "mae": trade.mae,
+        "mfe_amount": _float(trade.mfe_amount), "mae_amount": _float(trade.mae_amount),
+        "exit_efficiency": trade.exit_efficiency, "initial_risk": _float(trade.initial_risk),
+        "initial_stop": (trade.extra or {}).get("initial_stop"), "r_multiple": trade.r_multiple,
+        "regime": RegimeRead(
+            trend=trade.regime_trend, volatility=trade.regime_volatility,
+            method=(trade.extra or {}).get("regime_method"),
+            version=(trade.extra or {}).get("regime_version"),
+        ),
+        "open": trade.is_open, "notes": trade.notes, "tags": trade.tags or [],
+        "setup": trade.setup,
+    }  # fmt: skip
+
+
+def list_trades(
     session: Session,
-    d: Derivation,
-    trades: list[TradeResult],
-    multiplier: float,
-    default_risk: float | None,
-) -> list[dict[str, Any]]:
-    """Excursions from the finest stored bars, initial risk and R from the run's stops."""
-    series = bars.series_by_timeframe(session, d.user_id, d.symbol)
-    if series:
-        timeframe_s = min(series)
-        first = min(t.entry_ts for t in trades)
-        bar_ts, high, low, _close = bars.price_arrays(session, series[timeframe_s], first, None)
-    else:
-        timeframe_s, bar_ts = 0, np.empty(0, dtype=np.int64)
-        high = low = np.empty(0, dtype=np.float64)
-    stops = repository.stop_orders(session, d.run_id, d.symbol)
-    entry_orders = repository.entry_order_ids(session, [t.id for t in trades])
-    now = dt.datetime.now(dt.UTC)
-    rows = []
-    for t in trades:
-        exit_price = float(t.exit_price) if t.exit_price is not None else None
-        excursion_ = (
-            excursion(t.direction, float(t.entry_price), exit_price, t.entry_ts, t.exit_ts,
-                      bar_ts, high, low, timeframe_s)
-            if series
-            else None
-        )  # fmt: skip
-        stop = initial_stop(t.direction, t.entry_ts, entry_orders.get(t.id), stops)
-        risk = initial_risk(t.entry_price, t.qty, multiplier, stop, default_risk)
-        size = t.max_position * Decimal(str(multiplier))
-        rows.append(
-            {
-                "id": t.id, "user_id": d.user_id, "run_id": d.run_id, "account": d.account,
-                "symbol": d.symbol, "direction": t.direction, "qty": float(t.qty),
-                "max_position": float(t.max_position), "entry_ts": t.entry_ts,
-                "exit_ts": t.exit_ts, "entry_price": t.entry_price, "exit_price": t.exit_price,
-                "gross_pnl": t.gross_pnl, "commission": t.commission, "net_pnl": t.net_pnl,
-                "mfe": excursion_.mfe if excursion_ else None,
-                "mae": excursion_.mae if excursion_ else None,
-                "mfe_amount": _amount(excursion_.mfe, size) if excursion_ else None,
-                "mae_amount": _amount(excursion_.mae, size) if excursion_ else None,
-                "exit_efficiency": excursion_.efficiency if excursion_ else None,
-                "initial_risk": risk,
-                "r_multiple": r_multiple(t.net_pnl, risk) if not t.is_open else None,
-                "is_open": t.is_open, "tags": [], "extra": {"initial_stop": stop},
-                "updated_at": now,
-            }
-        )  # fmt: skip
-    return rows
+    where: TradeFilter,
+    *,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> Page[TradeRead]:
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    if key not in SORTS:
+        raise InvalidPayload(f"sort: must be one of {', '.join(SORTS)} (prefix - to reverse)")
+    after = decode_cursor_value(cursor)
+    if after is not None and isinstance(after[0], str):  # a money column's Decimal
+        after = (Decimal(after[0]), after[1])
+    rows = repository.list_trades(
+        session, where, sort=key, descending=descending, after=after, limit=limit + 1
+    )
+    marks = Marks(session, where.user_id)
+    multipliers: dict[str, float] = {}
+    items = []
+    for trade in rows[:limit]:
+        if trade.symbol not in multipliers:
+            multipliers[trade.symbol] = repository.instrument(session, where.user_id, trade.symbol)[
+                0
+            ]
+        items.append(TradeRead.model_validate(_trade_read(trade, marks, multipliers[trade.symbol])))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        value = getattr(last, key)
+        next_cursor = encode_cursor(str(value) if isinstance(value, Decimal) else value, last.id)
+    return Page(items=items, next_cursor=next_cursor)
 
 
-def _amount(distance: float, size: Decimal) -> Decimal:
-    return (Decimal(str(distance)) * size).quantize(Decimal("0.00000001"))
+def get_trade(session: Session, user_id: int, trade_id: int) -> TradeDetail:
+    """One trade with its fills, related orders and the bars around it."""
+    trade = repository.get_trade(session, user_id, trade_id)
+    if trade is None:
+        raise NotFound(f"trade {trade_id} not found")
+    multiplier = repository.instrument(session, user_id, trade.symbol)[0]
+    base = _trade_read(trade, Marks(session, user_id), multiplier)
+    fills = [
+        TradeFillRead(
+            seq=execution.id, id=execution.exec_id, order_id=execution.order_id,
+            ts=format_ts(execution.ts), side=execution.side, role=role, qty=qty,
+            fill_qty=execution.qty, price=execution.price, commission=float(commission),
+        )
+        for execution, role, qty, commission in repository.trade_fills(session, trade.id)
+    ]  # fmt: skip
+    order_ids = sorted({f.order_id for f in fills if f.order_id})
+    orders = [
+        TradeOrderRead(
+            order_id=o.order_id, side=o.side, order_type=o.order_type, qty=o.qty,
+            status=o.status, limit_price=o.limit_price, stop_price=o.stop_price,
+            parent_id=o.parent_id, created_ts=format_ts(o.created_ts), ts=format_ts(o.ts),
+        )
+        for o in repository.related_orders(session, trade.run_id, order_ids)
+    ]  # fmt: skip
+    return TradeDetail.model_validate(
+        {**base, "fills": fills, "orders": orders, "bars": _chart(session, user_id, trade)}
+    )
+
+
+def _chart(session: Session, user_id: int, trade: Trade) -> ChartBars | None:
+    """Bars around the trade: its life plus as much again on each side (at least 30 bars)."""
+    series = bars.series_by_timeframe(session, user_id, trade.symbol)
+    if not series:
+        return None
+    timeframe_s = min(series)
+    step = timeframe_s * NS_PER_SECOND
+    end_ts = trade.exit_ts if trade.exit_ts is not None else trade.entry_ts
+    pad = max(end_ts - trade.entry_ts, 30 * step)
+    ts, opens, high, low, close = bars.price_arrays(
+        session, series[timeframe_s], trade.entry_ts - pad, end_ts + pad + step
+    )
+    if len(ts) == 0:
+        return None
+    columns: dict[str, Any] = {"ts": ts, "open": opens, "high": high, "low": low, "close": close}
+    if len(ts) > CHART_MAX_BARS:  # coarser bars, whole multiples of the stored timeframe
+        factor = -(-len(ts) // CHART_MAX_BARS)
+        timeframe_s *= factor
+        columns = resample(ts, opens, high, low, close, None, timeframe_s)
+    return ChartBars(
+        timeframe=format_timeframe(timeframe_s),
+        ts=[int(v) for v in columns["ts"]],
+        open=np.asarray(columns["open"]).tolist(),
+        high=np.asarray(columns["high"]).tolist(),
+        low=np.asarray(columns["low"]).tolist(),
+        close=np.asarray(columns["close"]).tolist(),
+    )
+
+
+def update_trade(session: Session, user_id: int, trade_id: int, data: TradeUpdate) -> TradeRead:
+    trade = repository.get_trade(session, user_id, trade_id)
+    if trade is None:
+        raise NotFound(f"trade {trade_id} not found")
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(trade, name, value if name != "tags" else (value or []))
+    session.flush()
+    multiplier = repository.instrument(session, user_id, trade.symbol)[0]
+    return TradeRead.model_validate(_trade_read(trade, Marks(session, user_id), multiplier))

@@ -1,0 +1,114 @@
+"""Rebuilding a position's trades after its fills changed, and enriching them.
+
+`rebuild_position` is the deriver the ingest pipeline runs for each position a
+batch touched (see backend/ingest/derivations.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from backend.ingest.derivations import Derivation
+from backend.market import repository as bars
+from backend.trades import repository
+from backend.trades.excursions import excursion
+from backend.trades.incremental import plan_rebuild
+from backend.trades.reconstruct import Position, TradeResult, iter_trades
+from backend.trades.risk import initial_risk, initial_stop, r_multiple
+
+
+def rebuild_position(session: Session, derivation: Derivation) -> None:
+    """Re-derive the trades of one (run, account, symbol) from `derivation.from_ts` on."""
+    d = derivation
+    multiplier, default_risk = repository.instrument(session, d.user_id, d.symbol)
+    plan = plan_rebuild(
+        repository.stored_trades(session, d.run_id, d.account, d.symbol, d.from_ts), d.from_ts
+    )
+    kept = repository.user_annotations(session, plan.replace)
+    repository.delete_trades(session, plan.replace)
+
+    position = Position(multiplier)
+    if plan.seed_trade is not None:
+        fill, qty, commission = repository.crossing_entry(session, plan.seed_trade)
+        position.resume(fill, qty, commission)
+        key, inclusive = (fill.ts, fill.seq), False
+    else:
+        key, inclusive = plan.replay_after, True
+    fills = repository.fills(session, d.run_id, d.account, d.symbol, key, inclusive=inclusive)
+    trades = list(iter_trades(fills, position=position))
+    if not trades:
+        return
+    rows = _enrich(session, d, trades, multiplier, default_risk)
+    for row in rows:
+        row.update(kept.get(row["id"], {}))
+    parts = [
+        {"trade_id": t.id, "execution_id": p.seq, "role": p.role, "qty": float(p.qty),
+         "commission": p.commission}
+        for t in trades
+        for p in t.fills
+    ]  # fmt: skip
+    repository.insert_trades(session, rows, parts)
+
+
+def _enrich(
+    session: Session,
+    d: Derivation,
+    trades: list[TradeResult],
+    multiplier: float,
+    default_risk: float | None,
+) -> list[dict[str, Any]]:
+    """Excursions from the finest stored bars, initial risk and R from the run's stops."""
+    series = bars.series_by_timeframe(session, d.user_id, d.symbol)
+    if series:
+        timeframe_s = min(series)
+        first = min(t.entry_ts for t in trades)
+        bar_ts, _open, high, low, _close = bars.price_arrays(
+            session, series[timeframe_s], first, None
+        )
+    else:
+        timeframe_s, bar_ts = 0, np.empty(0, dtype=np.int64)
+        high = low = np.empty(0, dtype=np.float64)
+    stops = repository.stop_orders(session, d.run_id, d.symbol)
+    entry_orders = repository.entry_order_ids(session, [t.id for t in trades])
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for t in trades:
+        exit_price = float(t.exit_price) if t.exit_price is not None else None
+        excursion_ = (
+            excursion(t.direction, float(t.entry_price), exit_price, t.entry_ts, t.exit_ts,
+                      bar_ts, high, low, timeframe_s)
+            if series
+            else None
+        )  # fmt: skip
+        stop = initial_stop(t.direction, t.entry_ts, entry_orders.get(t.id), stops)
+        risk = initial_risk(t.entry_price, t.qty, multiplier, stop, default_risk)
+        size = t.max_position * Decimal(str(multiplier))
+        rows.append(
+            {
+                "id": t.id, "user_id": d.user_id, "run_id": d.run_id, "account": d.account,
+                "symbol": d.symbol, "direction": t.direction, "qty": float(t.qty),
+                "max_position": float(t.max_position), "entry_ts": t.entry_ts,
+                "exit_ts": t.exit_ts, "entry_price": t.entry_price, "exit_price": t.exit_price,
+                "gross_pnl": t.gross_pnl, "commission": t.commission, "net_pnl": t.net_pnl,
+                "mfe": excursion_.mfe if excursion_ else None,
+                "mae": excursion_.mae if excursion_ else None,
+                "mfe_amount": _amount(excursion_.mfe, size) if excursion_ else None,
+                "mae_amount": _amount(excursion_.mae, size) if excursion_ else None,
+                "exit_efficiency": excursion_.efficiency if excursion_ else None,
+                "initial_risk": risk,
+                "r_multiple": r_multiple(t.net_pnl, risk) if not t.is_open else None,
+                "is_open": t.is_open, "tags": [],
+                "extra": {"initial_stop": stop, "open_qty": float(t.open_qty)},
+                "updated_at": now,
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _amount(distance: float, size: Decimal) -> Decimal:
+    return (Decimal(str(distance)) * size).quantize(Decimal("0.00000001"))

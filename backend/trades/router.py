@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from backend.api.deps import SessionDep, WriteSessionDep
+from backend.api.params import query_time
+from backend.auth.deps import CurrentPrincipal, CurrentUser
+from backend.runs import service as runs
+from backend.runs.pagination import Cursor, Limit, Page
+from backend.trades import service
+from backend.trades.repository import TradeFilter
+from backend.trades.schemas import TradeDetail, TradeRead, TradeUpdate
+
+router = APIRouter(prefix="/api", tags=["trades"])
+
+Direction = Annotated[Literal["long", "short"] | None, Query()]
+Outcome = Annotated[Literal["win", "loss", "breakeven"] | None, Query()]
+Status = Annotated[Literal["open", "closed"] | None, Query()]
+Trend = Annotated[Literal["up", "down", "range"] | None, Query()]
+Volatility = Annotated[Literal["low", "normal", "high"] | None, Query()]
+Time = Annotated[
+    str | None, Query(description="entry time bound: ISO-8601 with offset, or epoch ns")
+]
+Sort = Annotated[
+    str,
+    Query(description="entry_ts, exit_ts, net_pnl, r_multiple, mfe, mae or qty; - for descending"),
+]
+
+
+@router.get("/runs/{run_id}/trades", operation_id="list_run_trades")
+def list_run_trades(
+    run_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    symbol: str | None = None,
+    direction: Direction = None,
+    outcome: Outcome = None,
+    status: Status = None,
+    trend: Trend = None,
+    volatility: Volatility = None,
+    start: Time = None,
+    end: Time = None,
+    sort: Sort = "entry_ts",
+    cursor: Cursor = None,
+    limit: Limit = 200,
+) -> Page[TradeRead]:
+    """A run's trades, filtered, sorted and paged."""
+    runs.get_run(session, principal.user_id, run_id)
+    where = TradeFilter(
+        user_id=principal.user_id, run_id=run_id, symbol=symbol, direction=direction,
+        outcome=outcome, status=status, trend=trend, volatility=volatility,
+        start=query_time("start", start), end=query_time("end", end),
+    )  # fmt: skip
+    return service.list_trades(session, where, sort=sort, cursor=cursor, limit=limit)
+
+
+@router.get("/trades", operation_id="list_trades")
+def list_trades(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    mode: Literal["live", "paper", "backtest"] | None = None,
+    symbol: str | None = None,
+    direction: Direction = None,
+    outcome: Outcome = None,
+    status: Status = None,
+    trend: Trend = None,
+    volatility: Volatility = None,
+    start: Time = None,
+    end: Time = None,
+    sort: Sort = "-entry_ts",
+    cursor: Cursor = None,
+    limit: Limit = 200,
+) -> Page[TradeRead]:
+    """The caller's trades across all runs (newest first by default)."""
+    where = TradeFilter(
+        user_id=principal.user_id, mode=mode, symbol=symbol, direction=direction,
+        outcome=outcome, status=status, trend=trend, volatility=volatility,
+        start=query_time("start", start), end=query_time("end", end),
+    )  # fmt: skip
+    return service.list_trades(session, where, sort=sort, cursor=cursor, limit=limit)
+
+
+@router.get("/trades/{trade_id}", operation_id="get_trade")
+def get_trade(trade_id: int, principal: CurrentPrincipal, session: SessionDep) -> TradeDetail:
+    """One trade with its fills, related orders and the bars around it for a chart."""
+    return service.get_trade(session, principal.user_id, trade_id)
+
+
+@router.patch("/trades/{trade_id}", operation_id="update_trade")
+def update_trade(
+    trade_id: int, data: TradeUpdate, user: CurrentUser, session: WriteSessionDep
+) -> TradeRead:
+    """Write notes, tags and setup on a trade; they survive rebuilds."""
+    return service.update_trade(session, user.id, trade_id, data)
