@@ -130,6 +130,21 @@ def list_instruments(session: Session, user_id: int) -> Sequence[Instrument]:
     return session.scalars(query).all()
 
 
+def get_instrument(session: Session, user_id: int, symbol: str) -> Instrument | None:
+    query = select(Instrument).where(Instrument.user_id == user_id, Instrument.symbol == symbol)
+    return session.scalars(query).one_or_none()
+
+
+def positions_of_symbol(session: Session, user_id: int, symbol: str) -> Sequence[Any]:
+    """Every (run, account) that holds fills of `symbol`, with its earliest fill time."""
+    query = (
+        select(Execution.run_id, Execution.account, func.min(Execution.ts))
+        .where(Execution.user_id == user_id, Execution.symbol == symbol)
+        .group_by(Execution.run_id, Execution.account)
+    )
+    return session.execute(query).all()
+
+
 def list_rejected(
     session: Session, user_id: int, *, run_id: int | None, after_id: int | None, limit: int
 ) -> Sequence[RejectedEvent]:

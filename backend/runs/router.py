@@ -4,15 +4,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import SessionDep
+from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.api.params import query_time
-from backend.auth.deps import CurrentPrincipal
+from backend.auth.deps import CurrentPrincipal, CurrentUser
 from backend.runs import service
 from backend.runs.pagination import Cursor, Limit, Page, decode_cursor
 from backend.runs.repository import FillFilter
 from backend.runs.schemas import (
     ExecutionRead,
     InstrumentRead,
+    InstrumentUpdate,
     OrderDetail,
     OrderRead,
     RejectedEventRead,
@@ -112,6 +113,21 @@ def get_order(
 def list_instruments(principal: CurrentPrincipal, session: SessionDep) -> list[InstrumentRead]:
     """The caller's instruments (multiplier, tick size, currency)."""
     return service.list_instruments(session, principal.user_id)
+
+
+@router.patch("/instruments/{symbol}", operation_id="update_instrument")
+def update_instrument(
+    symbol: str,
+    data: InstrumentUpdate,
+    user: CurrentUser,
+    context: ContextDep,
+    session: WriteSessionDep,
+) -> InstrumentRead:
+    """Set an instrument's multiplier, tick size or default risk; its trades are re-derived."""
+    instrument = service.update_instrument(session, user.id, symbol, data)
+    session.commit()
+    context.ingest.derivations.notify()
+    return instrument
 
 
 @router.get("/rejected-events", operation_id="list_rejected_events")

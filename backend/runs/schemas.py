@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class NamedRef(BaseModel):
@@ -96,6 +96,21 @@ class InstrumentRead(BaseModel):
     asset_class: str | None
     default_risk: float | None
     updated_at: dt.datetime
+
+
+class InstrumentUpdate(BaseModel):
+    """Describe an instrument by hand; a change re-derives every trade of the symbol."""
+
+    multiplier: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    tick_size: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    currency: str | None = Field(default=None, max_length=16)
+    asset_class: str | None = Field(default=None, max_length=32)
+    default_risk: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="price distance standing in for entry-to-stop when a trade has no stop",
+    )
 
 
 class RejectedEventRead(BaseModel):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend.db.models import Execution, Order, OrderEvent
+from backend.db.models import Execution, Instrument, Order, OrderEvent
 from backend.errors import NotFound
+from backend.ingest.repository import IngestRepository
+from backend.ingest.sql import Dialect
 from backend.ingest.timestamps import format_ts
 from backend.runs import repository
 from backend.runs.pagination import Page, decode_cursor, encode_cursor
@@ -15,6 +18,7 @@ from backend.runs.repository import FillFilter
 from backend.runs.schemas import (
     ExecutionRead,
     InstrumentRead,
+    InstrumentUpdate,
     NamedRef,
     OrderDetail,
     OrderEventRead,
@@ -149,6 +153,36 @@ def list_instruments(session: Session, user_id: int) -> list[InstrumentRead]:
         InstrumentRead.model_validate(row, from_attributes=True)
         for row in repository.list_instruments(session, user_id)
     ]
+
+
+def update_instrument(
+    session: Session, user_id: int, symbol: str, data: InstrumentUpdate
+) -> InstrumentRead:
+    """Create or change an instrument, and mark every position in it for re-derivation.
+
+    Fields sent as null are cleared (`default_risk: null` removes the default);
+    a cleared multiplier goes back to 1.
+    """
+    instrument = repository.get_instrument(session, user_id, symbol)
+    if instrument is None:
+        instrument = Instrument(user_id=user_id, symbol=symbol, multiplier=1.0)
+        session.add(instrument)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(instrument, name, 1.0 if name == "multiplier" and value is None else value)
+    instrument.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    connection = session.connection()
+    pending = IngestRepository(connection, Dialect(connection.dialect.name))
+    stamp = pending.dialect.timestamp(dt.datetime.now(dt.UTC))
+    pending.mark_pending(
+        [
+            (user_id, run_id, account, symbol, first_ts, stamp)
+            for run_id, account, first_ts in repository.positions_of_symbol(
+                session, user_id, symbol
+            )
+        ]
+    )
+    return InstrumentRead.model_validate(instrument, from_attributes=True)
 
 
 def list_rejected(

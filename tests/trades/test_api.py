@@ -70,12 +70,8 @@ class TestTrades:
         )  # max(105.5, exit 105.75) - 101.25; 101.25 - 101
         assert (closed["mfe_amount"], closed["mae_amount"]) == (45.0, 2.5)
         assert closed["exit_efficiency"] == 1.0
-        assert (
-            closed["r_multiple"] is None
-        )
-        assert (
-            closed["initial_risk"] is None
-        )
+        assert closed["r_multiple"] is None
+        assert closed["initial_risk"] is None
         assert still_open | {"direction": "short", "open": True, "exit_ts": None, "entry_price": 108.0,
                              "mark_price": 111.5, "unrealised_pnl": -17.5} == still_open  # (108 - 111.5) * 1 * 5  # fmt: skip
 
@@ -274,3 +270,35 @@ class TestIncrementalEqualsFull:
             (t["id"], t["direction"], t["qty"], t["open"], Decimal(str(t["gross_pnl"])))
             for t in got
         ] == [(t.id, t.direction, float(t.qty), t.is_open, t.gross_pnl) for t in expected]
+
+
+class TestInstrumentSettings:
+    def test_default_risk_and_multiplier_changes_rederive_trades(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
+    ) -> None:
+        _push(
+            client, alice_key, [fill("a", _ts(1), "buy", 2, 100), fill("b", _ts(3), "sell", 2, 103)]
+        )
+        (trade,) = _trades(client, alice_key)
+        assert (trade["net_pnl"], trade["r_multiple"]) == (6.0, None)
+        response = client.patch(
+            "/api/instruments/MESZ3", json={"multiplier": 5, "default_risk": 1.5}, headers=alice
+        )
+        assert response.status_code == 200, response.text
+        assert (response.json()["multiplier"], response.json()["default_risk"]) == (5.0, 1.5)
+        assert client.app.state.context.ingest.derivations.wait_idle()  # type: ignore[attr-defined]
+        (trade,) = _trades(client, alice_key)
+        # 3 points x 2 x 5 = 30; risk 1.5 x 2 x 5 = 15; R = 2
+        assert (trade["net_pnl"], trade["initial_risk"], trade["r_multiple"]) == (30.0, 15.0, 2.0)
+        assert (
+            client.patch(
+                "/api/instruments/MESZ3", json={"default_risk": -1}, headers=alice
+            ).status_code
+            == 422
+        )
+        assert (
+            client.patch(
+                "/api/instruments/MESZ3", json={"multiplier": 5}, headers=alice_key
+            ).status_code
+            == 403
+        )
