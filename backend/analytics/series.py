@@ -9,6 +9,7 @@ first day's return is measured from the initial capital.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,11 @@ import numpy.typing as npt
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+
+
+def epoch_date(day: int) -> dt.date:
+    """The calendar date of a day number since the epoch."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=day)
 
 
 def business_day(exit_ts: int) -> int:

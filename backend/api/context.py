@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from backend.analytics.service import refresh_ended_runs
 from backend.auth.security import PasswordHasher, TokenCodec
 from backend.auth.throttle import LoginThrottle
 from backend.config import Settings
 from backend.db.engine import Database
+from backend.ingest.derivations import Derivation
 from backend.ingest.service import IngestService
 from backend.stream.broker import Broker
 from backend.trades.rebuild import rebuild_position
@@ -47,9 +49,21 @@ class AppContext:
         )
 
     def start(self) -> None:
-        if rebuild_position not in self.ingest.derivations.derivers:
-            self.ingest.derivations.derivers.insert(0, rebuild_position)
+        derivations = self.ingest.derivations
+        if rebuild_position not in derivations.derivers:
+            derivations.derivers.insert(0, rebuild_position)
+            derivations.listeners.append(self._refresh_metrics)
         self.ingest.start()
+
+    def _refresh_metrics(self, done: list[Derivation]) -> None:
+        """Final metrics when a run ends, and again whenever an ended run's trades change."""
+        touched = {d.run_id for d in done} | self.ingest.take_ended_runs()
+        if not touched:
+            return
+        with self.db.session(write=True) as session:
+            ended = refresh_ended_runs(session, sorted(touched))
+        for user_id, run_id in ended:
+            self.broker.publish(user_id, {"type": "metrics_updated", "run_id": run_id})
 
     def stop(self) -> None:
         self.ingest.stop()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from backend.analytics import router as analytics
 from backend.api import health
 from backend.auth import router as auth
 from backend.ingest import router as ingest
 from backend.market import router as market
+from backend.regimes import router as regimes
 from backend.runs import router as runs
 from backend.stream import router as stream
 from backend.trades import router as trades
@@ -18,7 +20,9 @@ ROUTERS: list[APIRouter] = [
     auth.admin_router,
     ingest.router,
     market.router,
+    regimes.router,
     runs.router,
     stream.router,
     trades.router,
+    analytics.router,
 ]

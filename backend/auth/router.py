@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.auth import service
@@ -19,18 +19,22 @@ from backend.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from backend.runs.service import rederive
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 class MeUpdate(BaseModel):
-    timezone: str
+    timezone: str | None = None
+    regime_method: Literal["rules", "gmm"] | None = Field(
+        default=None, description="how trades are tagged with regimes (docs/regimes.md)"
+    )
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and value not in available_timezones():
             raise ValueError(f"must be an IANA time zone such as 'Europe/Berlin', got {value!r}")
         return value
 
@@ -56,9 +60,17 @@ def me(principal: CurrentPrincipal) -> UserRead:
 
 
 @router.patch("/me", operation_id="update_me")
-def update_me(data: MeUpdate, user: CurrentUser, session: WriteSessionDep) -> UserRead:
-    """Change the caller's settings (time zone for daily and hourly breakdowns)."""
-    return UserRead.model_validate(service.update_me(session, user, data.timezone))
+def update_me(
+    data: MeUpdate, user: CurrentUser, context: ContextDep, session: WriteSessionDep
+) -> UserRead:
+    """Change the caller's settings: time zone (breakdowns), regime method (re-tags trades)."""
+    updated = service.update_me(session, user, data.timezone, data.regime_method)
+    read = UserRead.model_validate(updated)
+    if data.regime_method is not None and data.regime_method != user.regime_method:
+        rederive(session, user.id)
+        session.commit()
+        context.ingest.derivations.notify()
+    return read
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, operation_id="create_api_key")

@@ -44,6 +44,7 @@ class UserRead(BaseModel):
     role: Role
     is_active: bool
     timezone: str
+    regime_method: str
     created_at: dt.datetime
 
 

@@ -54,9 +54,14 @@ def login(context: AppContext, session: Session, username: str, password: str) -
     )
 
 
-def update_me(session: Session, user: User, timezone: str) -> User:
+def update_me(
+    session: Session, user: User, timezone: str | None, regime_method: str | None
+) -> User:
     attached = session.merge(user)
-    attached.timezone = timezone
+    if timezone is not None:
+        attached.timezone = timezone
+    if regime_method is not None:
+        attached.regime_method = regime_method
     session.flush()
     return attached
 

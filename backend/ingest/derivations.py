@@ -111,12 +111,11 @@ class DerivationRunner:
                 continue
             if derivation is not None:
                 done.append(derivation)
-        if done:
-            for listener in self.listeners:
-                try:
-                    listener(done)
-                except Exception:
-                    log.exception("derivation listener failed")
+        for listener in self.listeners:  # every round, so work queued without rows runs too
+            try:
+                listener(done)
+            except Exception:
+                log.exception("derivation listener failed")
         return failed
 
     def _derive_one(self, row_id: int) -> Derivation | None:

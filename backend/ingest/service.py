@@ -30,6 +30,7 @@ class IngestService:
         self.writer = IngestWriter(db, on_commit=self._committed)
         # Bumped whenever a user's bars of a symbol change; keys of the aggregated-bars cache.
         self._bar_versions: dict[tuple[int, str], int] = defaultdict(int)
+        self._ended_runs: set[int] = set()
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -57,11 +58,19 @@ class IngestService:
             for batch in stored:
                 for symbol in batch.bar_symbols:
                     self._bar_versions[(batch.user_id, symbol)] += 1
-        if any(batch.positions for batch in stored):
+                if batch.run_ended:
+                    self._ended_runs.add(batch.run_id)
+        if any(batch.positions or batch.run_ended for batch in stored):
             self.derivations.notify()
         for batch in stored:
             if batch.accepted:
                 self.broker.publish(batch.user_id, batch.notification())
+
+    def take_ended_runs(self) -> set[int]:
+        """Runs whose `run_end` was committed since the last call."""
+        with self._lock:
+            ended, self._ended_runs = self._ended_runs, set()
+        return ended
 
     def _derived(self, done: list[Derivation]) -> None:
         for derivation in done:

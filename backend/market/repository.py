@@ -51,8 +51,11 @@ def stream_bars(
     reads no further.
     """
     # Core, not the ORM: plain rows, without the ORM's per-row loading work.
-    connection = session.connection().execution_options(yield_per=chunk)
-    result = connection.execute(_bars(series_id, start, end))
+    # Options on this statement only: Connection.execution_options() would change the
+    # session's connection for good, sending its later INSERTs through a server cursor.
+    result = session.connection().execute(
+        _bars(series_id, start, end), execution_options={"yield_per": chunk}
+    )
     try:
         yield from result.partitions()
     finally:

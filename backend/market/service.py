@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 import numpy as np
@@ -21,7 +21,6 @@ import orjson
 from fastapi import Response
 from sqlalchemy.orm import Session
 
-from backend.api.context import AppContext
 from backend.api.params import query_time
 from backend.errors import InvalidPayload, NotFound
 from backend.ingest.timestamps import format_ts
@@ -36,6 +35,9 @@ from backend.market.resample import (
 )
 from backend.market.schemas import BarFormat, BarsParams
 from backend.market.timeframes import format_timeframe, parse_timeframe
+
+if TYPE_CHECKING:  # the app context imports the trades rebuild, which reads bars from here
+    from backend.api.context import AppContext
 
 MSGPACK_TYPES = ("application/msgpack", "application/x-msgpack", "application/vnd.msgpack")
 # Source rows fetched per round trip while aggregating.
@@ -148,6 +150,19 @@ def list_bars(context: AppContext, session: Session, user_id: int, params: BarsP
         page = _aggregated(session, series[source_s], source_s, query)
         cache.put(key, page)
     return page
+
+
+def read_bars(session: Session, series: dict[int, int], query: BarsQuery) -> BarsPage:
+    """The bars of `query` from a user's `series` (`repository.series_by_timeframe`), uncached.
+
+    For readers inside the service (regimes) that want the bars as `list_bars`
+    gives them, without its bar version or cache. NotFound when no stored
+    timeframe divides the query's.
+    """
+    if query.timeframe_s in series:
+        return _stored(session, series[query.timeframe_s], query)
+    source_s = _source_timeframe(query, series)
+    return _aggregated(session, series[source_s], source_s, query)
 
 
 def _parse(params: BarsParams) -> BarsQuery:

@@ -135,13 +135,14 @@ def get_instrument(session: Session, user_id: int, symbol: str) -> Instrument | 
     return session.scalars(query).one_or_none()
 
 
-def positions_of_symbol(session: Session, user_id: int, symbol: str) -> Sequence[Any]:
-    """Every (run, account) that holds fills of `symbol`, with its earliest fill time."""
-    query = (
-        select(Execution.run_id, Execution.account, func.min(Execution.ts))
-        .where(Execution.user_id == user_id, Execution.symbol == symbol)
-        .group_by(Execution.run_id, Execution.account)
-    )
+def positions(session: Session, user_id: int, symbol: str | None) -> Sequence[Any]:
+    """Every (run, account, symbol) with fills (of `symbol`, if given) and its first fill time."""
+    query = select(
+        Execution.run_id, Execution.account, Execution.symbol, func.min(Execution.ts)
+    ).where(Execution.user_id == user_id)
+    if symbol is not None:
+        query = query.where(Execution.symbol == symbol)
+    query = query.group_by(Execution.run_id, Execution.account, Execution.symbol)
     return session.execute(query).all()
 
 

@@ -155,6 +155,24 @@ def list_instruments(session: Session, user_id: int) -> list[InstrumentRead]:
     ]
 
 
+def rederive(session: Session, user_id: int, symbol: str | None = None) -> None:
+    """Mark the user's positions (in `symbol`, or all) for a full re-derivation of their trades.
+
+    The caller wakes the derivation runner after committing.
+    """
+    connection = session.connection()
+    pending = IngestRepository(connection, Dialect(connection.dialect.name))
+    stamp = pending.dialect.timestamp(dt.datetime.now(dt.UTC))
+    pending.mark_pending(
+        [
+            (user_id, run_id, account, position_symbol, first_ts, stamp)
+            for run_id, account, position_symbol, first_ts in repository.positions(
+                session, user_id, symbol
+            )
+        ]
+    )
+
+
 def update_instrument(
     session: Session, user_id: int, symbol: str, data: InstrumentUpdate
 ) -> InstrumentRead:
@@ -171,17 +189,7 @@ def update_instrument(
         setattr(instrument, name, 1.0 if name == "multiplier" and value is None else value)
     instrument.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
-    connection = session.connection()
-    pending = IngestRepository(connection, Dialect(connection.dialect.name))
-    stamp = pending.dialect.timestamp(dt.datetime.now(dt.UTC))
-    pending.mark_pending(
-        [
-            (user_id, run_id, account, symbol, first_ts, stamp)
-            for run_id, account, first_ts in repository.positions_of_symbol(
-                session, user_id, symbol
-            )
-        ]
-    )
+    rederive(session, user_id, symbol)
     return InstrumentRead.model_validate(instrument, from_attributes=True)
 
 

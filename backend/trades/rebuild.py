@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.ingest.derivations import Derivation
 from backend.market import repository as bars
+from backend.regimes.service import regime_at_entries
 from backend.trades import repository
 from backend.trades.excursions import excursion
 from backend.trades.incremental import plan_rebuild
@@ -29,16 +30,15 @@ def rebuild_position(session: Session, derivation: Derivation) -> None:
     plan = plan_rebuild(
         repository.stored_trades(session, d.run_id, d.account, d.symbol, d.from_ts), d.from_ts
     )
-    kept = repository.user_annotations(session, plan.replace)
-    repository.delete_trades(session, plan.replace)
-
     position = Position(multiplier)
-    if plan.seed_trade is not None:
+    if plan.seed_trade is not None:  # read before the trade's rows are deleted below
         fill, qty, commission = repository.crossing_entry(session, plan.seed_trade)
         position.resume(fill, qty, commission)
         key, inclusive = (fill.ts, fill.seq), False
     else:
         key, inclusive = plan.replay_after, True
+    kept = repository.user_annotations(session, plan.replace)
+    repository.delete_trades(session, plan.replace)
     fills = repository.fills(session, d.run_id, d.account, d.symbol, key, inclusive=inclusive)
     trades = list(iter_trades(fills, position=position))
     if not trades:
@@ -73,11 +73,13 @@ def _enrich(
     else:
         timeframe_s, bar_ts = 0, np.empty(0, dtype=np.int64)
         high = low = np.empty(0, dtype=np.float64)
+    method = repository.regime_method(session, d.user_id)
+    regimes = regime_at_entries(session, d.user_id, d.symbol, [t.entry_ts for t in trades], method)
     stops = repository.stop_orders(session, d.run_id, d.symbol)
     entry_orders = repository.entry_order_ids(session, [t.id for t in trades])
     now = dt.datetime.now(dt.UTC)
     rows = []
-    for t in trades:
+    for t, regime in zip(trades, regimes, strict=True):
         exit_price = float(t.exit_price) if t.exit_price is not None else None
         excursion_ = (
             excursion(t.direction, float(t.entry_price), exit_price, t.entry_ts, t.exit_ts,
@@ -103,7 +105,13 @@ def _enrich(
                 "initial_risk": risk,
                 "r_multiple": r_multiple(t.net_pnl, risk) if not t.is_open else None,
                 "is_open": t.is_open, "tags": [],
-                "extra": {"initial_stop": stop, "open_qty": float(t.open_qty)},
+                "regime_trend": regime.trend if regime else None,
+                "regime_volatility": regime.volatility if regime else None,
+                "extra": {
+                    "initial_stop": stop, "open_qty": float(t.open_qty),
+                    "regime_method": regime.method if regime else method,
+                    "regime_version": regime.version if regime else None,
+                },
                 "updated_at": now,
             }
         )  # fmt: skip

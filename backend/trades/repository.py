@@ -17,6 +17,7 @@ from backend.db.models import (
     StrategyRun,
     Trade,
     TradeFill,
+    User,
 )
 from backend.trades.incremental import StoredTrade
 from backend.trades.reconstruct import Fill
@@ -31,6 +32,11 @@ def instrument(session: Session, user_id: int, symbol: str) -> tuple[float, floa
         )
     ).first()
     return (float(row[0]), row[1]) if row else (1.0, None)
+
+
+def regime_method(session: Session, user_id: int) -> str:
+    """The regime method the user chose for tagging trades."""
+    return session.scalar(select(User.regime_method).where(User.id == user_id)) or "rules"
 
 
 def _position(run_id: int, account: str, symbol: str) -> Any:

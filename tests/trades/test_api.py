@@ -118,6 +118,27 @@ class TestTrades:
             (3, -1.5),
         ]
 
+    def test_a_later_fill_resumes_a_trade_opened_by_a_reversal(
+        self, client: TestClient, alice_key: dict[str, str]
+    ) -> None:
+        _push(
+            client, alice_key, [fill("a", _ts(1), "sell", 1, 100), fill("b", _ts(2), "buy", 4, 99)]
+        )
+        assert [
+            (t["id"], t["direction"], t["qty"], t["open"]) for t in _trades(client, alice_key)
+        ] == [(1, "short", 1.0, False), (2, "long", 3.0, True)]
+        # the rebuild starts inside the long trade, seeded with the reversal's opening part
+        _push(
+            client, alice_key, [fill("c", _ts(3), "buy", 1, 98), fill("d", _ts(4), "sell", 4, 100)]
+        )
+        assert [
+            (t["id"], t["direction"], t["qty"], t["open"], t["net_pnl"])
+            for t in _trades(client, alice_key)
+        ] == [
+            (1, "short", 1.0, False, 1.0),
+            (2, "long", 4.0, False, 5.0),  # (100 - 98.75) * 4
+        ]
+
     def test_notes_and_tags_survive_rebuilds(
         self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
     ) -> None:

@@ -29,4 +29,7 @@ class User(Base):
     )
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    regime_method: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="rules", server_default="rules"
+    )
     created_at: Mapped[dt.datetime] = created_at_column()

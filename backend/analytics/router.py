@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+
+from backend.analytics import service
+from backend.analytics.metrics import describe
+from backend.api.deps import SessionDep, WriteSessionDep
+from backend.auth.deps import CurrentPrincipal
+
+router = APIRouter(prefix="/api", tags=["analytics"])
+
+Dimension = Literal["symbol", "direction", "regime", "hour", "weekday", "instance", "tag"]
+Mode = Literal["live", "paper", "backtest"]
+
+
+@router.get("/metrics/definitions", operation_id="metric_definitions")
+def metric_definitions(_principal: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Every metric's name, unit and formula."""
+    return describe()
+
+
+@router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")
+def get_run_metrics(
+    run_id: int, principal: CurrentPrincipal, session: WriteSessionDep
+) -> dict[str, Any]:
+    """Every metric of the run, computed now (and stored); nulls come with their reason."""
+    return service.run_metrics(session, principal.user_id, run_id, store=True)
+
+
+@router.get("/runs/{run_id}/series", operation_id="get_run_series")
+def get_run_series(run_id: int, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    """Equity and drawdown after each exit, and daily PnL, for charts."""
+    return service.run_series(session, principal.user_id, run_id)
+
+
+@router.get("/runs/{run_id}/breakdowns", operation_id="get_run_breakdown")
+def get_run_breakdown(
+    run_id: int, by: Dimension, principal: CurrentPrincipal, session: SessionDep
+) -> dict[str, Any]:
+    """Core metrics per symbol, direction, regime, hour, weekday, instance or tag."""
+    user = principal.user
+    return service.run_breakdown(session, user.id, user.timezone, run_id, by)
+
+
+@router.get("/runs/{run_id}/calendar", operation_id="get_run_calendar")
+def get_run_calendar(
+    run_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> dict[str, Any]:
+    """Net PnL per day of exit in the user's time zone."""
+    user = principal.user
+    return service.run_calendar(session, user.id, user.timezone, run_id)
+
+
+@router.get("/portfolio", operation_id="get_portfolio")
+def get_portfolio(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    mode: Mode | None = None,
+    strategy: str | None = None,
+) -> dict[str, Any]:
+    """All the caller's runs (filtered by mode and strategy) combined: the headline numbers."""
+    user = principal.user
+    return service.portfolio(session, user.id, user.timezone, mode=mode, strategy=strategy)
+
+
+@router.get("/portfolio/breakdowns", operation_id="get_portfolio_breakdown")
+def get_portfolio_breakdown(
+    by: Dimension,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    mode: Mode | None = None,
+    strategy: str | None = None,
+) -> dict[str, Any]:
+    """Core metrics per group across the caller's runs."""
+    user = principal.user
+    return service.portfolio_breakdown(
+        session, user.id, user.timezone, by, mode=mode, strategy=strategy
+    )
