@@ -44,8 +44,8 @@ def rebuild_position(session: Session, derivation: Derivation) -> None:
     if not trades:
         return
     rows = _enrich(session, d, trades, multiplier, default_risk)
-    for row in rows:
-        row.update(kept.get(row["id"], {}))
+    for row in rows:  # every row carries the same keys: one executemany
+        row.update(kept.get(row["id"], {"notes": None, "setup": None}))
     parts = [
         {"trade_id": t.id, "execution_id": p.seq, "role": p.role, "qty": float(p.qty),
          "commission": p.commission}

@@ -33,6 +33,7 @@ class Trade(Base):
     __table_args__ = (
         Index(None, "run_id", "entry_ts"),
         Index(None, "run_id", "account", "symbol", "entry_ts"),
+        Index(None, "run_id", "account", "symbol", "exit_ts"),  # what a rebuild replaces
         Index(None, "user_id", "symbol", "entry_ts"),
     )
 
