@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+import orjson
+from fastapi import APIRouter, Query, Response
 
-from backend.analytics import service
+from backend.analytics import report, service
 from backend.analytics.metrics import describe
 from backend.api.deps import SessionDep, WriteSessionDep
 from backend.auth.deps import CurrentPrincipal
@@ -77,4 +78,43 @@ def get_portfolio_breakdown(
     user = principal.user
     return service.portfolio_breakdown(
         session, user.id, user.timezone, by, mode=mode, strategy=strategy
+    )
+
+
+@router.get("/compare", operation_id="compare_runs")
+def compare_runs(
+    a: int,
+    b: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    tolerance_s: Annotated[float, Query(gt=0, le=86_400)] = 60.0,
+) -> dict[str, Any]:
+    """Run B against run A: matched trades with slippage and PnL difference, metric deltas."""
+    return service.compare(session, principal.user_id, a, b, tolerance_s)
+
+
+@router.get(
+    "/runs/{run_id}/report",
+    operation_id="get_run_report",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def get_run_report(
+    run_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    """Everything about a run as JSON, or its trades as CSV, to download."""
+    if format == "csv":
+        body = report.report_csv(session, principal.user_id, run_id)
+        return Response(
+            body,
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="run-{run_id}-trades.csv"'},
+        )
+    document = report.report_json(session, principal.user_id, run_id)
+    return Response(
+        orjson.dumps(document),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="run-{run_id}-report.json"'},
     )

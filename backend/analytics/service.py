@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from backend.analytics import repository
 from backend.analytics.breakdowns import TradeFacts, breakdown, calendar
+from backend.analytics.compare import ComparableTrade, match_trades
 from backend.analytics.metrics import VERSION, ClosedTrade, RunData, compute_all
 from backend.analytics.series import epoch_date
 from backend.db.models import RunStatus, StrategyRun
@@ -183,3 +184,79 @@ def portfolio_breakdown(
         run.id for run, _s, _i in repository.runs(session, user_id, mode=mode, strategy=strategy)
     ]
     return _breakdown(_facts(session, user_id, run_ids), by, timezone)
+
+
+def _comparable(row: Any) -> ComparableTrade:
+    return ComparableTrade(
+        id=row.id, symbol=row.symbol, direction=row.direction, entry_ts=row.entry_ts,
+        exit_ts=row.exit_ts, entry_price=Decimal(row.entry_price),
+        exit_price=Decimal(row.exit_price) if row.exit_price is not None else None,
+        net_pnl=Decimal(row.net_pnl),
+    )  # fmt: skip
+
+
+def compare(
+    session: Session, user_id: int, run_a: int, run_b: int, tolerance_s: float
+) -> dict[str, Any]:
+    """Trades of run B matched to run A's, with slippage, PnL differences and metric deltas."""
+    runs = {run_id: _run(session, user_id, run_id) for run_id in (run_a, run_b)}
+    rows = {
+        run_id: repository.closed_trades(session, user_id, [run_id]) for run_id in (run_a, run_b)
+    }
+    matches, only_a, only_b = match_trades(
+        [_comparable(r) for r in rows[run_a]],
+        [_comparable(r) for r in rows[run_b]],
+        int(tolerance_s * 1e9),
+    )
+    metrics = {
+        run_id: metrics_document([to_closed(r) for r in rows[run_id]], runs[run_id].initial_capital)
+        for run_id in (run_a, run_b)
+    }
+    deltas = {
+        name: metrics[run_b][name] - value
+        for name, value in metrics[run_a].items()
+        if isinstance(value, int | float) and isinstance(metrics[run_b].get(name), int | float)
+    }
+
+    def trade(t: ComparableTrade) -> dict[str, Any]:
+        return {
+            "id": t.id, "symbol": t.symbol, "direction": t.direction,
+            "entry_ts": format_ts(t.entry_ts),
+            "exit_ts": format_ts(t.exit_ts) if t.exit_ts is not None else None,
+            "entry_price": float(t.entry_price),
+            "exit_price": float(t.exit_price) if t.exit_price is not None else None,
+            "net_pnl": float(t.net_pnl),
+        }  # fmt: skip
+
+    slippage = [m.exit_slippage for m in matches if m.exit_slippage is not None]
+    return {
+        "a": run_a,
+        "b": run_b,
+        "tolerance_s": tolerance_s,
+        "matched": [
+            {
+                "a": trade(m.a),
+                "b": trade(m.b),
+                "entry_delay_s": m.entry_delay_s,
+                "entry_slippage": float(m.entry_slippage),
+                "exit_slippage": float(m.exit_slippage) if m.exit_slippage is not None else None,
+                "pnl_difference": float(m.pnl_difference),
+            }
+            for m in matches
+        ],  # fmt: skip
+        "only_a": [trade(t) for t in only_a],
+        "only_b": [trade(t) for t in only_b],
+        "summary": {
+            "matched": len(matches),
+            "mean_entry_slippage": (
+                float(sum((m.entry_slippage for m in matches), Decimal(0)) / len(matches))
+                if matches
+                else None
+            ),
+            "mean_exit_slippage": float(sum(slippage, Decimal(0)) / len(slippage))
+            if slippage
+            else None,
+            "pnl_difference": float(sum((m.pnl_difference for m in matches), Decimal(0))),
+        },
+        "metrics": {"a": metrics[run_a], "b": metrics[run_b], "delta": deltas},
+    }

@@ -27,6 +27,7 @@ class RunRead(BaseModel):
     ended_at: dt.datetime | None
     execution_count: int
     order_count: int
+    metrics: dict[str, Any] | None = None  # stored when the run ended (GET .../metrics is live)
 
 
 class ExecutionRead(BaseModel):

@@ -46,6 +46,7 @@ def _run_read(row: Any) -> RunRead:
         ended_at=run.ended_at,
         execution_count=executions,
         order_count=orders,
+        metrics=run.metrics_json,
     )
 
 
