@@ -166,3 +166,12 @@ class TestAgainstEmpyrical:
 
 def _trade_at(exit_ts: int, net: float) -> ClosedTrade:
     return ClosedTrade(D(str(net)), D(str(net)), D(0), exit_ts - 60 * S, exit_ts)
+
+
+class TestDocumentation:
+    def test_docs_list_every_metric_with_its_formula(self) -> None:
+        from backend.config import PROJECT_ROOT
+
+        text = (PROJECT_ROOT / "docs" / "metrics.md").read_text()
+        for definition in METRICS.values():
+            assert f"| `{definition.name}` | {definition.unit} | {definition.formula} |" in text
