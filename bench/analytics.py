@@ -1,0 +1,163 @@
+"""Analytics speed: every metric and breakdown of a 100,000-trade run.
+
+    .venv/bin/python bench/analytics.py [--trades 100000] [--repeats 5]
+
+Builds a migrated SQLite database in a temporary directory holding one run of
+`--trades` closed trades (seeded: 12 symbols, both directions, regimes, tags),
+then times, median of `--repeats`:
+- read: loading the run's closed trades from the database (the baseline);
+- analytics: turning them into records and computing every registered metric,
+  every breakdown (7 dimensions), the calendar and the equity/drawdown curves.
+The ratio analytics / read is the figure to compare across machines.
+Goal: analytics at most 200 ms for 100,000 trades.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import insert
+
+# `python bench/analytics.py` puts bench/, not the project, on the path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.analytics import repository
+from backend.analytics.breakdowns import DIMENSIONS, TradeFacts, breakdown, calendar
+from backend.analytics.metrics import RunData, compute_all
+from backend.analytics.service import curves, to_closed
+from backend.db.engine import Database
+from backend.db.migrate import upgrade
+from backend.db.models import Strategy, StrategyRun, Trade, User
+
+S = 1_000_000_000
+
+
+def build(db: Database, count: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    now = dt.datetime.now(dt.UTC)
+    with db.session(write=True) as session:
+        session.execute(
+            insert(User).values(
+                id=1,
+                username="bench",
+                password_hash="x",
+                role="USER",
+                is_active=True,
+                timezone="UTC",
+                created_at=now,
+            )
+        )
+        session.execute(insert(Strategy).values(id=1, user_id=1, name="bench", created_at=now))
+        session.execute(
+            insert(StrategyRun).values(
+                id=1,
+                user_id=1,
+                source="bench",
+                key="bench",
+                strategy_id=1,
+                mode="backtest",
+                status="completed",
+                params={},
+                initial_capital=1_000_000.0,
+                created_at=now,
+            )
+        )
+        start = 1_700_000_000 * S
+        entries = start + np.cumsum(rng.integers(60, 3600, count)) * S
+        holds = rng.integers(1, 7200, count) * S
+        pnl = np.round(rng.normal(5, 200, count), 2)
+        rows = [
+            {
+                "id": i + 1,
+                "user_id": 1,
+                "run_id": 1,
+                "account": "",
+                "symbol": f"S{i % 12:02d}",
+                "direction": "long" if i % 2 else "short",
+                "qty": 1.0,
+                "max_position": 1.0,
+                "entry_ts": int(entries[i]),
+                "exit_ts": int(entries[i] + holds[i]),
+                "entry_price": 100,
+                "exit_price": 100 + pnl[i] / 2,
+                "gross_pnl": pnl[i] + 1,
+                "commission": 1,
+                "net_pnl": pnl[i],
+                "mfe": abs(pnl[i]) / 2 + 1,
+                "mae": 1.5,
+                "r_multiple": float(pnl[i] / 100),
+                "regime_trend": ("up", "down", "range")[i % 3],
+                "regime_volatility": ("low", "normal", "high")[(i // 3) % 3],
+                "is_open": False,
+                "tags": ["a"] if i % 5 == 0 else [],
+                "extra": {},
+                "updated_at": now,
+            }
+            for i in range(count)
+        ]
+        session.connection().execute(insert(Trade), rows)
+
+
+def analytics(rows: list[Any]) -> None:
+    facts = [
+        TradeFacts(
+            to_closed(r),
+            r.symbol,
+            r.direction,
+            r.regime_trend,
+            r.regime_volatility,
+            "instance",
+            tuple(r.tags or ()),
+        )
+        for r in rows
+    ]
+    trades = [f.trade for f in facts]
+    compute_all(RunData(trades, 1_000_000.0))
+    zone = ZoneInfo("America/New_York")
+    for by in DIMENSIONS:
+        breakdown(facts, by, zone)
+    calendar(trades, zone)
+    curves(trades, 1_000_000.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--trades", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
+        upgrade(db.engine)
+        build(db, args.trades, args.seed)
+        reads, computes = [], []
+        for _ in range(args.repeats):
+            with db.session() as session:
+                began = time.perf_counter()
+                rows = list(repository.closed_trades(session, 1, [1]))
+                reads.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            analytics(rows)
+            computes.append(time.perf_counter() - began)
+        db.dispose()
+    read, compute = statistics.median(reads), statistics.median(computes)
+    print(f"{args.trades:,} closed trades, median of {args.repeats}")
+    print(f"read from SQLite      {read * 1e3:8.1f} ms  (baseline)")
+    print(f"metrics + breakdowns  {compute * 1e3:8.1f} ms  ratio to read {compute / read:5.2f}")
+    verdict = "met" if compute <= 0.2 * args.trades / 100_000 else "NOT met"
+    print(f"goal (<= 200 ms per 100,000 trades): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
