@@ -27,7 +27,10 @@ migrate: $(VENV)/.runtime
 	$(BIN)/python -m backend migrate
 
 bench: $(VENV)/.dev
+	$(BIN)/pip install -q -r requirements-bench.txt
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/trades.py
+	$(BIN)/python bench/analytics.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
