@@ -622,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
             after = range(1, args.raw_repeats)
             raw = raw.merge(raw_ceiling(workdir, rows, args.clients, args.batch, after))
         report(args, phases, raw, stored, expected)
+        for error in warm.errors[:10]:
+            print(f"ERROR warm-up: {error}")
     failed = any(p.errors for p in [warm, *phases]) or stored != expected
     if failed:
         print("FAILED: errors above, or the database does not hold what was sent")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,8 +42,19 @@ Listener = Callable[[list[Derivation]], None]
 
 
 class DerivationRunner:
-    def __init__(self, db: Database, *, retry_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        retry_seconds: float = 5.0,
+        yield_to: Callable[[], bool] = lambda: False,
+        max_yield_seconds: float = 1.0,
+    ) -> None:
         self.db = db
+        # Ingest goes first: SQLite has one write lock, and a runner that takes it
+        # again right after each commit starves the writer into "database is locked".
+        self.yield_to = yield_to
+        self.max_yield_seconds = max_yield_seconds
         self.derivers: list[Deriver] = []
         self.listeners: list[Listener] = []
         self.retry_seconds = retry_seconds
@@ -103,6 +115,7 @@ class DerivationRunner:
         done: list[Derivation] = []
         failed = False
         for row_id in rows:
+            self._let_ingest_go_first()
             try:
                 derivation = self._derive_one(row_id)
             except Exception:
@@ -117,6 +130,11 @@ class DerivationRunner:
             except Exception:
                 log.exception("derivation listener failed")
         return failed
+
+    def _let_ingest_go_first(self) -> None:
+        deadline = time.monotonic() + self.max_yield_seconds
+        while self.yield_to() and time.monotonic() < deadline:
+            time.sleep(0.002)
 
     def _derive_one(self, row_id: int) -> Derivation | None:
         with self.db.session(write=True) as session:

@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 class IngestService:
     def __init__(self, db: Database, broker: Broker) -> None:
         self.broker = broker
-        self.derivations = DerivationRunner(db)
-        self.derivations.listeners.append(self._derived)
         self.writer = IngestWriter(db, on_commit=self._committed)
+        self.derivations = DerivationRunner(db, yield_to=self.writer.has_work)
+        self.derivations.listeners.append(self._derived)
         # Bumped whenever a user's bars of a symbol change; keys of the aggregated-bars cache.
         self._bar_versions: dict[tuple[int, str], int] = defaultdict(int)
         self._ended_runs: set[int] = set()

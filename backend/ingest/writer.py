@@ -70,7 +70,12 @@ class IngestWriter:
         self.max_group_events = max_group_events
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._writing = False
         self.batches_written = 0
+
+    def has_work(self) -> bool:
+        """Batches are queued or being written: other writers of this process should wait."""
+        return self._writing or not self._queue.empty()
 
     def start(self) -> None:
         if self._thread is None:
@@ -110,7 +115,11 @@ class IngestWriter:
                     break
                 group.append(job)
                 size += job.size
-            self._write_group(group)
+            self._writing = True
+            try:
+                self._write_group(group)
+            finally:
+                self._writing = False
             if stop:
                 return
 

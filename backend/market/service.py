@@ -21,8 +21,8 @@ import orjson
 from fastapi import Response
 from sqlalchemy.orm import Session
 
-from backend.api.params import query_time
-from backend.errors import InvalidPayload, NotFound
+from backend.api.params import query_window
+from backend.errors import NotFound
 from backend.ingest.timestamps import format_ts
 from backend.market import repository
 from backend.market.resample import (
@@ -34,7 +34,7 @@ from backend.market.resample import (
     resample,
 )
 from backend.market.schemas import BarFormat, BarsParams
-from backend.market.timeframes import format_timeframe, parse_timeframe
+from backend.market.timeframes import format_timeframe
 
 if TYPE_CHECKING:  # the app context imports the trades rebuild, which reads bars from here
     from backend.api.context import AppContext
@@ -166,16 +166,7 @@ def read_bars(session: Session, series: dict[int, int], query: BarsQuery) -> Bar
 
 
 def _parse(params: BarsParams) -> BarsQuery:
-    try:
-        timeframe_s = parse_timeframe(params.timeframe)
-    except ValueError as exc:
-        raise InvalidPayload(f"timeframe: {exc}") from None
-    start = query_time("start", params.start)
-    end = query_time("end", params.end)
-    if start is not None and end is not None and end <= start:
-        raise InvalidPayload(
-            f"end: must be after start, got start={format_ts(start)} end={format_ts(end)}"
-        )
+    timeframe_s, start, end = query_window(params.timeframe, params.start, params.end)
     return BarsQuery(params.symbol, timeframe_s, start, end, params.limit)
 
 

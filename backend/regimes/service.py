@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from sqlalchemy.orm import Session
 
-from backend.api.params import query_time
+from backend.api.params import query_window
 from backend.errors import InvalidPayload, NotFound
 from backend.ingest.timestamps import format_ts
 from backend.market import repository
 from backend.market import service as market
 from backend.market.resample import NS_PER_SECOND
-from backend.market.timeframes import format_timeframe, parse_timeframe
+from backend.market.timeframes import format_timeframe
 from backend.regimes.classify import RegimeSeries, Tag, tags_at
 from backend.regimes.methods import METHODS, Method
 from backend.regimes.schemas import RegimeTimelineRead, SegmentRead, TimelineParams
@@ -37,16 +37,7 @@ _GAP_ALLOWANCE_NS = 4 * 86_400 * NS_PER_SECOND
 
 def timeline(session: Session, user_id: int, params: TimelineParams) -> RegimeTimelineRead:
     """The user's regime segments of a symbol at a timeframe, within `start`..`end`."""
-    try:
-        timeframe_s = parse_timeframe(params.timeframe)
-    except ValueError as exc:
-        raise InvalidPayload(f"timeframe: {exc}") from None
-    start = query_time("start", params.start)
-    end = query_time("end", params.end)
-    if start is not None and end is not None and end <= start:
-        raise InvalidPayload(
-            f"end: must be after start, got start={format_ts(start)} end={format_ts(end)}"
-        )
+    timeframe_s, start, end = query_window(params.timeframe, params.start, params.end)
     method = METHODS[params.method]
     series = repository.series_by_timeframe(session, user_id, params.symbol)
     if not series:

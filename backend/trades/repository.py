@@ -138,38 +138,24 @@ def entry_order_ids(session: Session, seqs: Sequence[int]) -> dict[int, str | No
     return {r[0]: r[1] for r in rows}
 
 
+def _first_event(column: str, conditions: Callable[[Any], tuple[Any, ...]]) -> Any:
+    """The value of `column` in an order's first event meeting `conditions` (a subquery)."""
+    event = aliased(OrderEvent)
+    value = getattr(event, column)
+    return (
+        select(value)
+        .where(event.run_id == Order.run_id, event.order_id == Order.order_id, *conditions(event))
+        .order_by(event.ts, event.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def stop_orders(session: Session, run_id: int, symbol: str) -> list[StopOrder]:
     """The run's stop and stop-limit orders on `symbol` with when they were placed and finished."""
-    first_stop = aliased(OrderEvent)
-    placed = (
-        select(OrderEvent.ts)
-        .where(OrderEvent.run_id == Order.run_id, OrderEvent.order_id == Order.order_id)
-        .order_by(OrderEvent.ts, OrderEvent.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    finished = (
-        select(OrderEvent.ts)
-        .where(
-            OrderEvent.run_id == Order.run_id,
-            OrderEvent.order_id == Order.order_id,
-            OrderEvent.status.in_(FINISHED),
-        )
-        .order_by(OrderEvent.ts, OrderEvent.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    stop = (
-        select(first_stop.stop_price)
-        .where(
-            first_stop.run_id == Order.run_id,
-            first_stop.order_id == Order.order_id,
-            first_stop.stop_price.is_not(None),
-        )
-        .order_by(first_stop.ts, first_stop.id)
-        .limit(1)
-        .scalar_subquery()
-    )
+    placed = _first_event("ts", lambda _event: ())
+    finished = _first_event("ts", lambda e: (e.status.in_(FINISHED),))
+    stop = _first_event("stop_price", lambda e: (e.stop_price.is_not(None),))
     rows = session.execute(
         select(
             Order.order_id, Order.side, Order.order_type, Order.parent_id, placed, finished, stop
