@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from backend.api.deps import SessionDep, WriteSessionDep
 from backend.api.params import query_time
@@ -29,57 +30,60 @@ Sort = Annotated[
 ]
 
 
+@dataclass
+class TradeQuery:
+    """The filters and paging both trade lists share (query parameters)."""
+
+    symbol: str | None = None
+    direction: Direction = None
+    outcome: Outcome = None
+    status: Status = None
+    trend: Trend = None
+    volatility: Volatility = None
+    start: Time = None
+    end: Time = None
+    cursor: Cursor = None
+    limit: Limit = 200
+
+    def where(
+        self, user_id: int, *, run_id: int | None = None, mode: str | None = None
+    ) -> TradeFilter:
+        return TradeFilter(
+            user_id=user_id, run_id=run_id, mode=mode, symbol=self.symbol,
+            direction=self.direction, outcome=self.outcome, status=self.status,
+            trend=self.trend, volatility=self.volatility,
+            start=query_time("start", self.start), end=query_time("end", self.end),
+        )  # fmt: skip
+
+
+TradeQueryDep = Annotated[TradeQuery, Depends()]
+
+
 @router.get("/runs/{run_id}/trades", operation_id="list_run_trades")
 def list_run_trades(
     run_id: int,
+    query: TradeQueryDep,
     principal: CurrentPrincipal,
     session: SessionDep,
-    symbol: str | None = None,
-    direction: Direction = None,
-    outcome: Outcome = None,
-    status: Status = None,
-    trend: Trend = None,
-    volatility: Volatility = None,
-    start: Time = None,
-    end: Time = None,
     sort: Sort = "entry_ts",
-    cursor: Cursor = None,
-    limit: Limit = 200,
 ) -> Page[TradeRead]:
     """A run's trades, filtered, sorted and paged."""
     runs.get_run(session, principal.user_id, run_id)
-    where = TradeFilter(
-        user_id=principal.user_id, run_id=run_id, symbol=symbol, direction=direction,
-        outcome=outcome, status=status, trend=trend, volatility=volatility,
-        start=query_time("start", start), end=query_time("end", end),
-    )  # fmt: skip
-    return service.list_trades(session, where, sort=sort, cursor=cursor, limit=limit)
+    where = query.where(principal.user_id, run_id=run_id)
+    return service.list_trades(session, where, sort=sort, cursor=query.cursor, limit=query.limit)
 
 
 @router.get("/trades", operation_id="list_trades")
 def list_trades(
+    query: TradeQueryDep,
     principal: CurrentPrincipal,
     session: SessionDep,
     mode: Literal["live", "paper", "backtest"] | None = None,
-    symbol: str | None = None,
-    direction: Direction = None,
-    outcome: Outcome = None,
-    status: Status = None,
-    trend: Trend = None,
-    volatility: Volatility = None,
-    start: Time = None,
-    end: Time = None,
     sort: Sort = "-entry_ts",
-    cursor: Cursor = None,
-    limit: Limit = 200,
 ) -> Page[TradeRead]:
     """The caller's trades across all runs (newest first by default)."""
-    where = TradeFilter(
-        user_id=principal.user_id, mode=mode, symbol=symbol, direction=direction,
-        outcome=outcome, status=status, trend=trend, volatility=volatility,
-        start=query_time("start", start), end=query_time("end", end),
-    )  # fmt: skip
-    return service.list_trades(session, where, sort=sort, cursor=cursor, limit=limit)
+    where = query.where(principal.user_id, mode=mode)
+    return service.list_trades(session, where, sort=sort, cursor=query.cursor, limit=query.limit)
 
 
 @router.get("/trades/{trade_id}", operation_id="get_trade")
