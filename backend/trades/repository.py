@@ -78,19 +78,17 @@ def delete_trades(session: Session, trade_ids: Sequence[int]) -> None:
         session.execute(delete(Trade).where(Trade.id.in_(trade_ids)))
 
 
+# The execution columns a `Fill` is made of, in its field order.
+_FILL_COLUMNS = (
+    Execution.id, Execution.ts, Execution.side, Execution.qty, Execution.price,
+    Execution.commission,
+)  # fmt: skip
+
+
 def crossing_entry(session: Session, trade_id: int) -> tuple[Fill, float, float]:
     """The fill that opened trade `trade_id` by crossing zero, and the part it opened with."""
     row = session.execute(
-        select(
-            Execution.id,
-            Execution.ts,
-            Execution.side,
-            Execution.qty,
-            Execution.price,
-            Execution.commission,
-            TradeFill.qty,
-            TradeFill.commission,
-        )
+        select(*_FILL_COLUMNS, TradeFill.qty, TradeFill.commission)
         .join(TradeFill, TradeFill.execution_id == Execution.id)
         .where(TradeFill.trade_id == trade_id, TradeFill.execution_id == trade_id)
     ).one()
@@ -110,14 +108,7 @@ def fills(
     ts, seq = key
     later = Execution.id >= seq if inclusive else Execution.id > seq
     rows = session.execute(
-        select(
-            Execution.id,
-            Execution.ts,
-            Execution.side,
-            Execution.qty,
-            Execution.price,
-            Execution.commission,
-        )
+        select(*_FILL_COLUMNS)
         .where(
             Execution.run_id == run_id,
             Execution.account == account,
