@@ -1,0 +1,163 @@
+"""The backend as a real process on a free port, for tests that cross real HTTP.
+
+    with LiveServer(tmp_path) as server:
+        account = server.create_account("alice")
+        httpx.post(f"{server.url}/api/ingest", headers=account.ingest_headers, ...)
+
+`kill()` sends SIGKILL (nothing is flushed, as in a crash) and `start()` brings the
+same database back, so fault tests can kill and restart the service at will.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET_KEY = "live-server-test-secret-key-0123456789-0123456789-0123456789"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Account:
+    """A registered user with a bearer token and an ingest API key."""
+
+    username: str
+    token: str
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def ingest_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+class LiveServer:
+    """`run_server.py` in a subprocess over a SQLite file (or `database_url`) in `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        database_url: str | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.database_url = database_url or f"sqlite:///{data_dir / 'fillbook.db'}"
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra_env = env or {}
+        self.log_path = data_dir / "server.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the process and wait until `/api/health` answers."""
+        if self._process is not None and self._process.poll() is None:
+            raise RuntimeError("the server is already running")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "DATA_DIR": str(self.data_dir),
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "BCRYPT_ROUNDS": "4",
+            **self.extra_env,
+        }
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, str(PROJECT_ROOT / "run_server.py"), "--port", str(self.port),
+                 "--log-level", "warning"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_healthy(timeout)
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the server exited at start:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"the server did not become healthy in {timeout} s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL, as in a crash: no shutdown hooks run."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """A graceful stop (SIGTERM), then SIGKILL if it does not exit in `timeout`."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def create_account(self, username: str, password: str = "correct horse") -> Account:
+        """Register `username`, log in, and create an ingest API key."""
+        with httpx.Client(base_url=self.url, timeout=10.0) as http:
+            response = http.post(
+                "/api/auth/register", json={"username": username, "password": password}
+            )
+            response.raise_for_status()
+            response = http.post(
+                "/api/auth/login", data={"username": username, "password": password}
+            )
+            response.raise_for_status()
+            token = str(response.json()["access_token"])
+            response = http.post(
+                "/api/auth/api-keys",
+                json={"name": "exporter"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            response.raise_for_status()
+            return Account(username, token, str(response.json()["key"]))
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
