@@ -50,6 +50,22 @@ def bucket_starts(ts_ns: ArrayLike, target_seconds: int) -> IntArray:
     return result
 
 
+def bucket_offsets(ts_ns: ArrayLike, target_seconds: int) -> IntArray:
+    """Where each bucket begins in sorted `ts_ns`: the index of its first bar.
+
+    Bucket `k` holds the bars `ts_ns[offsets[k]:offsets[k + 1]]` (the last one runs
+    to the end), the same buckets `resample` emits, in the same order. The
+    backtester uses this to find the 1-second bars inside each candle.
+    """
+    ts = np.asarray(ts_ns, dtype=np.int64)
+    if not len(ts):
+        return _EMPTY_INT
+    buckets = bucket_starts(ts, target_seconds)
+    # Sorted input: a bucket starts where the bucket id changes.
+    offsets: IntArray = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    return offsets
+
+
 def resample(
     ts_ns: ArrayLike,
     open: ArrayLike,
@@ -92,12 +108,10 @@ def resample(
             f"ts_ns[{first}]={int(ts[first])} > ts_ns[{first + 1}]={int(ts[first + 1])}"
         )
 
-    buckets = bucket_starts(ts, target_seconds)
-    # Sorted input: a bucket starts where the bucket id changes.
-    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]]) if count else _EMPTY_INT
+    starts = bucket_offsets(ts, target_seconds)
     ends = np.r_[starts[1:], count] - 1 if count else _EMPTY_INT
 
-    out: Columns = {"ts": buckets[starts]}
+    out: Columns = {"ts": bucket_starts(ts[starts], target_seconds)}
     if count:
         out["open"] = prices["open"][starts]
         out["high"] = np.maximum.reduceat(prices["high"], starts)
