@@ -6,7 +6,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from backend.ingest.schemas import RunRef
+
+
+def raw_text(value: Any) -> str:
+    """An event's raw form as JSON text, whatever MessagePack decoded it into.
+
+    Bytes, extension types and timestamps have no JSON form; they are kept as
+    their text representation so that the dead letter is stored, not a 500.
+    """
+    try:
+        return orjson.dumps(value, default=_jsonable, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # a key orjson cannot write (bytes, a tuple): rename every key
+        return orjson.dumps(_plain(value), default=_jsonable).decode()
+
+
+def _jsonable(value: Any) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "0x" + bytes(value).hex()
+    return repr(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key if isinstance(key, str) else _jsonable(key): _plain(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from backend.errors import BadRequest, InvalidPayload, PayloadTooLarge, UnsupportedMediaType
-from backend.ingest.batch import PreparedBatch, Rejection
+from backend.ingest.batch import PreparedBatch, Rejection, raw_text
 from backend.ingest.schemas import MAX_EVENTS, BatchAdapter, EventListAdapter, RunRef
 
 JSON_TYPES = {"application/json"}
@@ -92,7 +92,7 @@ def _split(user_id: int, document: Any, exc: ValidationError) -> PreparedBatch:
             index=index,
             event_id=_field(events[index], "id", 200),
             event_type=_field(events[index], "type", 32),
-            raw=orjson.dumps(events[index], option=orjson.OPT_NON_STR_KEYS).decode(),
+            raw=raw_text(events[index]),
             error=_describe(errors),
         )
         for index, errors in sorted(event_errors.items())

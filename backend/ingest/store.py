@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from backend.errors import InvalidPayload
-from backend.ingest.batch import PositionKey, PreparedBatch, Rejection, StoredBatch
+from backend.ingest.batch import PositionKey, PreparedBatch, Rejection, StoredBatch, raw_text
 from backend.ingest.repository import IngestRepository, json_text
 
 _INSTRUMENT_DEFAULTS = (1.0, None, None, None)  # multiplier, tick_size, currency, asset_class
@@ -256,7 +256,7 @@ def _amend_or_remove(
     if problem is not None:
         raw = batch.raw_events[index] if batch.raw_events else event
         result.rejected.append(
-            Rejection(index, event["id"], "execution", orjson.dumps(raw).decode(), problem)
+            Rejection(index, event["id"], "execution", raw_text(raw), problem)
         )
         return
     assert stored is not None

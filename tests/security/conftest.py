@@ -1,0 +1,83 @@
+"""Two users with data: alice (ADMIN, owns everything the ids point at) and bob (USER)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import create_api_key, login, register
+from tests.ingest.helpers import batch, fill, push
+from tests.security.endpoints import Endpoint, minimal_body
+
+# In alice's strategy name and notes: bob's responses must never contain it.
+MARKER = "alice-private-7f3c"
+ALICE_RUN = {"key": f"{MARKER}-run", "strategy": f"{MARKER} strategy", "mode": "live"}
+SYMBOL = "ALICESYM"
+
+
+@dataclass
+class World:
+    client: TestClient
+    alice: dict[str, str]
+    alice_key: dict[str, str]
+    bob: dict[str, str]
+    bob_key: dict[str, str]
+    ids: dict[str, object]  # a path parameter's name → the id of alice's object
+
+    def call(
+        self, endpoint: Endpoint, headers: dict[str, str] | None = None, **values: object
+    ) -> httpx.Response:
+        """Call `endpoint` with alice's ids in its path and the smallest valid body."""
+        url = endpoint.url({**self.ids, **values})
+        components = self.client.app.openapi()["components"]["schemas"]  # type: ignore[attr-defined]
+        known = {**self.ids, "a": self.ids["run_id"], "b": self.ids["run_id"], "timeframe": "1m"}
+        query = {
+            name: known[name] if name in known else minimal_body(schema, components)
+            for name, schema in endpoint.required_query.items()
+        }
+        kwargs: dict[str, Any] = {"headers": headers or {}, "params": query}
+        if endpoint.body_media == "application/json":
+            kwargs["json"] = minimal_body(endpoint.body_schema, components)
+        elif endpoint.body_media is not None:
+            kwargs["data"] = {"username": "x", "password": "y"}
+        response: httpx.Response = self.client.request(endpoint.method, url, **kwargs)
+        return response
+
+
+@pytest.fixture
+def world(client: TestClient) -> World:
+    register(client, "alice")
+    alice = login(client, "alice")
+    alice_key = {"Authorization": f"Bearer {create_api_key(client, alice)}"}
+    register(client, "bob")
+    bob = login(client, "bob")
+    bob_key = {"Authorization": f"Bearer {create_api_key(client, bob)}"}
+    events = [
+        {"type": "instrument", "symbol": SYMBOL, "multiplier": 2},
+        {"type": "order", "id": "o1:new", "order_id": "o1", "ts": "2024-01-02T10:00:00Z",
+         "symbol": SYMBOL, "side": "buy", "order_type": "market", "qty": 1, "status": "filled"},
+        {"type": "bar", "symbol": SYMBOL, "timeframe": "1m", "ts": "2024-01-02T10:00:00Z",
+         "open": 10.0, "high": 12.0, "low": 9.0, "close": 11.0},
+        fill("x1", "2024-01-02T10:00:10Z", "buy", 1, 10.0, symbol=SYMBOL, order_id="o1"),
+        fill("x2", "2024-01-02T10:00:50Z", "sell", 1, 11.0, symbol=SYMBOL),
+        {"type": "run_end", "ts": "2024-01-02T11:00:00Z"},
+    ]  # fmt: skip
+    run_id = push(client, alice_key, batch(events, source="desk", run=ALICE_RUN))["run_id"]
+    assert client.app.state.context.ingest.derivations.wait_idle()  # type: ignore[attr-defined]
+    trades = client.get("/api/trades", headers=alice).json()["items"]
+    assert len(trades) == 1
+    client.patch(f"/api/trades/{trades[0]['id']}", json={"notes": MARKER}, headers=alice)
+    keys = client.get("/api/auth/api-keys", headers=alice).json()
+    ids: dict[str, object] = {
+        "run_id": run_id,
+        "trade_id": trades[0]["id"],
+        "key_id": keys[0]["id"],
+        "order_id": "o1",
+        "symbol": SYMBOL,
+        "user_id": 1,
+    }
+    return World(client, alice, alice_key, bob, bob_key, ids)

@@ -1,0 +1,120 @@
+"""Who may call what: every endpoint, from the app's own route list (tests/security/endpoints.py)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from tests.security.conftest import MARKER, World
+from tests.security.endpoints import PUBLIC_OPERATIONS, Endpoint, catalogue
+
+# Managing keys and users needs a person: these must be among the key-refusing endpoints.
+MUST_NEED_PERSON = {"create_api_key", "list_api_keys", "revoke_api_key", "update_me",
+                    "list_users", "update_user"}  # fmt: skip
+# Path parameters that name something within the caller's own data (not a global id).
+NAME_PARAMS = {"symbol"}
+
+
+def _protected(world: World) -> list[Endpoint]:
+    return [e for e in catalogue(world.client.app) if not e.public]  # type: ignore[arg-type]
+
+
+class TestCatalogue:
+    def test_sees_every_router(self, world: World) -> None:
+        endpoints = catalogue(world.client.app)  # type: ignore[arg-type]
+        ids = {e.operation_id for e in endpoints}
+        assert PUBLIC_OPERATIONS | MUST_NEED_PERSON | {"ingest", "get_run", "get_trade"} <= ids
+        assert {e.operation_id for e in endpoints if e.needs_person} >= MUST_NEED_PERSON
+        assert len(endpoints) >= 30
+
+
+class TestWithoutCredentials:
+    def test_every_endpoint_but_register_login_health_says_401(self, world: World) -> None:
+        failures = []
+        for endpoint in _protected(world):
+            for headers in ({}, {"Authorization": "Bearer not-a-token"},
+                            {"Authorization": "Bearer fb_live_unknownkey0000000000000000"}):  # fmt: skip
+                response = world.call(endpoint, headers)
+                if response.status_code != 401 or "error" not in response.json():
+                    failures.append(f"{endpoint} {headers}: {response.status_code} {response.text[:120]}")
+        assert not failures, "\n".join(failures)
+
+    def test_public_endpoints_answer_without_credentials(self, client: TestClient) -> None:
+        assert client.get("/api/health").status_code == 200
+        assert client.post("/api/auth/register", json={"username": "carol", "password": "pw-carol-1"}).status_code == 201
+        assert client.post("/api/auth/login", data={"username": "carol", "password": "pw-carol-1"}).status_code == 200
+
+    def test_the_stream_refuses_without_credentials(self, world: World) -> None:
+        for url in ("/api/stream", "/api/stream?token=garbage"):
+            with pytest.raises(WebSocketDisconnect) as refused, world.client.websocket_connect(url) as ws:
+                ws.receive_json()
+            assert refused.value.code == 4401
+
+
+class TestOtherUsersIds:
+    def test_every_id_taking_endpoint_says_404_to_another_user(self, world: World) -> None:
+        """bob, with his token and with his key, names alice's run, trade, key, order, symbol."""
+        failures, checked = [], 0
+        for endpoint in _protected(world):
+            if not endpoint.path_params or set(endpoint.path_params) <= NAME_PARAMS:
+                continue
+            credentials = [world.bob] if endpoint.needs_person else [world.bob, world.bob_key]
+            for headers in credentials:
+                response = world.call(endpoint, headers)
+                expected = 403 if endpoint.needs_admin else 404
+                checked += 1
+                if response.status_code != expected or MARKER in response.text:
+                    failures.append(f"{endpoint}: {response.status_code} {response.text[:160]}")
+        assert not failures, "\n".join(failures)
+        assert checked >= 20
+
+    def test_names_act_in_the_callers_own_namespace(self, world: World) -> None:
+        """A symbol is a name, not an id: bob's PATCH makes his own instrument, not alice's."""
+        for endpoint in _protected(world):
+            if endpoint.path_params and set(endpoint.path_params) <= NAME_PARAMS:
+                response = world.call(endpoint, world.bob)
+                assert response.status_code in (200, 404), f"{endpoint}: {response.text}"
+                assert MARKER not in response.text
+        (mine,) = world.client.get("/api/instruments", headers=world.alice).json()
+        assert mine["multiplier"] == 2.0
+
+    def test_alice_can_reach_what_bob_cannot(self, world: World) -> None:
+        """The ids are real: the owner gets them (so the 404s above are not vacuous)."""
+        for endpoint in _protected(world):
+            if endpoint.path_params and endpoint.method == "GET":
+                response = world.call(endpoint, world.alice)
+                assert response.status_code == 200, f"{endpoint}: {response.text[:200]}"
+
+    def test_no_list_or_query_leaks_another_users_data(self, world: World) -> None:
+        """Every GET without path ids, as bob with alice's ids in the query, shows none of hers."""
+        query = {"run_id": world.ids["run_id"], "a": world.ids["run_id"], "b": world.ids["run_id"],
+                 "symbol": world.ids["symbol"], "timeframe": "1m"}  # fmt: skip
+        failures = []
+        for endpoint in _protected(world):
+            if endpoint.method != "GET" or endpoint.path_params:
+                continue
+            for headers in (world.bob, world.bob_key):
+                response = world.client.get(endpoint.path, params=query, headers=headers)
+                if response.status_code >= 500 or MARKER in response.text:
+                    failures.append(f"{endpoint}: {response.status_code} {response.text[:160]}")
+        assert not failures, "\n".join(failures)
+
+
+class TestIngestKeys:
+    def test_management_endpoints_refuse_an_api_key_with_403(self, world: World) -> None:
+        failures = []
+        for endpoint in _protected(world):
+            if not endpoint.needs_person:
+                continue
+            response = world.call(endpoint, world.alice_key)
+            if response.status_code != 403 or response.json().get("error") != "forbidden":
+                failures.append(f"{endpoint}: {response.status_code} {response.text[:160]}")
+        assert not failures, "\n".join(failures)
+        keys = world.client.get("/api/auth/api-keys", headers=world.alice).json()
+        assert len(keys) == 1
+        assert keys[0]["revoked_at"] is None  # nothing was changed
+
+    def test_a_key_still_ingests_and_reads(self, world: World) -> None:
+        assert world.client.get("/api/runs", headers=world.alice_key).status_code == 200
+        assert world.client.get(f"/api/runs/{world.ids['run_id']}", headers=world.alice_key).status_code == 200
