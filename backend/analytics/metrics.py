@@ -19,25 +19,20 @@ import numpy as np
 import numpy.typing as npt
 
 from backend.analytics.series import Daily, Drawdown, daily, max_drawdown
+from backend.analytics.table import (
+    ClosedTrade,
+    Floats,
+    TradeTable,
+    exact_sum,
+    mean_money,
+    money,
+    to_units,
+)
+
+__all__ = ["METRICS", "ClosedTrade", "RunData", "Undefined", "compute_all", "describe"]
 
 VERSION = 1
 PERIODS_PER_YEAR = 252
-NS_PER_SECOND = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class ClosedTrade:
-    """What metrics need of a closed trade."""
-
-    net_pnl: Decimal
-    gross_pnl: Decimal
-    commission: Decimal
-    entry_ts: int
-    exit_ts: int
-    r_multiple: float | None = None
-    mfe: float | None = None  # price distance
-    mae: float | None = None
-    captured: float | None = None  # (exit - entry) in the trade's direction, price distance
 
 
 @dataclass(frozen=True)
@@ -49,49 +44,67 @@ Value = float | int | None | Undefined
 
 
 class RunData:
-    """A run's closed trades (sorted by exit time) and what several metrics share."""
+    """A run's closed trades (in exit order) and what several metrics share."""
 
-    def __init__(self, trades: Sequence[ClosedTrade], initial_capital: float | None = None) -> None:
-        self.trades = sorted(trades, key=lambda t: (t.exit_ts, t.entry_ts))
-        self.initial_capital = (
-            Decimal(str(initial_capital)) if initial_capital is not None else None
-        )
-        self.net = np.array([float(t.net_pnl) for t in self.trades], dtype=np.float64)
-        self.hold = np.array(
-            [(t.exit_ts - t.entry_ts) / NS_PER_SECOND for t in self.trades], dtype=np.float64
-        )
+    def __init__(
+        self, trades: TradeTable | Sequence[ClosedTrade], initial_capital: float | None = None
+    ) -> None:
+        self.table = trades if isinstance(trades, TradeTable) else TradeTable.from_trades(trades)
+        self.capital_units = to_units(initial_capital) if initial_capital is not None else None
 
     @property
     def count(self) -> int:
-        return len(self.trades)
+        return len(self.table)
 
     @cached_property
-    def winners(self) -> list[ClosedTrade]:
-        return [t for t in self.trades if t.net_pnl > 0]
+    def net(self) -> Floats:
+        """Net PnL per trade, as floats (for spreads; sums use the exact units)."""
+        return self.table.net / 1e8
 
     @cached_property
-    def losers(self) -> list[ClosedTrade]:
-        return [t for t in self.trades if t.net_pnl < 0]
+    def winning(self) -> npt.NDArray[np.bool_]:
+        return self.table.net > 0
 
     @cached_property
-    def net_pnl(self) -> Decimal:
-        return sum((t.net_pnl for t in self.trades), Decimal(0))
+    def losing(self) -> npt.NDArray[np.bool_]:
+        return self.table.net < 0
+
+    @cached_property
+    def wins(self) -> tuple[int, int]:
+        """(count, exact total in units) of winners."""
+        return int(self.winning.sum()), exact_sum(self.table.net[self.winning])
+
+    @cached_property
+    def losses(self) -> tuple[int, int]:
+        return int(self.losing.sum()), exact_sum(self.table.net[self.losing])
+
+    @cached_property
+    def net_units(self) -> int:
+        return exact_sum(self.table.net)
+
+    @cached_property
+    def gross_units(self) -> int:
+        return exact_sum(self.table.gross)
+
+    @cached_property
+    def hold(self) -> Floats:
+        return self.table.hold_seconds
 
     @cached_property
     def daily(self) -> Daily:
-        return daily([t.exit_ts for t in self.trades], [t.net_pnl for t in self.trades])
+        return daily(self.table.exit_ts, self.table.net)
 
     @cached_property
     def returns(self) -> npt.NDArray[np.float64] | Undefined:
-        if self.initial_capital is None:
+        if self.capital_units is None:
             return Undefined("the run has no initial_capital")
-        if not self.trades:
+        if not self.count:
             return Undefined("no closed trades")
-        return self.daily.returns(self.initial_capital)
+        return self.daily.returns(self.capital_units)
 
     @cached_property
     def drawdown(self) -> Drawdown:
-        return max_drawdown(self.daily, self.initial_capital)
+        return max_drawdown(self.daily, self.capital_units)
 
 
 @dataclass(frozen=True)
@@ -134,10 +147,6 @@ def compute_all(data: RunData) -> tuple[dict[str, float | int | None], dict[str,
     return values, reasons
 
 
-def _money(value: Decimal) -> float:
-    return float(value.quantize(Decimal("0.00000001")))
-
-
 def _need_trades(data: RunData) -> Undefined | None:
     return Undefined("no closed trades") if data.count == 0 else None
 
@@ -147,25 +156,24 @@ def _need_trades(data: RunData) -> Undefined | None:
 
 @metric("net_pnl", "currency", "sum of closed trades' net PnL")
 def net_pnl(data: RunData) -> Value:
-    return _money(data.net_pnl)
+    return money(data.net_units)
 
 
 @metric("gross_pnl", "currency", "sum of closed trades' gross PnL")
 def gross_pnl(data: RunData) -> Value:
-    return _money(sum((t.gross_pnl for t in data.trades), Decimal(0)))
+    return money(data.gross_units)
 
 
 @metric("commission", "currency", "sum of closed trades' commissions")
 def commission(data: RunData) -> Value:
-    return _money(sum((t.commission for t in data.trades), Decimal(0)))
+    return money(exact_sum(data.table.commission))
 
 
 @metric("commission_share", "fraction", "commission / gross_pnl (gross PnL > 0)")
 def commission_share(data: RunData) -> Value:
-    gross = sum((t.gross_pnl for t in data.trades), Decimal(0))
-    if gross <= 0:
+    if data.gross_units <= 0:
         return Undefined("gross PnL is not positive")
-    return float(sum((t.commission for t in data.trades), Decimal(0)) / gross)
+    return float(Decimal(exact_sum(data.table.commission)) / data.gross_units)
 
 
 @metric("trade_count", "count", "number of closed trades")
@@ -175,21 +183,19 @@ def trade_count(data: RunData) -> Value:
 
 @metric("win_rate", "fraction", "winners / closed trades; a winner has net PnL > 0")
 def win_rate(data: RunData) -> Value:
-    return _need_trades(data) or len(data.winners) / data.count
+    return _need_trades(data) or data.wins[0] / data.count
 
 
 @metric("avg_win", "currency", "mean net PnL of winners")
 def avg_win(data: RunData) -> Value:
-    if not data.winners:
-        return Undefined("no winning trades")
-    return _money(sum((t.net_pnl for t in data.winners), Decimal(0)) / len(data.winners))
+    count, total = data.wins
+    return mean_money(total, count) if count else Undefined("no winning trades")
 
 
 @metric("avg_loss", "currency", "mean net PnL of losers (negative)")
 def avg_loss(data: RunData) -> Value:
-    if not data.losers:
-        return Undefined("no losing trades")
-    return _money(sum((t.net_pnl for t in data.losers), Decimal(0)) / len(data.losers))
+    count, total = data.losses
+    return mean_money(total, count) if count else Undefined("no losing trades")
 
 
 @metric("payoff_ratio", "ratio", "avg_win / |avg_loss|")
@@ -206,23 +212,21 @@ def payoff_ratio(data: RunData) -> Value:
 
 @metric("profit_factor", "ratio", "sum of winners' net PnL / |sum of losers' net PnL|")
 def profit_factor(data: RunData) -> Value:
-    if not data.losers:
+    losers, loss = data.losses
+    if not losers:
         return Undefined("no losing trades")
-    wins = sum((t.net_pnl for t in data.winners), Decimal(0))
-    return float(wins / abs(sum((t.net_pnl for t in data.losers), Decimal(0))))
+    return float(Decimal(data.wins[1]) / abs(loss))
 
 
 @metric("expectancy", "currency", "mean net PnL per closed trade")
 def expectancy(data: RunData) -> Value:
-    return _need_trades(data) or _money(data.net_pnl / data.count)
+    return _need_trades(data) or mean_money(data.net_units, data.count)
 
 
 @metric("expectancy_r", "R", "mean R-multiple of the closed trades that have one")
 def expectancy_r(data: RunData) -> Value:
-    rs = [t.r_multiple for t in data.trades if t.r_multiple is not None]
-    if not rs:
-        return Undefined("no trade has a known initial risk")
-    return float(np.mean(rs))
+    rs = data.table.r_multiple[~np.isnan(data.table.r_multiple)]
+    return float(np.mean(rs)) if rs.size else Undefined("no trade has a known initial risk")
 
 
 @metric("sqn", "ratio", "sqrt(n) x mean(net PnL) / stdev(net PnL, n-1), n >= 2")
@@ -237,39 +241,34 @@ def sqn(data: RunData) -> Value:
 
 @metric("largest_win", "currency", "largest net PnL of a winner")
 def largest_win(data: RunData) -> Value:
-    return (
-        _money(max(t.net_pnl for t in data.winners))
-        if data.winners
-        else Undefined("no winning trades")
-    )
+    if not data.wins[0]:
+        return Undefined("no winning trades")
+    return money(int(data.table.net.max()))
 
 
 @metric("largest_loss", "currency", "most negative net PnL of a loser")
 def largest_loss(data: RunData) -> Value:
-    return (
-        _money(min(t.net_pnl for t in data.losers))
-        if data.losers
-        else Undefined("no losing trades")
-    )
+    if not data.losses[0]:
+        return Undefined("no losing trades")
+    return money(int(data.table.net.min()))
 
 
-def _longest_streak(data: RunData, winning: bool) -> int:
-    best = current = 0
-    for trade in data.trades:  # in exit order; a breakeven trade ends both kinds of streak
-        hit = trade.net_pnl > 0 if winning else trade.net_pnl < 0
-        current = current + 1 if hit else 0
-        best = max(best, current)
-    return best
+def _longest_streak(hits: npt.NDArray[np.bool_]) -> int:
+    """The longest run of True (in exit order; a breakeven trade ends both kinds)."""
+    if not hits.any():
+        return 0
+    edges = np.diff(np.concatenate(([0], hits.view(np.int8), [0])))
+    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
 
 
 @metric("max_win_streak", "count", "most consecutive winners, in exit order")
 def max_win_streak(data: RunData) -> Value:
-    return _longest_streak(data, winning=True)
+    return _longest_streak(data.winning)
 
 
 @metric("max_loss_streak", "count", "most consecutive losers, in exit order")
 def max_loss_streak(data: RunData) -> Value:
-    return _longest_streak(data, winning=False)
+    return _longest_streak(data.losing)
 
 
 # -- time ---------------------------------------------------------------------------
@@ -282,13 +281,13 @@ def avg_hold_seconds(data: RunData) -> Value:
 
 @metric("avg_hold_seconds_win", "seconds", "mean hold time of winners")
 def avg_hold_seconds_win(data: RunData) -> Value:
-    mask = data.net > 0
+    mask = data.winning
     return float(np.mean(data.hold[mask])) if mask.any() else Undefined("no winning trades")
 
 
 @metric("avg_hold_seconds_loss", "seconds", "mean hold time of losers")
 def avg_hold_seconds_loss(data: RunData) -> Value:
-    mask = data.net < 0
+    mask = data.losing
     return float(np.mean(data.hold[mask])) if mask.any() else Undefined("no losing trades")
 
 
@@ -296,19 +295,16 @@ def avg_hold_seconds_loss(data: RunData) -> Value:
 def exposure(data: RunData) -> Value:
     if data.count == 0:
         return Undefined("no closed trades")
-    spans = sorted((t.entry_ts, t.exit_ts) for t in data.trades)
-    total = max(end for _s, end in spans) - spans[0][0]
+    order = np.lexsort((data.table.exit_ts, data.table.entry_ts))
+    starts, ends = data.table.entry_ts[order], data.table.exit_ts[order]
+    total = int(ends.max()) - int(starts[0])
     if total <= 0:
         return Undefined("the trades span no time")
-    covered, current_start, current_end = 0, spans[0][0], spans[0][1]
-    for start, end in spans[1:]:
-        if start > current_end:
-            covered += current_end - current_start
-            current_start, current_end = start, end
-        else:
-            current_end = max(current_end, end)
-    covered += current_end - current_start
-    return covered / total
+    reach = np.maximum.accumulate(ends)  # the latest exit so far: where the open span ends
+    gaps = np.flatnonzero(starts[1:] > reach[:-1])  # a trade opens after every earlier one closed
+    first = np.concatenate(([0], gaps + 1))
+    last = np.concatenate((gaps, [starts.size - 1]))
+    return int((reach[last] - starts[first]).sum()) / total
 
 
 # -- drawdown and risk-adjusted returns (daily returns, empyrical's definitions) ------
@@ -318,7 +314,7 @@ def exposure(data: RunData) -> Value:
     "max_drawdown", "fraction", "min over days of equity / running peak - 1 (capital is a peak)"
 )
 def max_drawdown_fraction(data: RunData) -> Value:
-    if data.initial_capital is None:
+    if data.capital_units is None:
         return Undefined("the run has no initial_capital")
     return data.drawdown.fraction if data.count else Undefined("no closed trades")
 
@@ -329,7 +325,7 @@ def max_drawdown_fraction(data: RunData) -> Value:
     "the max drawdown in currency (without capital: of cumulative PnL)",
 )
 def max_drawdown_amount(data: RunData) -> Value:
-    return _need_trades(data) or _money(data.drawdown.amount)
+    return _need_trades(data) or money(data.drawdown.amount)
 
 
 @metric(
@@ -347,7 +343,7 @@ def recovery_factor(data: RunData) -> Value:
         return Undefined("no closed trades")
     if data.drawdown.amount == 0:
         return Undefined("no drawdown")
-    return float(data.net_pnl / abs(data.drawdown.amount))
+    return float(Decimal(data.net_units) / abs(data.drawdown.amount))
 
 
 @metric("sharpe", "ratio", "mean(daily returns) / stdev(daily returns, n-1) x sqrt(252)")
@@ -409,18 +405,21 @@ def calmar(data: RunData) -> Value:
 
 @metric("mfe_efficiency", "fraction", "mean of captured move / MFE (trades with MFE > 0)")
 def mfe_efficiency(data: RunData) -> Value:
-    values = [t.captured / t.mfe for t in data.trades if t.captured is not None and t.mfe]
-    return float(np.mean(values)) if values else Undefined("no trade has a positive MFE")
+    table = data.table
+    known = ~np.isnan(table.captured) & ~np.isnan(table.mfe) & (table.mfe != 0)
+    if not known.any():
+        return Undefined("no trade has a positive MFE")
+    return float(np.mean(table.captured[known] / table.mfe[known]))
 
 
 @metric("mae_efficiency", "fraction", "mean of 1 - MAE / (MFE + MAE) (trades with MFE + MAE > 0)")
 def mae_efficiency(data: RunData) -> Value:
-    values = [
-        1.0 - t.mae / (t.mfe + t.mae)
-        for t in data.trades
-        if t.mfe is not None and t.mae is not None and (t.mfe + t.mae) > 0
-    ]
-    return float(np.mean(values)) if values else Undefined("no trade has excursions")
+    table = data.table
+    span = table.mfe + table.mae  # NaN where either is unknown
+    known = ~np.isnan(span) & (span > 0)
+    if not known.any():
+        return Undefined("no trade has excursions")
+    return float(np.mean(1.0 - table.mae[known] / span[known]))
 
 
 def describe() -> list[dict[str, Any]]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import BigInteger, Float, Text, cast, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from backend.db.models import Strategy, StrategyInstance, StrategyRun, Trade
 
@@ -16,6 +18,43 @@ TRADE_COLUMNS = (
     Trade.net_pnl, Trade.r_multiple, Trade.mfe, Trade.mae, Trade.regime_trend,
     Trade.regime_volatility, Trade.tags,
 )  # fmt: skip
+
+
+def _units(column: Any) -> ColumnElement[int]:
+    """An amount as an integer of 1e-8, computed by the database (exact on PostgreSQL)."""
+    return cast(func.round(column * 100_000_000), BigInteger)
+
+
+COLUMNAR = (
+    _units(Trade.net_pnl), _units(Trade.gross_pnl), _units(Trade.commission), Trade.entry_ts,
+    Trade.exit_ts, Trade.r_multiple, Trade.mfe, Trade.mae,
+    cast(Trade.exit_price - Trade.entry_price, Float), Trade.symbol, Trade.direction,
+    Trade.regime_trend, Trade.regime_volatility, Trade.run_id, cast(Trade.tags, Text),
+)  # fmt: skip
+
+
+def closed_trade_columns(
+    session: Session, user_id: int, run_ids: Sequence[int] | None = None
+) -> list[tuple[Any, ...]]:
+    """Closed trades as the columns of COLUMNAR (one tuple a column), in exit order.
+
+    Every column is a plain driver value (integers, floats, text), so the rows are
+    fetched from the driver's cursor without per-value processing; the tags' JSON
+    text is parsed only where it is not the empty list.
+    """
+    query = select(*COLUMNAR).where(Trade.user_id == user_id, Trade.is_open.is_(False))
+    if run_ids is not None:
+        query = query.where(Trade.run_id.in_(run_ids))
+    result = session.connection().execute(query.order_by(Trade.exit_ts, Trade.entry_ts))
+    rows = result.cursor.fetchall()
+    result.close()
+    if not rows:
+        return [() for _ in COLUMNAR]
+    columns = list(zip(*rows, strict=True))
+    columns[-1] = tuple(
+        () if text in ("[]", None) else tuple(orjson.loads(text)) for text in columns[-1]
+    )
+    return columns
 
 
 def closed_trades(

@@ -5,17 +5,19 @@ Saturday or Sunday counts on the next Monday. Days run over business days
 (Monday to Friday) from the first to the last exit day, days without exits
 included with 0. Equity = initial capital + cumulative booked PnL, and the
 first day's return is measured from the initial capital.
+
+Amounts are integers of 1e-8 (backend/analytics/table.py), so every total is exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
+
+from backend.analytics.table import UNIT, Ints, running_total
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
@@ -28,90 +30,90 @@ def epoch_date(day: int) -> dt.date:
 
 def business_day(exit_ts: int) -> int:
     """Days since the epoch of the business day an exit is booked on."""
+    return int(business_days(np.array([exit_ts], dtype=np.int64))[0])
+
+
+def business_days(exit_ts: Ints) -> Ints:
+    """`business_day` of each exit."""
     day = exit_ts // NS_PER_DAY
     weekday = (day + _EPOCH_WEEKDAY) % 7
-    return day + (7 - weekday if weekday >= 5 else 0)
+    shifted: Ints = day + np.where(weekday >= 5, 7 - weekday, 0)
+    return shifted
 
 
 @dataclass(frozen=True)
 class Daily:
-    days: npt.NDArray[np.int64]  # days since the epoch, business days only
-    pnl: list[Decimal]  # booked net PnL per day (exact)
-    cumulative: list[Decimal]  # cumulative booked PnL at each day's end
+    days: Ints  # days since the epoch, business days only
+    pnl: Ints  # booked net PnL per day, in 1e-8 units
+    cumulative: Ints  # cumulative booked PnL at each day's end, in 1e-8 units
 
-    def equity(self, initial_capital: Decimal) -> npt.NDArray[np.float64]:
-        return np.array([float(initial_capital + c) for c in self.cumulative], dtype=np.float64)
+    def equity(self, capital_units: int) -> npt.NDArray[np.float64]:
+        equity: npt.NDArray[np.float64] = (capital_units + self.cumulative) / UNIT
+        return equity
 
-    def returns(self, initial_capital: Decimal) -> npt.NDArray[np.float64]:
-        equity = self.equity(initial_capital)
-        previous = np.concatenate(([float(initial_capital)], equity[:-1]))
+    def returns(self, capital_units: int) -> npt.NDArray[np.float64]:
+        equity = self.equity(capital_units)
+        previous = np.concatenate(([capital_units / UNIT], equity[:-1]))
         result: npt.NDArray[np.float64] = equity / previous - 1.0
         return result
 
 
-def daily(exit_ts: Sequence[int], net_pnl: Sequence[Decimal]) -> Daily:
-    """Book PnL on business days; empty when there are no exits."""
-    if not exit_ts:
-        return Daily(np.empty(0, dtype=np.int64), [], [])
-    booked: dict[int, Decimal] = {}
-    for ts, amount in zip(exit_ts, net_pnl, strict=True):
-        day = business_day(ts)
-        booked[day] = booked.get(day, Decimal(0)) + amount
-    first, last = min(booked), max(booked)
-    span = np.arange(first, last + 1, dtype=np.int64)
+def daily(exit_ts: Ints, net_units: Ints) -> Daily:
+    """Book PnL on business days; exits must be in time order. Empty without exits."""
+    if not exit_ts.size:
+        empty = np.empty(0, dtype=np.int64)
+        return Daily(empty, empty, empty)
+    booked_on = business_days(exit_ts)  # non-decreasing, as the exits are
+    starts = np.flatnonzero(np.concatenate(([True], booked_on[1:] != booked_on[:-1])))
+    span = np.arange(booked_on[0], booked_on[-1] + 1, dtype=np.int64)
     days = span[((span + _EPOCH_WEEKDAY) % 7) < 5]
-    pnl = [booked.get(int(day), Decimal(0)) for day in days]
-    cumulative: list[Decimal] = []
-    running = Decimal(0)
-    for value in pnl:
-        running += value
-        cumulative.append(running)
-    return Daily(days, pnl, cumulative)
+    pnl = np.zeros(days.size, dtype=np.int64)
+    pnl[np.searchsorted(days, booked_on[starts])] = np.add.reduceat(net_units, starts)
+    return Daily(days, pnl, running_total(pnl))
 
 
 @dataclass(frozen=True)
 class Drawdown:
     fraction: float  # <= 0, empyrical's max_drawdown (initial capital is a peak)
-    amount: Decimal  # the same drawdown in currency (<= 0)
+    amount: int  # the same drawdown in currency, 1e-8 units (<= 0)
     peak_day: int | None
     trough_day: int | None
     duration_days: int  # business days from the peak until recovered (or the last day)
 
 
-def max_drawdown(daily_: Daily, initial_capital: Decimal | None) -> Drawdown:
+NO_DRAWDOWN = Drawdown(0.0, 0, None, None, 0)
+
+
+def max_drawdown(daily_: Daily, capital_units: int | None) -> Drawdown:
     """The deepest fall from a running peak of equity (of cumulative PnL without capital).
 
     With capital the depth is measured as a fraction of the peak (the percent
-    drawdown); without it, in currency from a peak that starts at 0.
+    drawdown); without it, in currency from a peak that starts at 0. The peak is
+    the first day the running maximum was reached; the trough the first deepest day.
     """
-    if not daily_.cumulative:
-        return Drawdown(0.0, Decimal(0), None, None, 0)
-    base = initial_capital if initial_capital is not None else Decimal(0)
-    levels = [base] + [base + c for c in daily_.cumulative]  # index 0: before the first day
-    peak_index = 0
-    worst: tuple[float, Decimal, int, int] = (0.0, Decimal(0), 0, 0)
-    for index, level in enumerate(levels):
-        if level > levels[peak_index]:
-            peak_index = index
-        amount = level - levels[peak_index]
-        depth = (
-            float(amount / levels[peak_index])
-            if initial_capital is not None and levels[peak_index] != 0
-            else float(amount)
-        )
-        if depth < worst[0]:
-            worst = (depth, amount, peak_index, index)
-    depth, amount, peak, trough = worst
-    if amount == 0:
-        return Drawdown(0.0, Decimal(0), None, None, 0)
-    recovered = next((i for i in range(trough, len(levels)) if levels[i] >= levels[peak]), None)
-    end = recovered if recovered is not None else len(levels) - 1
+    if not daily_.cumulative.size:
+        return NO_DRAWDOWN
+    base = capital_units if capital_units is not None else 0
+    levels = np.concatenate(([base], base + daily_.cumulative))  # index 0: before day one
+    peaks = np.maximum.accumulate(levels)
+    amounts = levels - peaks
+    if capital_units is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            depths = np.where(peaks != 0, amounts / np.where(peaks != 0, peaks, 1), amounts / UNIT)
+    else:
+        depths = amounts / UNIT
+    trough = int(np.argmin(depths))
+    if depths[trough] >= 0 or amounts[trough] == 0:
+        return NO_DRAWDOWN
+    new_peak = np.concatenate(([True], levels[1:] > peaks[:-1]))
+    peak = int(np.flatnonzero(new_peak[: trough + 1])[-1])
+    recovered = np.flatnonzero(levels[trough:] >= levels[peak])
+    end = trough + int(recovered[0]) if recovered.size else levels.size - 1
     day = daily_.days
-    peak_day = int(day[peak - 1]) if peak > 0 else int(day[0]) - 1
     return Drawdown(
-        fraction=depth if initial_capital is not None else 0.0,
-        amount=amount,
-        peak_day=peak_day,
+        fraction=float(depths[trough]) if capital_units is not None else 0.0,
+        amount=int(amounts[trough]),
+        peak_day=int(day[peak - 1]) if peak > 0 else int(day[0]) - 1,
         trough_day=int(day[trough - 1]),
         duration_days=end - peak,
     )

@@ -8,28 +8,39 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.analytics import repository
-from backend.analytics.breakdowns import TradeFacts, breakdown, calendar
+from backend.analytics.breakdowns import breakdown, calendar
 from backend.analytics.compare import ComparableTrade, match_trades
-from backend.analytics.metrics import VERSION, ClosedTrade, RunData, compute_all
+from backend.analytics.metrics import VERSION, RunData, compute_all
 from backend.analytics.series import epoch_date
+from backend.analytics.table import UNIT, TradeTable, running_total
 from backend.db.models import RunStatus, StrategyRun
 from backend.errors import InvalidPayload, NotFound
-from backend.ingest.timestamps import format_ts
+from backend.ingest.timestamps import format_ts, format_ts_array
 
 
-def to_closed(row: Any) -> ClosedTrade:
-    sign = 1 if row.direction == "long" else -1
-    captured = (
-        float((row.exit_price - row.entry_price) * sign) if row.exit_price is not None else None
-    )
-    return ClosedTrade(
-        net_pnl=Decimal(row.net_pnl), gross_pnl=Decimal(row.gross_pnl),
-        commission=Decimal(row.commission), entry_ts=row.entry_ts, exit_ts=row.exit_ts,
-        r_multiple=row.r_multiple, mfe=row.mfe, mae=row.mae, captured=captured,
+def trade_table(
+    session: Session,
+    user_id: int,
+    run_ids: Sequence[int] | None,
+    instances: dict[int, str | None] | None = None,
+) -> TradeTable:
+    """The closed trades of `run_ids` (all the user's runs when None) as columns."""
+    columns = repository.closed_trade_columns(session, user_id, run_ids)
+    (net, gross, commission, entry_ts, exit_ts, r_multiple, mfe, mae, move, symbol, direction,
+     trend, volatility, run_id, tags) = columns  # fmt: skip
+    sign = np.where(np.array(direction, dtype=object) == "long", 1.0, -1.0)
+    return TradeTable.build(
+        net=net, gross=gross, commission=commission, entry_ts=entry_ts, exit_ts=exit_ts,
+        r_multiple=r_multiple, mfe=mfe, mae=mae,
+        captured=np.array(move, dtype=np.float64) * sign,
+        symbol=symbol, direction=direction, trend=trend, volatility=volatility,
+        instance=[instances.get(r) for r in run_id] if instances is not None else None,
+        tags=tags,
     )  # fmt: skip
 
 
@@ -40,9 +51,7 @@ def _run(session: Session, user_id: int, run_id: int) -> StrategyRun:
     return run
 
 
-def metrics_document(
-    trades: Sequence[ClosedTrade], initial_capital: float | None
-) -> dict[str, Any]:
+def metrics_document(trades: TradeTable, initial_capital: float | None) -> dict[str, Any]:
     values, undefined = compute_all(RunData(trades, initial_capital))
     return {
         **values,
@@ -55,8 +64,7 @@ def metrics_document(
 def run_metrics(session: Session, user_id: int, run_id: int, *, store: bool) -> dict[str, Any]:
     """Every metric of a run, computed now; `store` keeps it in `metrics_json`."""
     run = _run(session, user_id, run_id)
-    trades = [to_closed(r) for r in repository.closed_trades(session, user_id, [run_id])]
-    document = metrics_document(trades, run.initial_capital)
+    document = metrics_document(trade_table(session, user_id, [run_id]), run.initial_capital)
     if store:
         run.metrics_json = document
         run.metrics_version = VERSION
@@ -74,7 +82,7 @@ def refresh_ended_runs(session: Session, run_ids: Sequence[int]) -> list[tuple[i
         StrategyRun.id.in_(run_ids), StrategyRun.status != RunStatus.RUNNING
     )
     for run in session.scalars(query):
-        trades = [to_closed(r) for r in repository.closed_trades(session, run.user_id, [run.id])]
+        trades = trade_table(session, run.user_id, [run.id])
         run.metrics_json = metrics_document(trades, run.initial_capital)
         run.metrics_version = VERSION
         refreshed.append((run.user_id, run.id))
@@ -85,43 +93,37 @@ def refresh_ended_runs(session: Session, run_ids: Sequence[int]) -> list[tuple[i
 def run_series(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
     """Equity and drawdown after each exit, and daily PnL (UTC business days)."""
     run = _run(session, user_id, run_id)
-    trades = [to_closed(r) for r in repository.closed_trades(session, user_id, [run_id])]
+    trades = trade_table(session, user_id, [run_id])
     return {"run_id": run_id, **curves(trades, run.initial_capital)}
 
 
-def curves(trades: Sequence[ClosedTrade], initial_capital: float | None) -> dict[str, Any]:
-    base = Decimal(str(initial_capital)) if initial_capital is not None else Decimal(0)
-    equity, peak = base, base
-    points = []
-    for trade in trades:
-        equity += trade.net_pnl
-        peak = max(peak, equity)
-        drawdown = equity - peak
-        points.append(
-            {
-                "ts": format_ts(trade.exit_ts),
-                "equity": float(equity),
-                "drawdown": float(drawdown),
-                "drawdown_pct": float(drawdown / peak) if initial_capital and peak > 0 else None,
-            }
-        )
+def curves(trades: TradeTable, initial_capital: float | None) -> dict[str, Any]:
+    """Equity and drawdown after each exit, and the daily PnL of docs/metrics.md."""
     data = RunData(trades, initial_capital)
+    base = data.capital_units or 0
+    equity = base + running_total(trades.net)
+    peak = np.maximum(np.maximum.accumulate(equity), base) if equity.size else equity
+    drawdown = equity - peak
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = np.where(peak > 0, drawdown / np.where(peak > 0, peak, 1), np.nan)
+    if not initial_capital:
+        percent[:] = np.nan
+    points = [
+        {"ts": ts, "equity": e, "drawdown": d, "drawdown_pct": None if p != p else p}  # NaN: none
+        for ts, e, d, p in zip(
+            format_ts_array(trades.exit_ts), (equity / UNIT).tolist(), (drawdown / UNIT).tolist(),
+            percent.tolist(), strict=True,
+        )
+    ]  # fmt: skip
     daily = [
-        {"date": epoch_date(int(day)).isoformat(), "net_pnl": float(pnl)}
-        for day, pnl in zip(data.daily.days, data.daily.pnl, strict=True)
+        {"date": epoch_date(day).isoformat(), "net_pnl": pnl / UNIT}
+        for day, pnl in zip(data.daily.days.tolist(), data.daily.pnl.tolist(), strict=True)
     ]
     return {"initial_capital": initial_capital, "equity": points, "daily": daily}
 
 
-def _facts(session: Session, user_id: int, run_ids: Sequence[int] | None) -> list[TradeFacts]:
-    instances = {run.id: instance for run, _s, instance in repository.runs(session, user_id)}
-    return [
-        TradeFacts(
-            to_closed(row), row.symbol, row.direction, row.regime_trend, row.regime_volatility,
-            instances.get(row.run_id), tuple(row.tags or ()),
-        )
-        for row in repository.closed_trades(session, user_id, run_ids)
-    ]  # fmt: skip
+def _instances(session: Session, user_id: int) -> dict[int, str | None]:
+    return {run.id: instance for run, _s, instance in repository.runs(session, user_id)}
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -132,12 +134,14 @@ def run_breakdown(
     session: Session, user_id: int, timezone: str, run_id: int, by: str
 ) -> dict[str, Any]:
     _run(session, user_id, run_id)
-    return _breakdown(_facts(session, user_id, [run_id]), by, timezone)
+    return _breakdown(
+        trade_table(session, user_id, [run_id], _instances(session, user_id)), by, timezone
+    )
 
 
-def _breakdown(facts: list[TradeFacts], by: str, timezone: str) -> dict[str, Any]:
+def _breakdown(trades: TradeTable, by: str, timezone: str) -> dict[str, Any]:
     try:
-        groups = breakdown(facts, by, _zone(timezone))
+        groups = breakdown(trades, by, _zone(timezone))
     except ValueError as exc:
         raise InvalidPayload(str(exc)) from None
     return {"by": by, "timezone": timezone, "groups": groups}
@@ -145,8 +149,8 @@ def _breakdown(facts: list[TradeFacts], by: str, timezone: str) -> dict[str, Any
 
 def run_calendar(session: Session, user_id: int, timezone: str, run_id: int) -> dict[str, Any]:
     _run(session, user_id, run_id)
-    facts = _facts(session, user_id, [run_id])
-    return {"timezone": timezone, "days": calendar([f.trade for f in facts], _zone(timezone))}
+    trades = trade_table(session, user_id, [run_id])
+    return {"timezone": timezone, "days": calendar(trades, _zone(timezone))}
 
 
 def portfolio(
@@ -161,8 +165,7 @@ def portfolio(
     run_ids = [run.id for run, _s, _i in runs]
     capitals = [run.initial_capital for run, _s, _i in runs]
     capital = sum(c for c in capitals if c is not None) if runs and None not in capitals else None
-    facts = _facts(session, user_id, run_ids)
-    trades = [f.trade for f in facts]
+    trades = trade_table(session, user_id, run_ids)
     return {
         "run_ids": run_ids,
         "metrics": metrics_document(trades, capital),
@@ -183,7 +186,8 @@ def portfolio_breakdown(
     run_ids = [
         run.id for run, _s, _i in repository.runs(session, user_id, mode=mode, strategy=strategy)
     ]
-    return _breakdown(_facts(session, user_id, run_ids), by, timezone)
+    instances = _instances(session, user_id)
+    return _breakdown(trade_table(session, user_id, run_ids, instances), by, timezone)
 
 
 def _comparable(row: Any) -> ComparableTrade:
@@ -209,8 +213,8 @@ def compare(
         int(tolerance_s * 1e9),
     )
     metrics = {
-        run_id: metrics_document([to_closed(r) for r in rows[run_id]], runs[run_id].initial_capital)
-        for run_id in (run_a, run_b)
+        run_id: metrics_document(trade_table(session, user_id, [run_id]), run.initial_capital)
+        for run_id, run in runs.items()
     }
     deltas = {
         name: metrics[run_b][name] - value

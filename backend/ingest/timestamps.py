@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 NS_PER_SECOND = 1_000_000_000
 _INT64_MAX = 2**63 - 1
@@ -94,3 +98,21 @@ def format_ts(ns: int) -> str:
             digits = digits[:6]
         text += "." + digits
     return text + "Z"
+
+
+def format_ts_array(ns: npt.NDArray[np.int64]) -> list[str]:
+    """`format_ts` of every value, vectorised (values from 1970 to 2262)."""
+    stamps: npt.NDArray[np.datetime64] = ns.view("datetime64[ns]")
+    nanos = ns % NS_PER_SECOND
+    text = np.empty(ns.size, dtype="<U30")
+    digits: tuple[tuple[Literal["s", "ms", "us", "ns"], npt.NDArray[np.bool_]], ...] = (
+        ("s", nanos == 0),
+        ("ms", (nanos != 0) & (nanos % 1_000_000 == 0)),
+        ("us", (nanos % 1_000_000 != 0) & (nanos % 1_000 == 0)),
+        ("ns", nanos % 1_000 != 0),
+    )
+    for unit, rows in digits:
+        if rows.any():
+            text[rows] = np.char.add(np.datetime_as_string(stamps[rows], unit=unit), "Z")
+    result: list[str] = text.tolist()
+    return result
