@@ -10,11 +10,12 @@ from backend.db.models.pending_derivation import PendingDerivation
 from backend.db.models.rejected_event import RejectedEvent
 from backend.db.models.strategy import RunMode, RunStatus, Strategy, StrategyInstance, StrategyRun
 from backend.db.models.trade import Trade, TradeFill
-from backend.db.models.training_job import TrainingJob
+from backend.db.models.training_job import AutoTraining, TrainingJob
 from backend.db.models.user import Role, User
 
 __all__ = [
     "ApiKey",
+    "AutoTraining",
     "Bar",
     "Base",
     "Execution",
