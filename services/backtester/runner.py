@@ -1,0 +1,174 @@
+"""The library call behind `python -m services.backtester run`: data in, run pushed, result out.
+
+    result = run_backtest(
+        RunSpec(data="bars.csv", strategy="ma_cross", interval="5m", params={"fast": 10}),
+        push=PushTarget("http://127.0.0.1:8000", api_key),
+    )
+    result.metrics["net_pnl"], result.run_key
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.backtester.data import LoadReport, Seconds, load_csv, load_stored
+from services.backtester.engine import Backtest, BacktestConfig, BacktestResult, Progress
+from services.backtester.matching import FillRules
+from services.backtester.registry import get
+from services.backtester.sinks import ExporterSink, Instrument, Paced, Sink, spool_for
+
+SOURCE = "backtester"
+
+
+@dataclass(frozen=True)
+class StoredBars:
+    """1-second bars already in Fillbook, read through `GET /api/bars`."""
+
+    url: str
+    credential: str
+    symbol: str
+    start: int | None = None
+    end: int | None = None
+    timeframe: str = "1s"
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    """Where the run goes: a Fillbook URL and a credential (API key or access token)."""
+
+    url: str
+    credential: str
+    source: str = SOURCE
+    run_key: str | None = None
+    instance: str | None = None
+    spool_dir: Path | None = None
+    fmt: str = "json"
+    pace: float | None = None  # replay at this multiple of market time
+    batch_size: int = 5000
+    flush_timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    data: str | Path | Seconds | StoredBars
+    strategy: str
+    interval: str = "5m"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    instrument: Instrument = field(default_factory=lambda: Instrument("SYNTH"))
+    rules: FillRules = field(default_factory=FillRules)
+    initial_capital: float | None = 100_000.0
+
+    def config(self) -> BacktestConfig:
+        return BacktestConfig(
+            strategy=self.strategy,
+            params=dict(self.params),
+            interval=self.interval,
+            instrument=self.instrument,
+            rules=self.rules,
+            initial_capital=self.initial_capital,
+        )
+
+
+@dataclass
+class RunOutcome:
+    result: BacktestResult
+    report: LoadReport | None
+    run_key: str | None
+    pushed: dict[str, int] | None
+
+
+def load(data: str | Path | Seconds | StoredBars) -> tuple[Seconds, LoadReport | None]:
+    """1-second bars from a CSV path, stored bars, or columns already in memory."""
+    if isinstance(data, Seconds):
+        return data, None
+    if isinstance(data, StoredBars):
+        return load_stored(
+            data.url, data.credential, data.symbol,
+            timeframe=data.timeframe, start=data.start, end=data.end,
+        )
+    return load_csv(data)
+
+
+def new_run_key(strategy: str) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{strategy}-{stamp}-{secrets.token_hex(3)}"
+
+
+def run_backtest(
+    spec: RunSpec,
+    *,
+    push: PushTarget | None = None,
+    progress: Progress | None = None,
+    seconds: Seconds | None = None,
+    on_started: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Load the data, run the strategy, push the run if `push` is given; wait for delivery."""
+    config = spec.config()
+    strategy = get(spec.strategy)(spec.params)  # bad names and parameters fail before loading
+    report: LoadReport | None = None
+    if seconds is None:
+        seconds, report = load(spec.data)
+    if not len(seconds):
+        raise ValueError("no 1-second bars to run on (every row was dropped or the data is empty)")
+    if push is None:
+        result = Backtest(seconds, config, progress=progress, strategy=strategy).run()
+        result.report = report
+        return RunOutcome(result, report, None, None)
+
+    from fillbook_exporter import Exporter  # the exporter is needed only to push
+
+    run_key = push.run_key or new_run_key(spec.strategy)
+    spool_dir = push.spool_dir or Path(tempfile.gettempdir()) / "fillbook-backtester"
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    run: dict[str, Any] = {
+        "key": run_key,
+        "strategy": spec.strategy,
+        "instance": push.instance or f"{spec.instrument.symbol} {spec.interval}",
+        "mode": "backtest",
+        "params": dict(strategy.params),
+    }
+    if spec.initial_capital is not None:
+        run["initial_capital"] = spec.initial_capital
+    exporter = Exporter(
+        push.url,
+        push.credential,
+        push.source,
+        run,
+        spool_path=spool_for(spool_dir, run_key),
+        fmt="msgpack" if push.fmt == "msgpack" else "json",
+        batch_size=push.batch_size,
+        max_batch_age=0.25 if push.pace else 1.0,
+    )
+    if on_started is not None:
+        on_started(run_key)
+    exporter_sink = ExporterSink(exporter, id_prefix=f"{run_key}:")
+    sink: Sink = exporter_sink
+    if push.pace:
+        from backend.market.timeframes import parse_timeframe
+
+        sink = Paced(
+            exporter_sink,
+            push.pace,
+            parse_timeframe(spec.interval) * 1_000_000_000,
+            on_wait=exporter_sink.commit,
+        )
+    try:
+        result = Backtest(seconds, config, sink=sink, progress=progress, strategy=strategy).run()
+        exporter.flush(push.flush_timeout)
+    except BaseException:
+        exporter_sink.commit()
+        exporter.close(timeout=5.0)
+        raise
+    stats = exporter.stats
+    exporter.close()
+    spool = spool_for(spool_dir, run_key)
+    for leftover in (spool, Path(f"{spool}-wal"), Path(f"{spool}-shm")):
+        leftover.unlink(missing_ok=True)  # everything in it was acknowledged
+    result.report = report
+    return RunOutcome(result, report, run_key, stats)

@@ -1,0 +1,1 @@
+"""Built-in strategies; each module registers its class on import."""
