@@ -8,8 +8,8 @@ PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest migrate bench clean
 
-run: $(VENV)/.runtime  ## create the venv, install, migrate, serve on $(HOST):$(PORT)
-	$(BIN)/python run_server.py --host $(HOST) --port $(PORT)
+run: $(VENV)/.runtime  ## create the venv, install, migrate, serve on $(HOST):$(PORT) with the training node
+	$(BIN)/python run_server.py --host $(HOST) --port $(PORT) --with-training-node
 
 test: $(VENV)/.dev system-deps lint pytest  ## install what the tests need, then run every suite
 
@@ -36,11 +36,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
-	$(BIN)/pip install -q -r requirements.txt
+$(VENV)/.runtime: requirements.txt services/training_node/requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements.txt -r services/training_node/requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt services/training_node/requirements.txt | $(VENV)/bin/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 

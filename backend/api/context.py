@@ -14,6 +14,7 @@ from backend.ingest.derivations import Derivation
 from backend.ingest.service import IngestService
 from backend.stream.broker import Broker
 from backend.trades.rebuild import rebuild_position
+from backend.training.service import training_service
 
 
 @dataclass
@@ -54,6 +55,7 @@ class AppContext:
             derivations.derivers.insert(0, rebuild_position)
             derivations.listeners.append(self._refresh_metrics)
         self.ingest.start()
+        training_service(self).start()
 
     def _refresh_metrics(self, done: list[Derivation]) -> None:
         """Final metrics when a run ends, and again whenever an ended run's trades change."""
@@ -64,7 +66,9 @@ class AppContext:
             ended = refresh_ended_runs(session, sorted(touched))
         for user_id, run_id in ended:
             self.broker.publish(user_id, {"type": "metrics_updated", "run_id": run_id})
+        training_service(self).runs_ended(ended)
 
     def stop(self) -> None:
+        training_service(self).stop()
         self.ingest.stop()
         self.db.dispose()

@@ -13,6 +13,7 @@ from backend.regimes import router as regimes
 from backend.runs import router as runs
 from backend.stream import router as stream
 from backend.trades import router as trades
+from backend.training import router as training
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -25,4 +26,5 @@ ROUTERS: list[APIRouter] = [
     stream.router,
     trades.router,
     analytics.router,
+    training.router,
 ]

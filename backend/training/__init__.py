@@ -1,0 +1,1 @@
+"""Training: hand a run's data to the training node and track the job."""
