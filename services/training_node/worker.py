@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 import traceback
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
+def _exit_with_parent(parent_pid: int, interval: float = 1.0) -> None:
+    """A worker outliving its node (killed) would train for nobody: it stops too."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent_pid:
+            os._exit(3)
+
+
 def run_job(data_dir: str, job_id: str, tf_threads: int = 1) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
     from services.training_node.model import configure_tensorflow
     from services.training_node.pipeline import run_training
     from services.training_node.settings import TrainRequest
