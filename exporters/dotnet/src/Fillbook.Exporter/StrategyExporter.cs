@@ -41,6 +41,7 @@ namespace Fillbook.Exporter
         private bool _closing;
         private bool _disposed;
         private string _stopReason;
+        private bool _stopped; // set after OnStopped ran, so Flush returns to a caller who was told
         private long _acknowledged;
         private long _accepted;
         private long _duplicates;
@@ -250,7 +251,7 @@ namespace Fillbook.Exporter
                 Monitor.PulseAll(_signal);
                 try
                 {
-                    while (_spool.PendingCount > 0 && _stopReason == null && !_disposed)
+                    while (_spool.PendingCount > 0 && !_stopped && !_disposed)
                     {
                         TimeSpan left = deadline - DateTime.UtcNow;
                         if (left <= TimeSpan.Zero) return false;
@@ -479,11 +480,7 @@ namespace Fillbook.Exporter
 
         private void Stop(string reason)
         {
-            lock (_signal)
-            {
-                _stopReason = reason;
-                Monitor.PulseAll(_signal);
-            }
+            lock (_signal) _stopReason = reason;
             _log("sender stopped: " + reason + " (events stay spooled: " + _spool.PendingCount + ")");
             if (_options.OnStopped != null)
             {
@@ -495,6 +492,11 @@ namespace Fillbook.Exporter
                 {
                     _log("OnStopped callback threw: " + error);
                 }
+            }
+            lock (_signal)
+            {
+                _stopped = true;
+                Monitor.PulseAll(_signal);
             }
         }
     }

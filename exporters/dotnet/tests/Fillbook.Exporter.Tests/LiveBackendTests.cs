@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using NUnit.Framework;
+
+namespace Fillbook.Exporter.Tests
+{
+    /// <summary>
+    /// Against the real service: tests/exporters/dotnet/test_dotnet.py starts the backend and
+    /// passes its URL and an API key in FILLBOOK_TEST_URL / FILLBOOK_TEST_API_KEY. Without them
+    /// (nunit-console run by hand) these tests are ignored, not passed.
+    /// </summary>
+    [TestFixture]
+    public class LiveBackendTests
+    {
+        private string _url;
+        private string _apiKey;
+
+        [SetUp]
+        public void FindTheBackend()
+        {
+            _url = Environment.GetEnvironmentVariable("FILLBOOK_TEST_URL");
+            _apiKey = Environment.GetEnvironmentVariable("FILLBOOK_TEST_API_KEY");
+            if (string.IsNullOrEmpty(_url) || string.IsNullOrEmpty(_apiKey))
+            {
+                Assert.Ignore("FILLBOOK_TEST_URL and FILLBOOK_TEST_API_KEY are not set (tests/exporters/dotnet/test_dotnet.py sets them)");
+            }
+        }
+
+        private static readonly DateTimeOffset T0 = new DateTimeOffset(2023, 12, 15, 14, 30, 0, TimeSpan.Zero);
+
+        [Test]
+        public void StopsOnA401AndSurfacesTheReason()
+        {
+            string spool = TestPaths.NewSpool();
+            string stoppedWith = null;
+            ExporterOptions options = TestPaths.Options(_url, "not-a-key", spool, "stop-on-401");
+            options.OnStopped = reason => stoppedWith = reason;
+            using (var exporter = new StrategyExporter(options))
+            {
+                exporter.Execution("MESZ3", "buy", 1, 4700.25, T0, id: "x-401");
+                Assert.IsFalse(exporter.Flush(TimeSpan.FromSeconds(10)));
+                StringAssert.StartsWith("401: ", exporter.StopReason);
+                Assert.AreEqual(exporter.StopReason, stoppedWith);
+                Assert.AreEqual(0, exporter.Retries, "an envelope error is not retried");
+                Assert.AreEqual(1, exporter.Pending);
+            }
+            // The event was not lost: a corrected exporter on the same spool sends it.
+            ExporterOptions fixedOptions = TestPaths.Options(_url, _apiKey, spool, "stop-on-401");
+            using (var exporter = new StrategyExporter(fixedOptions))
+            {
+                Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
+                Assert.AreEqual(1, exporter.Accepted);
+            }
+        }
+
+        [Test]
+        public void ReportsRejectedEventsThroughTheCallbackOnceAndNeverResendsThem()
+        {
+            var rejections = new List<RejectedEvent>();
+            ExporterOptions options = TestPaths.Options(_url, _apiKey, TestPaths.NewSpool(), "rejections");
+            options.OnRejected = rejection => rejections.Add(rejection);
+            using (var exporter = new StrategyExporter(options))
+            {
+                exporter.Execution("MESZ3", "buy", 1, 4700.25, T0, id: "x-good");
+                exporter.Execution("MESZ3", "buy", 0, 4700.25, T0.AddSeconds(1), id: "x-zero-qty");
+                exporter.Execution("MESZ3", "sideways", 1, 4700.25, T0.AddSeconds(2), id: "x-bad-side");
+                Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
+                Assert.AreEqual(0, exporter.Pending);
+                Assert.AreEqual(1, exporter.Accepted);
+                Assert.AreEqual(2, exporter.Rejected);
+                Assert.IsNull(exporter.StopReason);
+            }
+            Assert.AreEqual(2, rejections.Count);
+            Assert.AreEqual("x-zero-qty", rejections[0].Id);
+            StringAssert.Contains("qty", rejections[0].Error);
+            StringAssert.Contains("\"id\":\"x-zero-qty\"", rejections[0].EventJson);
+            Assert.AreEqual("x-bad-side", rejections[1].Id);
+            StringAssert.Contains("side", rejections[1].Error);
+        }
+
+        [Test]
+        public void AResentStreamIsStoredOnceAsDuplicates()
+        {
+            for (int pass = 0; pass < 2; pass++)
+            {
+                ExporterOptions options = TestPaths.Options(_url, _apiKey, TestPaths.NewSpool(), "resend");
+                using (var exporter = new StrategyExporter(options))
+                {
+                    exporter.Instrument("MESZ3", multiplier: 5, tickSize: 0.25, currency: "USD");
+                    // No ids: the derived ids must match across the two passes.
+                    exporter.Execution("MESZ3", "buy", 1, 4700.25, T0);
+                    exporter.Execution("MESZ3", "buy", 1, 4700.25, T0);
+                    exporter.Execution("MESZ3", "sell", 2, 4701.00, T0.AddMinutes(1));
+                    Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
+                    if (pass == 0)
+                    {
+                        Assert.AreEqual(4, exporter.Accepted);
+                    }
+                    else
+                    {
+                        // The instrument's values are unchanged, so it counts as a duplicate too.
+                        Assert.AreEqual(0, exporter.Accepted);
+                        Assert.AreEqual(4, exporter.Duplicates);
+                    }
+                }
+            }
+        }
+    }
+}
