@@ -109,7 +109,6 @@ class FillRules:
 class Hit:
     index: int
     price: float
-    qty: float
     trigger_only: bool = False  # a stop-limit's stop was hit but its limit was not reached
 
 
@@ -153,6 +152,8 @@ class Matcher:
             take_profit=self._price(request.take_profit),
             tag=request.tag,
         )
+        if tif in (TimeInForce.IOC, TimeInForce.FOK):
+            order.window_end = active_from + 1
         self.orders[order.order_id] = order
         self._emit(snapshot(order, ts))
         problem = check_request(request)
@@ -209,10 +210,10 @@ class Matcher:
 
     def _end_window(self, hi: int, until_ts: int) -> None:
         for order in list(self.working.values()):
-            if order.tif in (TimeInForce.IOC, TimeInForce.FOK) and order.active_from < hi:
+            if order.window_end is not None and order.window_end <= hi:
                 self.cancel(
                     order.order_id,
-                    int(self.seconds.ts[order.active_from]),
+                    int(self.seconds.ts[order.window_end - 1]),
                     f"{order.tif.upper()}: not filled in its first second",
                 )
             elif order.expire_ts is not None and order.expire_ts <= until_ts:
@@ -224,8 +225,8 @@ class Matcher:
         seconds = self.seconds
         start = max(lo, order.active_from)
         stop = hi
-        if order.tif in (TimeInForce.IOC, TimeInForce.FOK):
-            stop = min(stop, order.active_from + 1)
+        if order.window_end is not None:
+            stop = min(stop, order.window_end)
         if order.expire_ts is not None:
             stop = min(stop, int(np.searchsorted(seconds.ts, order.expire_ts, side="left")))
         if start >= stop:
@@ -262,24 +263,21 @@ class Matcher:
         opening = float(self.seconds.open[index])
         buy = order.side is Side.BUY
         slip = self.rules.slippage_ticks * self.rules.tick_size * order.side.sign
-        qty = order.remaining
-        if self._cap is not None:
-            qty = min(qty, float(self._cap[index]))
         if order.effective_type is OrderType.MARKET:
-            return Hit(index, opening + slip, qty)
+            return Hit(index, opening + slip)
         if order.is_stop_like:
             assert order.stop_price is not None
             touched = max(opening, order.stop_price) if buy else min(opening, order.stop_price)
             if order.order_type is OrderType.STOP:
-                return Hit(index, touched + slip, qty)
+                return Hit(index, touched + slip)
             assert order.limit_price is not None
             marketable = touched <= order.limit_price if buy else touched >= order.limit_price
             if marketable:
-                return Hit(index, touched, qty)
-            return Hit(index, touched, 0.0, trigger_only=True)
+                return Hit(index, touched)
+            return Hit(index, touched, trigger_only=True)
         assert order.limit_price is not None
         price = min(opening, order.limit_price) if buy else max(opening, order.limit_price)
-        return Hit(index, price, qty)
+        return Hit(index, price)
 
     def _rank(self, order: Order, index: int) -> float:
         """Order among orders trading in the same second (see `both_touched`)."""
@@ -296,7 +294,11 @@ class Matcher:
     def _fill(self, order: Order, hit: Hit) -> None:
         ts = int(self.seconds.ts[hit.index])
         price = round(max(hit.price, self.rules.tick_size), 8)
-        qty = hit.qty
+        # The quantity is taken now, not when the second was found: a bracket leg may have
+        # grown, or an OCO sibling shrunk, since.
+        qty = order.remaining
+        if self._cap is not None:
+            qty = min(qty, float(self._cap[hit.index]))
         self._fills += 1
         order.filled_qty += qty
         order.fill_notional += qty * price

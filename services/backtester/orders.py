@@ -113,6 +113,7 @@ class Order:
     expire_ts: int | None
     submitted_ts: int
     active_from: int  # index of the first second it may trade in
+    window_end: int | None = None  # IOC/FOK: it may trade only before this second
     parent_id: str | None = None
     oco_group: str | None = None
     stop_loss: float | None = None
