@@ -12,7 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from backend import __version__
 from backend.api.context import AppContext
 from backend.api.errors import install_error_handlers
+from backend.api.guards import RejectNul
 from backend.api.routers import ROUTERS
+from backend.api.static import install_dashboard
 from backend.config import Settings, get_settings
 from backend.ingest.router import BATCH_SCHEMAS
 
@@ -45,10 +47,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(RejectNul)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     _register_extra_schemas(app)
+    install_dashboard(app)  # last: it answers every GET the routers above do not
     return app
 
 

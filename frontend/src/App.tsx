@@ -1,0 +1,67 @@
+import { lazy, Suspense, type ReactNode } from "react";
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { Layout, Loading } from "./components/Layout";
+import { AuthProvider, useAuth } from "./lib/auth";
+import { AuthPage } from "./pages/Login";
+
+// Every page is its own chunk; the chart libraries load only with the pages that draw.
+const Dashboard = lazy(() => import("./pages/Dashboard"));
+const Runs = lazy(() => import("./pages/Runs"));
+const RunDetail = lazy(() => import("./pages/RunDetail"));
+const Compare = lazy(() => import("./pages/Compare"));
+const Trades = lazy(() => import("./pages/Trades"));
+const TradeDetail = lazy(() => import("./pages/TradeDetail"));
+const Executions = lazy(() => import("./pages/Executions"));
+const Rejected = lazy(() => import("./pages/Rejected"));
+const Regimes = lazy(() => import("./pages/Regimes"));
+const Settings = lazy(() => import("./pages/Settings"));
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { user, ready } = useAuth();
+  const location = useLocation();
+  if (!ready) return <Loading />;
+  if (!user) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  return <>{children}</>;
+}
+
+function Page({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Loading />}>{children}</Suspense>;
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<AuthPage mode="login" />} />
+      <Route path="/register" element={<AuthPage mode="register" />} />
+      <Route
+        element={
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<Page><Dashboard /></Page>} />
+        <Route path="runs" element={<Page><Runs /></Page>} />
+        <Route path="runs/:runId" element={<Page><RunDetail /></Page>} />
+        <Route path="compare" element={<Page><Compare /></Page>} />
+        <Route path="trades" element={<Page><Trades /></Page>} />
+        <Route path="trades/:tradeId" element={<Page><TradeDetail /></Page>} />
+        <Route path="executions" element={<Page><Executions /></Page>} />
+        <Route path="rejected" element={<Page><Rejected /></Page>} />
+        <Route path="regimes" element={<Page><Regimes /></Page>} />
+        <Route path="settings" element={<Page><Settings /></Page>} />
+        <Route path="*" element={<p>Page not found.</p>} />
+      </Route>
+    </Routes>
+  );
+}
+
+export default function App() {
+  return (
+    <AuthProvider>
+      <BrowserRouter>
+        <AppRoutes />
+      </BrowserRouter>
+    </AuthProvider>
+  );
+}

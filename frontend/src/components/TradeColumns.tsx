@@ -1,0 +1,30 @@
+import { Link } from "react-router-dom";
+import type { Schemas } from "../api/client";
+import { dateTime, duration, money, num, pnlClass } from "../lib/format";
+import type { Column } from "./DataTable";
+
+export type Trade = Schemas["TradeRead"];
+
+export const tradeColumns: Column<Trade>[] = [
+  { key: "id", header: "#", render: (t) => <Link to={`/trades/${t.id}`}>{t.id}</Link> },
+  { key: "entry_ts", header: "Entry", render: (t) => dateTime(t.entry_ts), sortable: true },
+  { key: "symbol", header: "Symbol", render: (t) => t.symbol },
+  { key: "direction", header: "Side", render: (t) => t.direction },
+  { key: "qty", header: "Qty", render: (t) => num(t.qty), sortable: true, align: "right" },
+  { key: "entry_price", header: "Entry px", render: (t) => num(t.entry_price, 4), align: "right" },
+  { key: "exit_price", header: "Exit px", render: (t) => num(t.exit_price, 4), align: "right" },
+  { key: "hold", header: "Hold", render: (t) => duration(t.hold_seconds), align: "right" },
+  {
+    key: "net_pnl",
+    header: "Net PnL",
+    render: (t) => (t.open ? `${money(t.unrealised_pnl)} open` : money(t.net_pnl)),
+    className: (t) => pnlClass(t.open ? t.unrealised_pnl : t.net_pnl),
+    sortable: true,
+    align: "right",
+  },
+  { key: "r_multiple", header: "R", render: (t) => (t.r_multiple === null ? "—" : `${num(t.r_multiple)}R`), sortable: true, align: "right" },
+  { key: "mfe", header: "MFE", render: (t) => num(t.mfe, 4), sortable: true, align: "right" },
+  { key: "mae", header: "MAE", render: (t) => num(t.mae, 4), sortable: true, align: "right" },
+  { key: "regime", header: "Regime", render: (t) => (t.regime.trend ? `${t.regime.trend} / ${t.regime.volatility}` : "—") },
+  { key: "tags", header: "Tags", render: (t) => t.tags.join(", ") },
+];

@@ -1,0 +1,95 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { liveStream, type StreamMessage, type StreamState } from "./stream";
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: Error | undefined;
+  loading: boolean;
+  reload: () => void;
+}
+
+/**
+ * Runs `load` when `deps` change and whenever `reload()` is called; keeps the last data
+ * while reloading so live refreshes do not flash an empty page.
+ */
+export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<Error>();
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    loadRef.current(controller.signal).then(
+      (value) => {
+        if (controller.signal.aborted) return;
+        setData(value);
+        setError(undefined);
+        setLoading(false);
+      },
+      (reason: unknown) => {
+        if (controller.signal.aborted) return;
+        setError(reason instanceof Error ? reason : new Error(String(reason)));
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload };
+}
+
+/**
+ * Calls `handler` for stream messages whose type is in `types`, at most once per
+ * `throttleMs` (bursts of batches cause one refresh, the last one always runs).
+ */
+export function useStream(types: string[], handler: (message: StreamMessage) => void, throttleMs = 250): void {
+  const handlerRef = useRef(handler);
+  handlerRef.current = handler;
+  const key = types.join(",");
+  useEffect(() => {
+    const wanted = new Set(key.split(","));
+    let last = 0;
+    let pending: ReturnType<typeof setTimeout> | null = null;
+    let latest: StreamMessage | null = null;
+    const fire = () => {
+      pending = null;
+      last = Date.now();
+      if (latest) handlerRef.current(latest);
+    };
+    const unsubscribe = liveStream.subscribe((message) => {
+      if (!wanted.has(message.type)) return;
+      latest = message;
+      const wait = last + throttleMs - Date.now();
+      if (wait <= 0 && !pending) fire();
+      else if (!pending) pending = setTimeout(fire, Math.max(wait, 0));
+    });
+    return () => {
+      unsubscribe();
+      if (pending) clearTimeout(pending);
+    };
+  }, [key, throttleMs]);
+}
+
+export function useStreamState(): StreamState {
+  const [state, setState] = useState<StreamState>(liveStream.state);
+  useEffect(() => liveStream.onState(setState), []);
+  return state;
+}
+
+export function useLocalStorage(key: string, initial: string): [string, (value: string) => void] {
+  const [value, setValue] = useState(() => localStorage.getItem(key) ?? initial);
+  const set = useCallback(
+    (next: string) => {
+      localStorage.setItem(key, next);
+      setValue(next);
+    },
+    [key],
+  );
+  return [value, set];
+}

@@ -1,0 +1,145 @@
+import { Link, useSearchParams } from "react-router-dom";
+import { api, unwrap } from "../api/client";
+import { DataTable, type Column } from "../components/DataTable";
+import { ErrorNote, Loading } from "../components/Layout";
+import { dateTime, label, metricValue, money, num, pnlClass } from "../lib/format";
+import { useLoad } from "../lib/hooks";
+import { useUnits } from "../lib/metricUnits";
+
+interface SideTrade {
+  id: number;
+  symbol: string;
+  direction: string;
+  entry_ts: string;
+  exit_ts: string | null;
+  entry_price: number;
+  exit_price: number | null;
+  net_pnl: number;
+}
+
+interface Match {
+  a: SideTrade;
+  b: SideTrade;
+  entry_delay_s: number;
+  entry_slippage: number;
+  exit_slippage: number | null;
+  pnl_difference: number;
+}
+
+interface Comparison {
+  a: number;
+  b: number;
+  matched: Match[];
+  only_a: SideTrade[];
+  only_b: SideTrade[];
+  summary: { matched: number; mean_entry_slippage: number | null; mean_exit_slippage: number | null; pnl_difference: number };
+  metrics: { a: Record<string, unknown>; b: Record<string, unknown>; delta: Record<string, number> };
+}
+
+export default function Compare() {
+  const [params, setParams] = useSearchParams();
+  const a = Number(params.get("a"));
+  const b = Number(params.get("b"));
+  const tolerance = Number(params.get("tolerance") ?? 60);
+  const units = useUnits();
+  const comparison = useLoad(
+    async (signal) =>
+      (await unwrap(api.GET("/api/compare", { params: { query: { a, b, tolerance_s: tolerance } }, signal }))) as unknown as Comparison,
+    [a, b, tolerance],
+  );
+  if (!a || !b) return <p>Pick two runs on the Runs page to compare them.</p>;
+  const c = comparison.data;
+
+  const columns: Column<Match>[] = [
+    { key: "a", header: `Run ${a} trade`, render: (m) => <Link to={`/trades/${m.a.id}`}>{m.a.id}</Link> },
+    { key: "b", header: `Run ${b} trade`, render: (m) => <Link to={`/trades/${m.b.id}`}>{m.b.id}</Link> },
+    { key: "symbol", header: "Symbol", render: (m) => `${m.a.symbol} ${m.a.direction}` },
+    { key: "entry", header: "Entry A", render: (m) => dateTime(m.a.entry_ts) },
+    { key: "delay", header: "Delay", render: (m) => `${num(m.entry_delay_s)}s`, align: "right" },
+    { key: "es", header: "Entry slip", render: (m) => num(m.entry_slippage, 4), className: (m) => pnlClass(-m.entry_slippage), align: "right" },
+    { key: "xs", header: "Exit slip", render: (m) => num(m.exit_slippage, 4), className: (m) => pnlClass(m.exit_slippage === null ? 0 : -m.exit_slippage), align: "right" },
+    { key: "pa", header: "PnL A", render: (m) => money(m.a.net_pnl), align: "right" },
+    { key: "pb", header: "PnL B", render: (m) => money(m.b.net_pnl), align: "right" },
+    { key: "diff", header: "B − A", render: (m) => money(m.pnl_difference), className: (m) => pnlClass(m.pnl_difference), align: "right" },
+  ];
+  const unmatched: Column<SideTrade>[] = [
+    { key: "id", header: "Trade", render: (t) => <Link to={`/trades/${t.id}`}>{t.id}</Link> },
+    { key: "entry", header: "Entry", render: (t) => dateTime(t.entry_ts) },
+    { key: "sym", header: "Symbol", render: (t) => `${t.symbol} ${t.direction}` },
+    { key: "pnl", header: "Net PnL", render: (t) => money(t.net_pnl), align: "right" },
+  ];
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>
+          Compare run <Link to={`/runs/${a}`}>{a}</Link> with run <Link to={`/runs/${b}`}>{b}</Link>
+        </h1>
+        <label className="filters">
+          Match tolerance (s)
+          <input
+            type="number"
+            min={1}
+            max={86400}
+            value={tolerance}
+            onChange={(e) => setParams({ a: String(a), b: String(b), tolerance: e.target.value })}
+          />
+        </label>
+      </div>
+      <ErrorNote error={comparison.error} />
+      {!c ? (
+        <Loading />
+      ) : (
+        <>
+          <div className="cards">
+            <div className="card">
+              <div className="card-label">Matched trades</div>
+              <div className="card-value">{c.summary.matched}</div>
+            </div>
+            <div className="card">
+              <div className="card-label">Mean entry slippage</div>
+              <div className="card-value">{num(c.summary.mean_entry_slippage, 4)}</div>
+            </div>
+            <div className="card">
+              <div className="card-label">Mean exit slippage</div>
+              <div className="card-value">{num(c.summary.mean_exit_slippage, 4)}</div>
+            </div>
+            <div className="card">
+              <div className="card-label">PnL difference (B − A)</div>
+              <div className={`card-value ${pnlClass(c.summary.pnl_difference)}`}>{money(c.summary.pnl_difference)}</div>
+            </div>
+          </div>
+          {c.metrics && (
+            <section className="panel">
+              <h2>Metric deltas (B − A)</h2>
+              <dl className="metric-list">
+                {Object.entries(c.metrics.delta).map(([name, value]) => (
+                  <div key={name}>
+                    <dt>{label(name)}</dt>
+                    <dd title={`A ${metricValue(c.metrics.a[name], units[name])} · B ${metricValue(c.metrics.b[name], units[name])}`}>
+                      {metricValue(value, units[name])}
+                    </dd>
+                  </div>
+                ))}
+              </dl>
+            </section>
+          )}
+          <section className="panel">
+            <h2>Matched trades</h2>
+            <DataTable testId="matched" columns={columns} rows={c.matched} rowKey={(m) => `${m.a.id}-${m.b.id}`} />
+          </section>
+          <div className="two-col">
+            <section className="panel">
+              <h2>Only in run {a}</h2>
+              <DataTable columns={unmatched} rows={c.only_a} rowKey={(t) => t.id} />
+            </section>
+            <section className="panel">
+              <h2>Only in run {b}</h2>
+              <DataTable columns={unmatched} rows={c.only_b} rowKey={(t) => t.id} />
+            </section>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,115 @@
+import { useState } from "react";
+import { useNavigate, useParams } from "react-router-dom";
+import { api, unwrap } from "../api/client";
+import { PnlCalendar, type Day } from "../components/Calendar";
+import { EquityCharts, GroupBars, type EquityPoint } from "../components/Charts";
+import { DataTable, type Column } from "../components/DataTable";
+import { ErrorNote, Loading } from "../components/Layout";
+import { HeadlineCards, MetricList, type MetricDoc } from "../components/Metrics";
+import { tradeColumns } from "../components/TradeColumns";
+import { dateTime, metricValue, num } from "../lib/format";
+import { download } from "../lib/download";
+import { useLoad, useStream } from "../lib/hooks";
+import { useUnits } from "../lib/metricUnits";
+
+const DIMENSIONS = ["symbol", "direction", "regime", "hour", "weekday", "instance", "tag"] as const;
+type Dimension = (typeof DIMENSIONS)[number];
+type Group = { key: string; [metric: string]: unknown };
+
+const GROUP_METRICS = ["trade_count", "net_pnl", "win_rate", "profit_factor", "expectancy", "avg_hold_seconds"];
+
+export default function RunDetail() {
+  const runId = Number(useParams().runId);
+  const navigate = useNavigate();
+  const units = useUnits();
+  const [by, setBy] = useState<Dimension>("symbol");
+  const path = { params: { path: { run_id: runId } } };
+  const run = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { ...path, signal })), [runId]);
+  const metrics = useLoad(async (signal) => (await unwrap(api.GET("/api/runs/{run_id}/metrics", { ...path, signal }))) as MetricDoc, [runId]);
+  const series = useLoad(
+    async (signal) => (await unwrap(api.GET("/api/runs/{run_id}/series", { ...path, signal }))) as unknown as { equity: EquityPoint[] },
+    [runId],
+  );
+  const calendar = useLoad(
+    async (signal) => (await unwrap(api.GET("/api/runs/{run_id}/calendar", { ...path, signal }))) as unknown as { days: Day[] },
+    [runId],
+  );
+  const breakdown = useLoad(
+    async (signal) =>
+      (await unwrap(api.GET("/api/runs/{run_id}/breakdowns", { params: { path: { run_id: runId }, query: { by } }, signal }))) as unknown as { groups: Group[] },
+    [runId, by],
+  );
+  const trades = useLoad(
+    (signal) => unwrap(api.GET("/api/runs/{run_id}/trades", { params: { path: { run_id: runId }, query: { limit: 50, sort: "-entry_ts" } }, signal })),
+    [runId],
+  );
+  useStream(["position_derived", "metrics_updated"], (message) => {
+    if (message.run_id !== runId) return;
+    metrics.reload();
+    series.reload();
+    calendar.reload();
+    breakdown.reload();
+    trades.reload();
+    run.reload();
+  });
+
+  if (run.error) return <ErrorNote error={run.error} />;
+  if (!run.data) return <Loading />;
+  const r = run.data;
+  const groupColumns: Column<Group>[] = [
+    { key: "key", header: by, render: (g) => g.key },
+    ...GROUP_METRICS.map((name) => ({
+      key: name,
+      header: name.replace(/_/g, " "),
+      render: (g: Group) => metricValue(g[name], units[name]),
+      align: "right" as const,
+    })),
+  ];
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>
+          Run {r.id}: {r.strategy.name} <span className={`badge ${r.mode}`}>{r.mode}</span>
+        </h1>
+        <div className="filters">
+          <a className="button" href={`/api/runs/${r.id}/report?format=csv`} onClick={(e) => download(e, `/api/runs/${r.id}/report?format=csv`, `run-${r.id}-trades.csv`)}>
+            Trades CSV
+          </a>
+        </div>
+      </div>
+      <p className="dim">
+        {r.key} · {r.source} · {r.status} · {dateTime(r.started_ts)} → {dateTime(r.ended_ts)} · {num(r.execution_count, 0)} fills · {num(r.order_count, 0)} orders
+      </p>
+      <ErrorNote error={metrics.error} />
+      <HeadlineCards metrics={metrics.data} units={units} />
+      <section className="panel">
+        <EquityCharts points={series.data?.equity ?? []} />
+      </section>
+      <div className="two-col">
+        <section className="panel">
+          <h2>Every metric</h2>
+          {metrics.data ? <MetricList metrics={metrics.data} units={units} /> : <Loading />}
+        </section>
+        <section className="panel">
+          <h2>Daily PnL</h2>
+          <PnlCalendar days={calendar.data?.days ?? []} />
+          <h2>Breakdown</h2>
+          <div className="tabs" role="tablist">
+            {DIMENSIONS.map((d) => (
+              <button key={d} role="tab" aria-selected={by === d} className={by === d ? "active" : ""} onClick={() => setBy(d)}>
+                {d}
+              </button>
+            ))}
+          </div>
+          <GroupBars groups={breakdown.data?.groups ?? []} />
+          <DataTable columns={groupColumns} rows={breakdown.data?.groups ?? []} rowKey={(g) => g.key} />
+        </section>
+      </div>
+      <section className="panel">
+        <h2>Latest trades</h2>
+        <DataTable columns={tradeColumns} rows={trades.data?.items ?? []} rowKey={(t) => t.id} onOpen={(t) => navigate(`/trades/${t.id}`)} />
+      </section>
+    </div>
+  );
+}

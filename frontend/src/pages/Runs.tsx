@@ -1,0 +1,101 @@
+import { useState } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { api, unwrap, type Schemas } from "../api/client";
+import { DataTable, Pager, type Column } from "../components/DataTable";
+import { ErrorNote } from "../components/Layout";
+import { dateTime, money, num, percent, pnlClass } from "../lib/format";
+import { useLoad, useStream } from "../lib/hooks";
+import { useCursorPages } from "../lib/paging";
+
+type Run = Schemas["RunRead"];
+type Mode = "live" | "paper" | "backtest";
+
+const metric = (run: Run, name: string): number | null => {
+  const value = run.metrics?.[name];
+  return typeof value === "number" ? value : null;
+};
+
+export default function Runs() {
+  const navigate = useNavigate();
+  const [mode, setMode] = useState("");
+  const [strategy, setStrategy] = useState("");
+  const [selected, setSelected] = useState<number[]>([]);
+  const pages = useCursorPages();
+  const runs = useLoad(
+    (signal) =>
+      unwrap(
+        api.GET("/api/runs", {
+          params: { query: { mode: (mode || undefined) as Mode | undefined, strategy: strategy || undefined, cursor: pages.cursor ?? undefined, limit: 50 } },
+          signal,
+        }),
+      ),
+    [mode, strategy, pages.cursor],
+  );
+  useStream(["ingested", "metrics_updated"], () => runs.reload(), 500);
+
+  const toggle = (id: number) =>
+    setSelected((list) => (list.includes(id) ? list.filter((x) => x !== id) : [...list.slice(-1), id]));
+
+  const columns: Column<Run>[] = [
+    {
+      key: "pick",
+      header: "Compare",
+      render: (r) => (
+        <input
+          type="checkbox"
+          aria-label={`select run ${r.id} to compare`}
+          checked={selected.includes(r.id)}
+          onClick={(e) => e.stopPropagation()}
+          onChange={() => toggle(r.id)}
+        />
+      ),
+    },
+    { key: "id", header: "#", render: (r) => <Link to={`/runs/${r.id}`}>{r.id}</Link> },
+    { key: "strategy", header: "Strategy", render: (r) => r.strategy.name + (r.instance ? ` · ${r.instance.name}` : "") },
+    { key: "key", header: "Run", render: (r) => r.key },
+    { key: "mode", header: "Mode", render: (r) => <span className={`badge ${r.mode}`}>{r.mode}</span> },
+    { key: "status", header: "Status", render: (r) => r.status },
+    { key: "started", header: "Started", render: (r) => dateTime(r.started_ts) },
+    { key: "fills", header: "Fills", render: (r) => num(r.execution_count, 0), align: "right" },
+    { key: "trades", header: "Trades", render: (r) => num(metric(r, "trade_count"), 0), align: "right" },
+    { key: "net", header: "Net PnL", render: (r) => money(metric(r, "net_pnl")), className: (r) => pnlClass(metric(r, "net_pnl")), align: "right" },
+    { key: "win", header: "Win rate", render: (r) => percent(metric(r, "win_rate")), align: "right" },
+    { key: "pf", header: "PF", render: (r) => num(metric(r, "profit_factor")), align: "right" },
+    { key: "dd", header: "Max DD", render: (r) => money(metric(r, "max_drawdown")), align: "right" },
+  ];
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Runs</h1>
+        <div className="filters">
+          <label>
+            Mode
+            <select value={mode} onChange={(e) => (setMode(e.target.value), pages.reset())}>
+              <option value="">all</option>
+              <option>live</option>
+              <option>paper</option>
+              <option>backtest</option>
+            </select>
+          </label>
+          <label>
+            Strategy
+            <input value={strategy} placeholder="name" onChange={(e) => (setStrategy(e.target.value), pages.reset())} />
+          </label>
+          <button
+            className="primary"
+            disabled={selected.length !== 2}
+            onClick={() => navigate(`/compare?a=${selected[0]}&b=${selected[1]}`)}
+            title="Tick two runs (e.g. a backtest and its live run)"
+          >
+            Compare {selected.length}/2
+          </button>
+        </div>
+      </div>
+      <ErrorNote error={runs.error} />
+      <DataTable testId="runs" columns={columns} rows={runs.data?.items ?? []} rowKey={(r) => r.id} onOpen={(r) => navigate(`/runs/${r.id}`)} empty="No runs yet." />
+      <Pager page={pages.page} hasNext={!!runs.data?.next_cursor} onPrevious={pages.previous} onNext={() => pages.next(runs.data?.next_cursor)} />
+      <p className="dim">Metrics of a run appear when it ends (run_end) and are kept up to date after that.</p>
+    </div>
+  );
+}

@@ -1,0 +1,225 @@
+import { useState, type FormEvent } from "react";
+import { api, unwrap, type Schemas } from "../api/client";
+import { DataTable, type Column } from "../components/DataTable";
+import { ErrorNote } from "../components/Layout";
+import { useAuth } from "../lib/auth";
+import { dateTime } from "../lib/format";
+import { useLoad } from "../lib/hooks";
+import { exporterSnippet } from "../lib/snippet";
+
+type Key = Schemas["ApiKeyRead"];
+type User = Schemas["UserRead"];
+
+const ZONES: string[] = (() => {
+  try {
+    return (Intl as unknown as { supportedValuesOf: (k: string) => string[] }).supportedValuesOf("timeZone");
+  } catch {
+    return ["UTC", "Europe/London", "America/New_York", "America/Chicago", "Asia/Tokyo"];
+  }
+})();
+
+export default function Settings() {
+  const { user } = useAuth();
+  return (
+    <div className="page">
+      <h1>Settings</h1>
+      <ApiKeys />
+      <Preferences />
+      {user?.role === "ADMIN" && <Users />}
+    </div>
+  );
+}
+
+function ApiKeys() {
+  const keys = useLoad((signal) => unwrap(api.GET("/api/auth/api-keys", { signal })), []);
+  const [name, setName] = useState("");
+  const [nameError, setNameError] = useState<string>();
+  const [created, setCreated] = useState<Schemas["ApiKeyCreated"] | null>(null);
+  const [copied, setCopied] = useState<string | null>(null);
+  const [error, setError] = useState<Error>();
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!name.trim()) return setNameError("name the key (e.g. the platform or machine it runs on)");
+    setNameError(undefined);
+    try {
+      setCreated(await unwrap(api.POST("/api/auth/api-keys", { body: { name: name.trim() } })));
+      setName("");
+      keys.reload();
+    } catch (e) {
+      setNameError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const revoke = async (key: Key) => {
+    if (!window.confirm(`Revoke "${key.name}"? Exporters using it stop being accepted.`)) return;
+    try {
+      await unwrap(api.DELETE("/api/auth/api-keys/{key_id}", { params: { path: { key_id: key.id } } }));
+      keys.reload();
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+  const copy = async (text: string, what: string) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(what);
+    } catch {
+      setCopied(null);
+    }
+  };
+
+  const columns: Column<Key>[] = [
+    { key: "name", header: "Name", render: (k) => k.name },
+    { key: "prefix", header: "Key", render: (k) => <code>{k.prefix}…</code> },
+    { key: "created", header: "Created", render: (k) => dateTime(k.created_at) },
+    { key: "used", header: "Last used", render: (k) => dateTime(k.last_used_at) },
+    {
+      key: "state",
+      header: "",
+      render: (k) =>
+        k.revoked_at ? (
+          <span className="dim">revoked {dateTime(k.revoked_at)}</span>
+        ) : (
+          <button className="danger" onClick={(e) => (e.stopPropagation(), void revoke(k))} aria-label={`Revoke ${k.name}`}>
+            Revoke
+          </button>
+        ),
+    },
+  ];
+  const snippet = created ? exporterSnippet(location.origin, created.key, created.name) : "";
+
+  return (
+    <section className="panel">
+      <h2>API keys</h2>
+      <p className="dim">Exporters push fills with an API key. The secret is shown once, right after you create it.</p>
+      <form className="row" onSubmit={create} noValidate>
+        <label>
+          Key name
+          <input name="key-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!nameError} placeholder="quantower-desk-1" />
+        </label>
+        <button className="primary" type="submit">
+          Create key
+        </button>
+      </form>
+      {nameError && (
+        <p className="field-error" role="alert">
+          {nameError}
+        </p>
+      )}
+      {created && (
+        <div className="new-key" data-testid="new-key">
+          <p>
+            New key <strong>{created.name}</strong>: copy it now, it will not be shown again.
+          </p>
+          <div className="row">
+            <code className="secret" data-testid="api-key-secret">
+              {created.key}
+            </code>
+            <button onClick={() => void copy(created.key, "key")}>{copied === "key" ? "Copied" : "Copy key"}</button>
+          </div>
+          <p>Push a run from Python:</p>
+          <pre className="raw" data-testid="snippet">{snippet}</pre>
+          <div className="row">
+            <button onClick={() => void copy(snippet, "snippet")}>{copied === "snippet" ? "Copied" : "Copy snippet"}</button>
+            <button onClick={() => setCreated(null)}>Done</button>
+          </div>
+        </div>
+      )}
+      <ErrorNote error={keys.error ?? error} />
+      <DataTable testId="api-keys" columns={columns} rows={keys.data ?? []} rowKey={(k) => k.id} empty="No API keys yet." />
+    </section>
+  );
+}
+
+function Preferences() {
+  const { user, refresh } = useAuth();
+  const [zone, setZone] = useState(user?.timezone ?? "UTC");
+  const [method, setMethod] = useState(user?.regime_method ?? "rules");
+  const [state, setState] = useState<{ error?: string; saved?: boolean }>({});
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      await unwrap(api.PATCH("/api/auth/me", { body: { timezone: zone, regime_method: method as "rules" | "gmm" } }));
+      await refresh();
+      setState({ saved: true });
+    } catch (e) {
+      setState({ error: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  return (
+    <section className="panel">
+      <h2>Preferences</h2>
+      <form className="row" onSubmit={save}>
+        <label>
+          Time zone
+          <input name="timezone" list="zones" value={zone} onChange={(e) => setZone(e.target.value)} />
+          <datalist id="zones">
+            {ZONES.map((z) => (
+              <option key={z} value={z} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          Regime method
+          <select value={method} onChange={(e) => setMethod(e.target.value)}>
+            <option value="rules">rules</option>
+            <option value="gmm">gmm</option>
+          </select>
+        </label>
+        <button className="primary" type="submit">
+          Save
+        </button>
+        {state.saved && <span className="pos">Saved</span>}
+      </form>
+      {state.error && (
+        <p className="field-error" role="alert">
+          {state.error}
+        </p>
+      )}
+      <p className="dim">Times, the PnL calendar and hour/weekday breakdowns use this time zone.</p>
+    </section>
+  );
+}
+
+function Users() {
+  const { user: me } = useAuth();
+  const users = useLoad((signal) => unwrap(api.GET("/api/admin/users", { signal })), []);
+  const [error, setError] = useState<Error>();
+  const update = async (user: User, body: Schemas["UserUpdate"]) => {
+    try {
+      await unwrap(api.PATCH("/api/admin/users/{user_id}", { params: { path: { user_id: user.id } }, body }));
+      setError(undefined);
+      users.reload();
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+  const columns: Column<User>[] = [
+    { key: "username", header: "User", render: (u) => u.username },
+    { key: "created", header: "Created", render: (u) => dateTime(u.created_at) },
+    {
+      key: "role",
+      header: "Role",
+      render: (u) => (
+        <select value={u.role} disabled={u.id === me?.id} onChange={(e) => void update(u, { role: e.target.value as User["role"] })} aria-label={`role of ${u.username}`}>
+          <option value="USER">USER</option>
+          <option value="ADMIN">ADMIN</option>
+        </select>
+      ),
+    },
+    {
+      key: "active",
+      header: "Active",
+      render: (u) => (
+        <input type="checkbox" checked={u.is_active} disabled={u.id === me?.id} onChange={(e) => void update(u, { is_active: e.target.checked })} aria-label={`${u.username} active`} />
+      ),
+    },
+  ];
+  return (
+    <section className="panel">
+      <h2>Users and roles</h2>
+      <ErrorNote error={users.error ?? error} />
+      <DataTable testId="users" columns={columns} rows={users.data ?? []} rowKey={(u) => u.id} />
+    </section>
+  );
+}
