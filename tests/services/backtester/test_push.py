@@ -1,0 +1,156 @@
+"""End to end: a backtest pushed through the exporter to a running backend, and read back.
+
+The backend runs as a real process (tests/live_server.py); the backtester pushes
+with an API key over HTTP, as the CLI does. The run, its orders, fills, market
+and run bars, its trades and its metrics must all be what the backtester itself
+computed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.backtester.cli import main
+from services.backtester.data import write_csv
+from services.backtester.matching import FillRules
+from services.backtester.runner import PushTarget, RunSpec, StoredBars, run_backtest
+from services.backtester.sinks import Instrument
+from services.backtester.synthetic import random_walk
+from tests.live_server import Account, LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("backtest-server")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def account(server: LiveServer) -> Account:
+    return server.create_account("quant")
+
+
+def wait_for_run(server: LiveServer, account: Account, key: str) -> dict[str, Any]:
+    """The run with `key` once it has ended and its metrics are stored."""
+    deadline = time.monotonic() + 30
+    with httpx.Client(base_url=server.url, headers=account.headers, timeout=10) as http:
+        while time.monotonic() < deadline:
+            runs = http.get("/api/runs", params={"mode": "backtest"}).json()["items"]
+            run = next((r for r in runs if r["key"] == key), None)
+            if run is not None and run["status"] == "completed" and run["metrics"]:
+                return dict(run)
+            time.sleep(0.1)
+    raise AssertionError(f"run {key!r} did not complete with metrics:\n{server.log()}")
+
+
+def all_trades(server: LiveServer, account: Account, run_id: int) -> list[dict[str, Any]]:
+    trades: list[dict[str, Any]] = []
+    cursor = None
+    with httpx.Client(base_url=server.url, headers=account.headers, timeout=10) as http:
+        while True:
+            params: dict[str, Any] = {"limit": 500}
+            if cursor:
+                params["cursor"] = cursor
+            page = http.get(f"/api/runs/{run_id}/trades", params=params).json()
+            trades.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return trades
+
+
+def test_a_pushed_backtest_becomes_a_run_with_its_trades_and_metrics(
+    server: LiveServer, account: Account, tmp_path: Path
+) -> None:
+    data = tmp_path / "bars.csv"
+    write_csv(data, random_walk(90_000, seed=21))
+    spec = RunSpec(
+        data=data,
+        strategy="donchian",
+        interval="1m",
+        params={"channel": 15},
+        instrument=Instrument("MESZ3", 5.0, 0.25),
+        rules=FillRules(commission_per_contract=0.62, slippage_ticks=1),
+        initial_capital=25_000.0,
+    )
+    push = PushTarget(server.url, account.api_key, run_key="e2e-donchian",
+                      spool_dir=tmp_path / "spool")
+    outcome = run_backtest(spec, push=push)
+    result = outcome.result
+    assert outcome.pushed is not None
+    assert outcome.pushed["rejected"] == 0
+
+    run = wait_for_run(server, account, "e2e-donchian")
+    assert run["strategy"]["name"] == "donchian"
+    assert run["params"]["channel"] == 15
+    assert run["initial_capital"] == 25_000.0
+    assert run["execution_count"] == len(result.fills)
+    assert run["order_count"] == result.orders
+
+    trades = all_trades(server, account, run["id"])
+    closed = [t for t in trades if not t["open"]]
+    assert len(closed) == len(result.closed_trades) >= 10
+    for served, ours in zip(closed, result.closed_trades, strict=True):
+        assert served["entry_price"] == pytest.approx(float(ours.entry_price))
+        assert served["exit_price"] == pytest.approx(float(ours.exit_price or 0))
+        assert served["net_pnl"] == pytest.approx(float(ours.net_pnl))
+        assert served["direction"] == ours.direction
+        # a bracket's stop is the initial stop: every closed trade has an R multiple
+        assert served["r_multiple"] is not None
+
+    with httpx.Client(base_url=server.url, headers=account.headers, timeout=10) as http:
+        metrics = http.get(f"/api/runs/{run['id']}/metrics").json()
+        bars = http.get("/api/bars", params={"symbol": "MESZ3", "timeframe": "1m",
+                                             "limit": 5000}).json()["bars"]
+    for name in ("net_pnl", "trade_count", "win_rate", "profit_factor", "max_drawdown", "sharpe"):
+        assert metrics[name] == pytest.approx(result.metrics[name]), name
+    assert len(bars) == result.candles == 1500
+
+    with sqlite3.connect(server.data_dir / "fillbook.db") as db:
+        rows = db.execute(
+            "SELECT b.\"values\" FROM bar b JOIN run_series s ON s.id = b.series_id "
+            "WHERE s.run_id = ? ORDER BY b.ts", (run["id"],)
+        ).fetchall()
+    assert len(rows) == result.candles
+    last = json.loads(rows[-1][0])
+    assert set(last) == {"upper", "lower", "atr"}
+
+
+def test_the_cli_pushes_stored_bars_as_a_run(
+    server: LiveServer, account: Account, tmp_path: Path
+) -> None:
+    # 1-second bars stored in Fillbook first (a market series of their own)
+    bars = random_walk(7_200, seed=8)
+    events = [
+        {"type": "bar", "symbol": "STORED", "timeframe": "1s", "ts": int(bars.ts[i]),
+         "open": float(bars.open[i]), "high": float(bars.high[i]), "low": float(bars.low[i]),
+         "close": float(bars.close[i]), "volume": float(bars.volume[i])}
+        for i in range(len(bars))
+    ]
+    with httpx.Client(base_url=server.url, headers=account.ingest_headers, timeout=30) as http:
+        response = http.post("/api/ingest", json={
+            "source": "feed", "run": {"key": "feed", "strategy": "data", "mode": "live"},
+            "events": events,
+        })
+        assert response.json()["accepted"] == len(events)
+    loaded = run_backtest(RunSpec(StoredBars(server.url, account.api_key, "STORED"),
+                                  "ma_cross", "1m")).result
+    assert loaded.seconds == 7_200
+
+    code = main([
+        "run", "--stored", "STORED", "--strategy", "ma_cross", "--interval", "1m",
+        "--param", "fast=3", "--param", "slow=8", "--symbol", "STORED", "--tick-size", "0.25",
+        "--url", server.url, "--api-key", account.api_key, "--run-key", "cli-stored",
+        "--spool-dir", str(tmp_path), "--no-progress",
+    ])
+    assert code == 0
+    run = wait_for_run(server, account, "cli-stored")
+    assert run["params"]["fast"] == 3
+    assert run["execution_count"] > 0
