@@ -2,6 +2,7 @@
 
 from backend.db.base import Base
 from backend.db.models.api_key import ApiKey
+from backend.db.models.backtest import Backtest
 from backend.db.models.bar import Bar, MarketBar, MarketSeries, RunSeries
 from backend.db.models.execution import Execution
 from backend.db.models.instrument import Instrument
@@ -16,6 +17,7 @@ from backend.db.models.user import Role, User
 __all__ = [
     "ApiKey",
     "AutoTraining",
+    "Backtest",
     "Bar",
     "Base",
     "Execution",
