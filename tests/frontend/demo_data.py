@@ -21,7 +21,7 @@ def iso(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def bars(count: int = 240, seed: int = 7) -> list[dict[str, Any]]:
+def bars(count: int = 1500, seed: int = 7) -> list[dict[str, Any]]:
     """`count` 1-minute bars of a random walk around 4700 on a 0.25 tick."""
     rng = random.Random(seed)
     price = 4700.0
@@ -46,13 +46,15 @@ def bars(count: int = 240, seed: int = 7) -> list[dict[str, Any]]:
 def round_trips(
     bar_rows: list[dict[str, Any]], count: int = 12, prefix: str = "x", seed: int = 3
 ) -> list[dict[str, Any]]:
-    """`count` flat-to-flat trades at bar closes; some scale in, so a trade has 3 fills."""
+    """`count` flat-to-flat trades at bar closes, each scaling in (3 fills), in the last
+    third of the bars so the regime classifiers have history before every entry."""
     rng = random.Random(seed)
     events: list[dict[str, Any]] = []
-    step = max(len(bar_rows) // (count + 1), 4)
+    first = len(bar_rows) * 2 // 3
+    step = max((len(bar_rows) - first) // (count + 1), 4)
     for n in range(count):
-        entry_bar = bar_rows[n * step + 1]
-        exit_bar = bar_rows[n * step + step - 1]
+        entry_bar = bar_rows[first + n * step + 1]
+        exit_bar = bar_rows[first + n * step + step - 1]
         side, back = ("buy", "sell") if n % 2 == 0 else ("sell", "buy")
         order = f"{prefix}-o{n}"
         events.append(
@@ -92,7 +94,7 @@ def main(argv: list[str]) -> None:
     bar_rows = bars()
     for mode, prefix in (("backtest", "bt"), ("live", "lv")):
         events = [instrument(), *bar_rows, *round_trips(bar_rows, prefix=prefix)]
-        events.append({"type": "run_end", "ts": iso(START + dt.timedelta(hours=5))})
+        events.append({"type": "run_end", "ts": iso(START + dt.timedelta(minutes=len(bar_rows)))})
         body = {"source": "demo", "run": run_ref(f"demo-{mode}", mode), "events": events}
         response = httpx.post(
             f"{url}/api/ingest", json=body, headers={"Authorization": f"Bearer {key}"}

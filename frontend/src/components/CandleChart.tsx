@@ -116,7 +116,7 @@ export function CandleChart({ symbol, timeframe, fromSec, toSec, markers = [], p
       wickDownColor: colors.down,
       borderVisible: false,
     });
-    const volume = chart.addSeries(HistogramSeries, { priceScaleId: "volume", priceFormat: { type: "volume" }, color: colors.grid });
+    const volume = chart.addSeries(HistogramSeries, { priceScaleId: "volume", priceFormat: { type: "volume" }, color: colors.grid, lastValueVisible: false, priceLineVisible: false });
     chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
     const seriesMarkers = createSeriesMarkers(candles, []);
     for (const line of priceLines) {

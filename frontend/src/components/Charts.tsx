@@ -52,7 +52,7 @@ export function GroupBars({ groups, valueKey = "net_pnl" }: { groups: { key: str
       <BarChart data={data} margin={{ left: 8, right: 8, top: 8, bottom: 0 }}>
         <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
         <XAxis dataKey="key" {...axis} />
-        <YAxis {...axis} width={70} tickFormatter={(v: number) => money(v, 0)} />
+        <YAxis {...axis} width={70} domain={[(low: number) => Math.min(0, low), (high: number) => Math.max(0, high)]} tickFormatter={(v: number) => money(v, 0)} />
         <Tooltip contentStyle={tooltipStyle} formatter={(v) => money(Number(v))} cursor={{ fill: "var(--hover)" }} />
         <Bar dataKey="value" isAnimationActive={false}>
           {data.map((d) => (
