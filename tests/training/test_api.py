@@ -1,0 +1,138 @@
+"""The backend's training API with the node down: 503, nothing lost, users kept apart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.config import Settings
+from tests.conftest import make_settings
+from tests.live_server import free_port
+from tests.training.runs import SMALL_TRAINING, run_batch
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # nothing listens on this port: the node is down
+    return make_settings(
+        database_url,
+        tmp_path / "data",
+        training_node_url=f"http://127.0.0.1:{free_port()}",
+        training_node_token="backend-test-node-token-0123456789",
+    )
+
+
+def ingest(client: TestClient, key_headers: dict[str, str], batch: dict[str, Any]) -> int:
+    response = client.post("/api/ingest", json=batch, headers=key_headers)
+    assert response.status_code == 200, response.text
+    assert not response.json()["rejected"]
+    return int(response.json()["run_id"])
+
+
+class TestTrainingWhileTheNodeIsDown:
+    def test_503_names_the_job_which_is_kept_pending(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
+    ) -> None:
+        run_id = ingest(client, alice_key, run_batch())
+        response = client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice)
+        assert response.status_code == 503, response.text
+        body = response.json()
+        assert body["error"] == "training_node_unavailable"
+        assert "pending_submit" in body["detail"]
+        jobs = client.get("/api/training/jobs", headers=alice).json()["jobs"]
+        assert len(jobs) == 1
+        job = jobs[0]
+        assert job["status"] == "pending_submit" and job["run_id"] == run_id
+        assert job["attempts"] == 1 and "unreachable" in job["error"]
+        assert job["settings"]["hyperparameters"]["steps"] == 200
+        detail = client.get(f"/api/training/jobs/{job['id']}", headers=alice).json()
+        assert detail["status"] == "pending_submit"
+        assert (
+            client.get(f"/api/training/jobs/{job['id']}/artifacts/model", headers=alice).status_code
+            == 404
+        )
+        cancelled = client.post(f"/api/training/jobs/{job['id']}/cancel", headers=alice).json()
+        assert cancelled["status"] == "cancelled"
+
+    def test_invalid_settings_get_422_naming_the_field(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
+    ) -> None:
+        run_id = ingest(client, alice_key, run_batch())
+        bad = {**SMALL_TRAINING, "hyperparameters": {"learning_rate": -1}}
+        response = client.post(f"/api/runs/{run_id}/training", json=bad, headers=alice)
+        assert response.status_code == 422
+        assert "hyperparameters.learning_rate" in response.json()["detail"]
+        too_wide = {**SMALL_TRAINING, "environment": {"window": 300}}
+        response = client.post(f"/api/runs/{run_id}/training", json=too_wide, headers=alice)
+        assert response.status_code == 422
+        assert "data.bars" in response.json()["detail"]
+        assert client.get("/api/training/jobs", headers=alice).json()["jobs"] == []
+
+    def test_another_user_sees_nothing(
+        self,
+        client: TestClient,
+        alice: dict[str, str],
+        alice_key: dict[str, str],
+        bob: dict[str, str],
+    ) -> None:
+        run_id = ingest(client, alice_key, run_batch())
+        client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice)
+        job_id = client.get("/api/training/jobs", headers=alice).json()["jobs"][0]["id"]
+        assert (
+            client.post(
+                f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=bob
+            ).status_code
+            == 404
+        )
+        assert client.get(f"/api/training/jobs/{job_id}", headers=bob).status_code == 404
+        assert client.post(f"/api/training/jobs/{job_id}/cancel", headers=bob).status_code == 404
+        assert client.get("/api/training/jobs", headers=bob).json()["jobs"] == []
+
+
+class TestAutoTraining:
+    def test_setting_per_instance_and_a_job_when_a_run_ends(
+        self,
+        client: TestClient,
+        alice: dict[str, str],
+        alice_key: dict[str, str],
+        bob: dict[str, str],
+    ) -> None:
+        run_id = ingest(client, alice_key, run_batch("first", end=False))
+        instance_id = client.get(f"/api/runs/{run_id}", headers=alice).json()["instance"]["id"]
+        url = f"/api/training/instances/{instance_id}/auto"
+        assert client.get(url, headers=alice).json()["enabled"] is False
+        response = client.put(
+            url, json={"enabled": True, "settings": SMALL_TRAINING}, headers=alice
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["settings"]["hyperparameters"]["steps"] == 200
+        assert client.get(url, headers=bob).status_code == 404
+        assert client.put(url, json={"enabled": False}, headers=bob).status_code == 404
+
+        ended = ingest(client, alice_key, run_batch("second"))
+        # the monitor thread (every 2 s, woken when a run ends) records the automatic job
+        jobs = wait_for_jobs(client, alice, 1)
+        assert [(j["run_id"], j["trigger"], j["status"]) for j in jobs] == [
+            (ended, "auto", "pending_submit")
+        ]
+        service = client.app.state.context.extras["training"]  # type: ignore[attr-defined]
+        service.runs_ended([(1, ended)])  # the same run again: still one automatic job
+        service.tick()
+        assert len(client.get("/api/training/jobs", headers=alice).json()["jobs"]) == 1
+
+
+def wait_for_jobs(
+    client: TestClient, headers: dict[str, str], count: int, timeout: float = 10.0
+) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs: list[dict[str, Any]] = client.get("/api/training/jobs", headers=headers).json()[
+            "jobs"
+        ]
+        if len(jobs) >= count or time.monotonic() > deadline:
+            return jobs
+        time.sleep(0.05)
