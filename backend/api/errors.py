@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.errors import AppError
@@ -69,6 +70,25 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the client sent (PostgreSQL: NUL in text, a number
+        # out of a column's range): the request is at fault, not the service.
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        return JSONResponse(
+            error_body("invalid_value", f"the database refused a value: {reason}"),
+            status_code=422,
+        )
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        if "SQLite INTEGER" not in str(exc):  # SQLite's driver binding an id beyond 64 bits
+            return await _unexpected(request, exc)
+        return JSONResponse(
+            error_body("invalid_value", "a number is beyond the 64-bit integer range"),
+            status_code=422,
         )
 
     @app.exception_handler(Exception)

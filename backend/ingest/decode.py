@@ -57,10 +57,59 @@ def prepare_batch(body: bytes, kind: str, user_id: int) -> PreparedBatch:
     except ValidationError as exc:
         if document is None:
             document = decode_body(body, kind)  # 400 here if the JSON itself is broken
-        return _split(user_id, document, exc)
-    return PreparedBatch(
-        user_id, batch["source"], batch["run"], list(enumerate(batch["events"])), []
+        prepared = _split(user_id, document, exc)
+    else:
+        prepared = PreparedBatch(
+            user_id, batch["source"], batch["run"], list(enumerate(batch["events"])), []
+        )
+    # PostgreSQL cannot store NUL in text, so no database gets it: the same answer on both.
+    # In JSON a NUL can only be written `\u0000`; MessagePack bodies are searched decoded.
+    if _NUL_JSON in (body if kind == "json" else raw_text(document).encode()):
+        return _reject_nul(prepared, document if document is not None else decode_body(body, kind))
+    return prepared
+
+
+_NUL_JSON = b"\\u0000"
+NUL_PROBLEM = "text must not contain NUL (\\u0000) characters"
+
+
+def has_nul(value: Any) -> bool:
+    """Does any string in `value` (keys included) hold a NUL character?"""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+def _reject_nul(prepared: PreparedBatch, document: Any) -> PreparedBatch:
+    """Refuse an envelope holding NUL (422); reject each event holding one, keep the rest."""
+    for name in ("source", "run"):
+        if has_nul(document.get(name)):
+            raise InvalidPayload(f"{name}: {NUL_PROBLEM}")
+    events = document["events"]
+    bad = {index for index, event in enumerate(events) if has_nul(event)}
+    if not bad:
+        return prepared
+    prepared.events = [(index, event) for index, event in prepared.events if index not in bad]
+    prepared.rejected = sorted(
+        [r for r in prepared.rejected if r.index not in bad]
+        + [
+            Rejection(
+                index=index,
+                event_id=_field(events[index], "id", 200),
+                event_type=_field(events[index], "type", 32),
+                raw=raw_text(events[index]),
+                error=NUL_PROBLEM,
+            )
+            for index in bad
+        ],
+        key=lambda r: r.index,
     )
+    prepared.raw_events = events
+    return prepared
 
 
 def _split(user_id: int, document: Any, exc: ValidationError) -> PreparedBatch:
@@ -109,7 +158,7 @@ def _split(user_id: int, document: Any, exc: ValidationError) -> PreparedBatch:
 
 def _field(event: Any, name: str, limit: int) -> str | None:
     value = event.get(name) if isinstance(event, dict) else None
-    return value[:limit] if isinstance(value, str) else None
+    return value[:limit].replace("\x00", "\ufffd") if isinstance(value, str) else None
 
 
 def _describe(errors: list[Any]) -> str:

@@ -32,8 +32,13 @@ class World:
         self, endpoint: Endpoint, headers: dict[str, str] | None = None, **values: object
     ) -> httpx.Response:
         """Call `endpoint` with alice's ids in its path and the smallest valid body."""
-        url = endpoint.url({**self.ids, **values})
         components = self.client.app.openapi()["components"]["schemas"]  # type: ignore[attr-defined]
+        other = {  # parameters that are not ids of alice's objects, e.g. an artifact's name
+            name: minimal_body(schema, components)
+            for name, schema in endpoint.path_schemas.items()
+            if name not in self.ids and schema.get("type") != "integer"
+        }
+        url = endpoint.url({**other, **self.ids, **values})
         known = {**self.ids, "a": self.ids["run_id"], "b": self.ids["run_id"], "timeframe": "1m"}
         query = {
             name: known[name] if name in known else minimal_body(schema, components)

@@ -31,6 +31,7 @@ class Endpoint:
     path: str
     operation_id: str
     path_params: tuple[str, ...]
+    path_schemas: dict[str, dict[str, Any]]  # name → schema of each path parameter
     required_query: dict[str, dict[str, Any]]  # name → schema of each required query parameter
     body_schema: dict[str, Any] | None
     body_media: str | None
@@ -83,6 +84,11 @@ def catalogue(app: FastAPI) -> list[Endpoint]:
                     path=route.path,
                     operation_id=route.operation_id or route.name,
                     path_params=tuple(_PARAM.findall(route.path)),
+                    path_schemas={
+                        p["name"]: p["schema"]
+                        for p in operation.get("parameters", [])
+                        if p["in"] == "path"
+                    },
                     required_query={
                         p["name"]: p["schema"]
                         for p in operation.get("parameters", [])

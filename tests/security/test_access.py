@@ -80,9 +80,13 @@ class TestOtherUsersIds:
         assert mine["multiplier"] == 2.0
 
     def test_alice_can_reach_what_bob_cannot(self, world: World) -> None:
-        """The ids are real: the owner gets them (so the 404s above are not vacuous)."""
+        """The ids are real: the owner gets them (so the 404s above are not vacuous).
+
+        Only for the ids this fixture creates; an id-taking endpoint added later (say a
+        training job's) is still checked for bob's 404 above with id 1.
+        """
         for endpoint in _protected(world):
-            if endpoint.path_params and endpoint.method == "GET":
+            if endpoint.path_params and set(endpoint.path_params) <= set(world.ids) and endpoint.method == "GET":
                 response = world.call(endpoint, world.alice)
                 assert response.status_code == 200, f"{endpoint}: {response.text[:200]}"
 
