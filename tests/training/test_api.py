@@ -46,8 +46,10 @@ class TestTrainingWhileTheNodeIsDown:
         jobs = client.get("/api/training/jobs", headers=alice).json()["jobs"]
         assert len(jobs) == 1
         job = jobs[0]
-        assert job["status"] == "pending_submit" and job["run_id"] == run_id
-        assert job["attempts"] == 1 and "unreachable" in job["error"]
+        assert job["status"] == "pending_submit"
+        assert job["run_id"] == run_id
+        assert job["attempts"] == 1
+        assert "unreachable" in job["error"]
         assert job["settings"]["hyperparameters"]["steps"] == 200
         detail = client.get(f"/api/training/jobs/{job['id']}", headers=alice).json()
         assert detail["status"] == "pending_submit"

@@ -60,11 +60,13 @@ class TestEndToEnd:
                     node.start()
                     job = wait_for_status(http, job_id, ("succeeded", "failed", "cancelled"))
                     assert job["status"] == "succeeded", (job["error"], node.log())
-                    assert job["attempts"] >= 2 and job["node_job_id"]
+                    assert job["attempts"] >= 2
+                    assert job["node_job_id"]
                     assert job["progress"] == 1.0
                     assert job["learning_curve"]["episode_returns"]
                     report = job["report"]
-                    assert report["run_id"] == run_id and report["symbol"] == "MES"
+                    assert report["run_id"] == run_id
+                    assert report["symbol"] == "MES"
                     assert report["policies"]["strategy"] is not None
                     assert (
                         report["strategy_trades_in_test"]["count"] == 0
@@ -84,4 +86,5 @@ class TestEndToEnd:
         assert model.input_shape == (None, window * features + 1)
         observations = np.random.default_rng(0).standard_normal((5, window * features + 1))
         actions = np.argmax(model.predict(observations.astype("float32"), verbose=0), axis=1)
-        assert actions.shape == (5,) and set(actions.tolist()) <= {0, 1, 2}
+        assert actions.shape == (5,)
+        assert set(actions.tolist()) <= {0, 1, 2}

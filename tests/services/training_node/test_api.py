@@ -86,7 +86,8 @@ class TestAuthAndValidation:
         assert response.status_code == 202
         job_id = response.json()["job_id"]
         status = api.get(f"/status/{job_id}", headers=HEADERS).json()
-        assert status["status"] == "queued" and status["run_id"] == 7
+        assert status["status"] == "queued"
+        assert status["run_id"] == 7
         assert [j["job_id"] for j in api.get("/jobs", headers=HEADERS).json()["jobs"]] == [job_id]
         assert api.get("/status/unknown", headers=HEADERS).status_code == 404
 
@@ -123,7 +124,11 @@ class TestJobsInWorkerProcesses:
                 assert report["split"]["test_bars"] == 60
 
                 # a long job that only explores (cheap), and one queued behind it
-                slow = dict(epsilon_start=1.0, epsilon_end=1.0, learning_starts=10_000_000)
+                slow: dict[str, Any] = {
+                    "epsilon_start": 1.0,
+                    "epsilon_end": 1.0,
+                    "learning_starts": 10_000_000,
+                }
                 running = http.post("/train", json=train_body(2_000_000, **slow)).json()["job_id"]
                 node.wait_for(running, ("running",))
                 queued = http.post("/train", json=train_body(2_000_000, **slow)).json()["job_id"]

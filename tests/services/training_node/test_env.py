@@ -31,7 +31,8 @@ class TestRewards:
         assert r3 == pytest.approx(0.0)
         _, r4, terminated, truncated, _ = env.step(0)  # flat over 99 -> 108.9: 0, exit: -0.001
         assert r4 == pytest.approx(-0.001)
-        assert terminated and not truncated
+        assert terminated
+        assert not truncated
         assert env.equity == pytest.approx(1 + r1 + r2 + r3 + r4)
 
     def test_without_costs_reward_is_position_times_return(self) -> None:
@@ -101,7 +102,8 @@ class TestObservations:
             steps += 1
             if terminated or truncated:
                 break
-        assert steps == 5 and truncated
+        assert steps == 5
+        assert truncated
         env.reset(seed=7)
         assert env.t == first_start
 
