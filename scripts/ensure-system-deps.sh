@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suites need (Debian): a PostgreSQL server.
+# Installs the system packages the test suites need (Debian): a PostgreSQL server,
+# Node.js and npm (the dashboard build), Chromium (the browser tests).
+# `ensure-system-deps.sh node` installs only Node.js and npm (what `make run` needs).
 # Runs as root in CI; elsewhere it says what to install instead of failing obscurely.
 set -euo pipefail
 
 have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null; }
 
 missing=()
-have_postgres || missing+=(postgresql)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ "${1:-}" != node ]; then
+  have_postgres || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

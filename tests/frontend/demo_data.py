@@ -21,20 +21,22 @@ def iso(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def bars(count: int = 1500, seed: int = 7) -> list[dict[str, Any]]:
-    """`count` 1-minute bars of a random walk around 4700 on a 0.25 tick."""
+def bars(count: int = 700, minutes: int = 5, seed: int = 7) -> list[dict[str, Any]]:
+    """`count` bars of `minutes` of a random walk around 4700 on a 0.25 tick (enough
+    5-minute history before the trades for the regime classifiers to tag them)."""
     rng = random.Random(seed)
     price = 4700.0
     rows = []
     for i in range(count):
         open_ = price
-        moves = [round(rng.gauss(0, 1.5) * 4) / 4 for _ in range(4)]
+        drift = 0.6 if (i // 150) % 2 == 0 else -0.6  # trending stretches, so trends show
+        moves = [round((rng.gauss(0, 1.5) + drift) * 4) / 4 for _ in range(4)]
         path = [open_ + sum(moves[: k + 1]) for k in range(4)]
         close = path[-1]
         rows.append(
             {
-                "type": "bar", "symbol": SYMBOL, "timeframe": "1m",
-                "ts": iso(START + dt.timedelta(minutes=i)),
+                "type": "bar", "symbol": SYMBOL, "timeframe": f"{minutes}m",
+                "ts": iso(START + dt.timedelta(minutes=i * minutes)),
                 "open": open_, "high": max([open_, *path]), "low": min([open_, *path]),
                 "close": close, "volume": rng.randint(200, 2000),
             }
@@ -65,7 +67,7 @@ def round_trips(
             }
         )  # fmt: skip
         events.append(_fill(f"{prefix}-{n}-a", entry_bar["ts"], side, 1, entry_bar["close"], order))
-        scale_ts = iso(dt.datetime.fromisoformat(entry_bar["ts"]) + dt.timedelta(seconds=30))
+        scale_ts = iso(dt.datetime.fromisoformat(entry_bar["ts"]) + dt.timedelta(minutes=2))
         scale_price = entry_bar["close"] + rng.choice([-0.5, 0.25, 0.5])
         events.append(_fill(f"{prefix}-{n}-b", scale_ts, side, 1, scale_price, order))
         events.append(_fill(f"{prefix}-{n}-c", exit_bar["ts"], back, 2, exit_bar["close"], None))
@@ -94,7 +96,7 @@ def main(argv: list[str]) -> None:
     bar_rows = bars()
     for mode, prefix in (("backtest", "bt"), ("live", "lv")):
         events = [instrument(), *bar_rows, *round_trips(bar_rows, prefix=prefix)]
-        events.append({"type": "run_end", "ts": iso(START + dt.timedelta(minutes=len(bar_rows)))})
+        events.append({"type": "run_end", "ts": iso(START + dt.timedelta(minutes=5 * len(bar_rows)))})
         body = {"source": "demo", "run": run_ref(f"demo-{mode}", mode), "events": events}
         response = httpx.post(
             f"{url}/api/ingest", json=body, headers={"Authorization": f"Bearer {key}"}

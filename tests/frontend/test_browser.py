@@ -1,0 +1,241 @@
+"""The dashboard in Debian's Chromium against a real backend process.
+
+One journey, as a user would take it: register, create an API key, push a run
+through the Python exporter while the dashboard is open (its trades appear without
+a reload), open a trade (chart with markers), edit its notes, revoke the key.
+Screenshots of every page go to tests/artifacts/ for a person to look at; any
+console error on any page fails the test.
+
+Needs the built bundle (`make test` runs `npm ci && npm run build` first) and
+/usr/bin/chromium (scripts/ensure-system-deps.sh installs it). Playwright drives
+the system browser; it never downloads one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from tests.frontend import demo_data
+from tests.live_server import PROJECT_ROOT, LiveServer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DIST = PROJECT_ROOT / "frontend" / "dist" / "index.html"
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 20_000
+
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
+]
+
+
+class ConsoleWatch:
+    """Collects console errors and uncaught exceptions of a page."""
+
+    def __init__(self, page: Page, allowed: tuple[str, ...] = ()) -> None:
+        self.errors: list[str] = []
+        self.allowed = allowed
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and not any(a in message.text for a in self.allowed):
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("browser")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def push_run(url: str, api_key: str, spool: Path) -> None:
+    """A backtest-like day through the real exporter, with one event the API rejects."""
+    from fillbook_exporter import Exporter
+
+    bars = demo_data.bars()
+    run = demo_data.run_ref("browser-live", "live", "ORB")
+    with Exporter(url, api_key, "browser-test", run=run, spool_path=spool) as exporter:
+        exporter.instrument(demo_data.SYMBOL, multiplier=5, tick_size=0.25)
+        with exporter.group():
+            for event in [*bars, *demo_data.round_trips(bars, prefix="br")]:
+                exporter.event(event)
+            exporter.event({"type": "execution", "id": "bad-1", "ts": bars[-1]["ts"],
+                            "symbol": demo_data.SYMBOL, "side": "buy", "qty": -1, "price": 1.0})  # fmt: skip
+        exporter.end(demo_data.START + dt.timedelta(days=3))
+        exporter.flush(30)
+
+
+class TestDashboardJourney:
+    def test_register_push_review_journal_revoke(
+        self, server: LiveServer, browser: Browser, tmp_path: Path
+    ) -> None:
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        console = ConsoleWatch(page)
+
+        # Register: a missing password is caught inline, then the account is created.
+        page.goto(f"{server.url}/register")
+        page.fill("input[name=username]", "alice")
+        page.click("button[type=submit]")
+        expect(page.locator("#password-error")).to_have_text("enter a password")
+        shot(page, "01-register")
+        page.fill("input[name=password]", "correct horse battery")
+        page.click("button[type=submit]")
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        expect(page.get_by_test_id("stream-state")).to_have_text("live")
+
+        # An API key, shown once with the exporter snippet.
+        page.get_by_role("link", name="Settings").click()
+        page.fill("input[name=key-name]", "browser-test")
+        page.get_by_role("button", name="Create key").click()
+        secret = page.get_by_test_id("api-key-secret").inner_text().strip()
+        assert secret.startswith("fb_")
+        expect(page.get_by_test_id("snippet")).to_contain_text(secret)
+        expect(page.get_by_test_id("snippet")).to_contain_text("from fillbook_exporter import Exporter")
+        shot(page, "02-settings-new-key")
+
+        # The dashboard is open while the exporter pushes: trades arrive without a reload.
+        page.get_by_role("link", name="Dashboard").click()
+        expect(page.get_by_test_id("recent-trades")).to_contain_text("No trades yet")
+        page.evaluate("window.__sameDocument = true")
+        push_run(server.url, secret, tmp_path / "spool.db")
+        rows = page.get_by_test_id("recent-trades").locator("tbody tr")
+        expect(rows).to_have_count(10)
+        expect(page.locator("[data-metric=net_pnl]")).not_to_have_text("—")
+        assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
+        shot(page, "03-dashboard-live")
+
+        # Every list page.
+        for name, link, ready in (
+            ("04-runs", "Runs", page.get_by_test_id("runs").locator("tbody tr").first),
+            ("05-trades", "Trades", page.get_by_test_id("trades").locator("tbody tr").nth(11)),
+            ("06-executions", "Executions", page.get_by_test_id("executions").locator("tbody tr").nth(5)),
+            ("07-rejected", "Rejected", page.get_by_test_id("rejected").get_by_text("qty")),
+            ("08-regimes", "Regimes", page.locator("[data-testid=candle-chart]:not([data-bars='0'])")),
+        ):
+            page.get_by_role("link", name=link, exact=True).click()
+            expect(ready).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            shot(page, name)
+        expect(page.get_by_test_id("regime-matrix")).to_contain_text("trades")
+
+        # The run's page.
+        page.get_by_role("link", name="Runs", exact=True).click()
+        page.get_by_test_id("runs").locator("tbody tr").first.press("Enter")
+        expect(page.get_by_role("heading", name=re.compile(r"Run \d+: ORB"))).to_be_visible()
+        expect(page.get_by_test_id("equity-chart")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        shot(page, "09-run")
+
+        # A trade: its chart holds bars and one marker per fill; keyboard opens it.
+        page.get_by_role("link", name="Trades", exact=True).click()
+        first = page.get_by_test_id("trades").locator("tbody tr").first
+        first.focus()
+        first.press("ArrowDown")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name=re.compile(r"Trade \d+"))).to_be_visible()
+        chart = page.get_by_test_id("candle-chart")
+        expect(chart).to_have_attribute("data-markers", "3")
+        expect(chart).to_have_attribute("data-bars", re.compile(r"^[1-9]"))
+        expect(chart.locator("canvas").first).to_be_visible()
+        expect(page.get_by_test_id("fills").locator("tbody tr")).to_have_count(3)
+        expect(page.get_by_test_id("mfe")).not_to_contain_text("—")
+        shot(page, "10-trade")
+
+        # Its journal: notes, tags and setup are saved and come back after a reload.
+        page.fill("input[name=setup]", "opening range breakout")
+        page.fill("input[name=tags]", "A+, browser")
+        page.fill("textarea[name=notes]", "Entered late; scale-in helped.")
+        page.get_by_role("button", name="Save journal").click()
+        expect(page.get_by_role("status")).to_have_text("Saved")
+        page.reload()
+        expect(page.locator("textarea[name=notes]")).to_have_value("Entered late; scale-in helped.")
+        expect(page.locator("input[name=tags]")).to_have_value("A+, browser")
+
+        # Compare the two runs of the same day (the demo pushes a backtest first).
+        httpx.post(
+            f"{server.url}/api/ingest",
+            headers={"Authorization": f"Bearer {secret}"},
+            json={"source": "browser-test", "run": demo_data.run_ref("browser-bt", "backtest"),
+                  "events": [demo_data.instrument(), *demo_data.round_trips(demo_data.bars(), prefix="bt")]},
+        ).raise_for_status()  # fmt: skip
+        page.get_by_role("link", name="Runs", exact=True).click()
+        expect(page.get_by_test_id("runs").locator("tbody tr")).to_have_count(2)
+        for box in page.get_by_role("checkbox").all():
+            box.check()
+        page.get_by_role("button", name=re.compile("Compare")).click()
+        expect(page.get_by_test_id("matched").locator("tbody tr")).to_have_count(12)
+        shot(page, "11-compare")
+
+        # Revoke the key: the exporter's next push is refused.
+        page.get_by_role("link", name="Settings").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Revoke browser-test").click()
+        expect(page.get_by_test_id("api-keys")).to_contain_text("revoked")
+        refused = httpx.post(
+            f"{server.url}/api/ingest",
+            headers={"Authorization": f"Bearer {secret}"},
+            json={"source": "x", "run": {"key": "k"}, "events": []},
+        )
+        assert refused.status_code == 401
+        shot(page, "12-settings-revoked")
+
+        # Light theme and a phone-width dashboard.
+        page.get_by_role("link", name="Dashboard").click()
+        page.get_by_role("button", name="Toggle theme").click()
+        assert page.evaluate("document.documentElement.dataset.theme") == "light"
+        page.wait_for_load_state("networkidle")
+        shot(page, "13-dashboard-light")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.get_by_role("button", name="Toggle theme").click()
+        shot(page, "14-dashboard-phone")
+        page.get_by_role("button", name="Menu").click()
+        expect(page.get_by_role("link", name="Trades", exact=True)).to_be_visible()
+
+        assert console.errors == []
+        context.close()
+
+    def test_login_errors_are_inline(
+        self, server: LiveServer, browser: Browser
+    ) -> None:
+        server.create_account("bob", "right password")
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        # The refused login itself is the only error the browser may log.
+        console = ConsoleWatch(page, allowed=("status of 401",))
+        page.goto(f"{server.url}/login")
+        page.fill("input[name=username]", "bob")
+        page.fill("input[name=password]", "wrong password")
+        page.click("button[type=submit]")
+        expect(page.get_by_test_id("form-error")).to_be_visible()
+        shot(page, "00-login-error")
+        page.fill("input[name=password]", "right password")
+        page.click("button[type=submit]")
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        assert console.errors == []
+        context.close()
