@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from backend.analytics import router as analytics
 from backend.api import health
 from backend.auth import router as auth
+from backend.backtests import router as backtests
 from backend.ingest import router as ingest
 from backend.market import router as market
 from backend.regimes import router as regimes
@@ -26,5 +27,6 @@ ROUTERS: list[APIRouter] = [
     stream.router,
     trades.router,
     analytics.router,
+    backtests.router,
     training.router,
 ]

@@ -1,0 +1,1 @@
+"""Backtests launched through the API: run by the internal backtester in worker processes."""

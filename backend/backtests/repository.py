@@ -1,0 +1,42 @@
+"""Every query of the backtests feature."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.db.models import Backtest, StrategyRun
+
+
+def get(session: Session, user_id: int, backtest_id: int) -> Backtest | None:
+    return session.scalar(
+        select(Backtest).where(Backtest.id == backtest_id, Backtest.user_id == user_id)
+    )
+
+
+def get_any(session: Session, backtest_id: int) -> Backtest | None:
+    return session.get(Backtest, backtest_id)
+
+
+def list_for_user(session: Session, user_id: int, limit: int) -> Sequence[Backtest]:
+    query = (
+        select(Backtest)
+        .where(Backtest.user_id == user_id)
+        .order_by(Backtest.created_at.desc(), Backtest.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def unfinished(session: Session) -> Sequence[Backtest]:
+    return session.scalars(select(Backtest).where(Backtest.status.in_(("queued", "running")))).all()
+
+
+def run_id(session: Session, user_id: int, source: str, key: str) -> int | None:
+    return session.scalar(
+        select(StrategyRun.id).where(
+            StrategyRun.user_id == user_id, StrategyRun.source == source, StrategyRun.key == key
+        )
+    )

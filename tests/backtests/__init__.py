@@ -1,0 +1,1 @@
+"""Tests of backend/backtests: launching backtests through the API."""
