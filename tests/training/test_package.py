@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -82,7 +83,7 @@ class TestLiveChannel:
             assert response.status_code == 503
             job_id = client.get("/api/training/jobs", headers=alice).json()["jobs"][0]["id"]
             client.post(f"/api/training/jobs/{job_id}/cancel", headers=alice)
-            messages = []
+            messages: list[dict[str, Any]] = []
             while not messages or messages[-1].get("status") != "cancelled":
                 message = socket.receive_json()
                 if message["type"] == "training_progress":
