@@ -154,3 +154,34 @@ def test_the_cli_pushes_stored_bars_as_a_run(
     run = wait_for_run(server, account, "cli-stored")
     assert run["params"]["fast"] == 3
     assert run["execution_count"] > 0
+
+
+def test_a_sweep_pushes_only_the_best_runs(
+    server: LiveServer, account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "sweep.csv"
+    write_csv(data, random_walk(30_000, seed=5))
+    code = main([
+        "sweep", "--data", str(data), "--strategy", "ma_cross", "--interval", "1m",
+        "--grid", "fast=3,5", "--grid", "slow=10:20:10", "--metric", "net_pnl", "--top", "1",
+        "--workers", "2", "--url", server.url, "--api-key", account.api_key,
+        "--run-key", "sweep", "--spool-dir", str(tmp_path), "--tick-size", "0.25",
+        "--no-progress", "--json",
+    ])
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["rank"] for row in rows] == [1, 2, 3, 4]
+    assert [row["run_key"] is not None for row in rows] == [True, False, False, False]
+    with httpx.Client(base_url=server.url, headers=account.headers, timeout=10) as http:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            runs = http.get("/api/runs", params={"mode": "backtest"}).json()["items"]
+            swept = [r for r in runs if r["key"].startswith("sweep-")]
+            if swept and swept[0]["status"] == "completed":
+                break
+            time.sleep(0.1)
+    assert [r["key"] for r in swept] == [rows[0]["run_key"]]
+    assert swept[0]["key"] == (
+        f"sweep-fast{swept[0]['params']['fast']}-long_onlyFalse-qty1.0-"
+        f"slow{swept[0]['params']['slow']}"
+    )
