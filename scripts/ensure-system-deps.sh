@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suites need (Debian): a PostgreSQL server,
-# Node.js and npm (the dashboard build), Chromium (the browser tests).
+# Node.js and npm (the dashboard build), Chromium (the browser tests), Mono with NUnit 2
+# (the C# exporter in exporters/dotnet).
 # `ensure-system-deps.sh node` installs only Node.js and npm (what `make run` needs).
 # Runs as root in CI; elsewhere it says what to install instead of failing obscurely.
 set -euo pipefail
@@ -13,6 +14,9 @@ command -v npm >/dev/null || missing+=(npm)
 if [ "${1:-}" != node ]; then
   have_postgres || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v mcs >/dev/null || missing+=(mono-devel)
+  command -v nunit-console >/dev/null || missing+=(nunit-console)
+  [ -f /usr/lib/pkgconfig/nunit.pc ] || missing+=(libnunit-cil-dev)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

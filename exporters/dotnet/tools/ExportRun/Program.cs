@@ -13,6 +13,7 @@ namespace Fillbook.ExportRun
     /// ExportRun.exe chaos    ... --count N                                      N fills without ids
     /// ExportRun.exe resume   ...                                                send what the spool holds
     /// </code>
+    /// Options: --batch-events B (default 1000), --flush-seconds T (default 60), --no-fsync.
     /// It prints "spooled N" once every event is in the spool, then one JSON summary line.
     /// </summary>
     public static class Program
@@ -21,7 +22,7 @@ namespace Fillbook.ExportRun
         {
             if (args.Length < 1)
             {
-                Console.Error.WriteLine("usage: ExportRun.exe push-run|chaos|resume --url U --key K --source S --run-key R --spool F [--count N] [--flush-seconds T]");
+                Console.Error.WriteLine("usage: ExportRun.exe push-run|chaos|resume --url U --key K --source S --run-key R --spool F [--count N] [--batch-events B] [--flush-seconds T] [--no-fsync]");
                 return 2;
             }
             string mode = args[0];
@@ -46,6 +47,7 @@ namespace Fillbook.ExportRun
                 FsyncEachEvent = !options.ContainsKey("no-fsync"),
             };
             exporterOptions.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+            exporterOptions.MaxBatchEvents = int.Parse(Get(options, "batch-events", "1000"), CultureInfo.InvariantCulture);
             double flushSeconds = double.Parse(Get(options, "flush-seconds", "60"), CultureInfo.InvariantCulture);
             using (var exporter = new StrategyExporter(exporterOptions))
             {
