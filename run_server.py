@@ -1,8 +1,10 @@
 """Start Fillbook: migrate the database, then serve the API (and the built dashboard).
 
-    python run_server.py [--host 127.0.0.1] [--port 8000]
+    python run_server.py [--host 127.0.0.1] [--port 8000] [--workers N]
 
 `DATABASE_URL` chooses the database (default: SQLite at data/fillbook.db).
+`--workers N` runs N Uvicorn worker processes; it needs PostgreSQL (docs/scaling.md).
+`LOG_FORMAT=json` writes JSON lines, each with the request id.
 `--with-training-node` also starts the training node (`python -m services.training_node`)
 as a child process on the host and port of `TRAINING_NODE_URL` (default 127.0.0.1:8001),
 with the same service token (`TRAINING_NODE_TOKEN`, or the one generated in the data
@@ -15,17 +17,20 @@ import argparse
 import atexit
 import gc
 import logging
+import logging.config
 import os
 import subprocess
 import sys
 from urllib.parse import urlsplit
 
 import uvicorn
+from fastapi import FastAPI
 
 from backend.api.app import create_app
 from backend.config import PROJECT_ROOT, Settings, get_settings
 from backend.db.engine import Database
 from backend.db.migrate import upgrade
+from backend.observability.logs import logging_config
 from backend.training.service import node_token
 
 
@@ -37,16 +42,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--log-level", default="info")
     parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (PostgreSQL only; default 1)"
+    )
+    parser.add_argument(
         "--with-training-node",
         action="store_true",
         help="also start the training node as a child process at TRAINING_NODE_URL",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-
     settings = get_settings()
+    log_config = logging_config(args.log_level, settings.log_format)
+    logging.config.dictConfig(log_config)
+    if args.workers > 1 and not settings.resolved_database_url.startswith("postgres"):
+        parser.error("--workers > 1 needs DATABASE_URL on PostgreSQL (see docs/scaling.md)")
     database = Database(settings.resolved_database_url)
     try:
         upgrade(database.engine)
@@ -54,13 +62,23 @@ def main(argv: list[str] | None = None) -> None:
         database.dispose()
     if args.with_training_node:
         start_training_node(settings, args.log_level)
-    app = create_app(settings)
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level,
+               "log_config": log_config, "proxy_headers": False}  # fmt: skip
+    if args.workers > 1:  # each worker process builds its own app (and ingest writer)
+        uvicorn.run("run_server:worker_app", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(worker_app(), **options)
+
+
+def worker_app() -> FastAPI:
+    """The app of one serving process (the factory each Uvicorn worker calls)."""
+    app = create_app(get_settings())
     # Long-lived start-up objects out of the collector's sight, and fewer young-generation
     # passes: the collector cost 10-20 % of ingest and most of its p99 (performance-notes.md).
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    return app
 
 
 def start_training_node(settings: Settings, log_level: str) -> None:
@@ -74,6 +92,8 @@ def start_training_node(settings: Settings, log_level: str) -> None:
     env = {
         **os.environ,
         "TRAINING_NODE_TOKEN": node_token(settings),
+        # uvicorn ends this process by re-raising SIGTERM/SIGINT, so atexit may not run
+        "TRAINING_NODE_EXIT_WITH_PARENT": "1",
         "TRAINING_NODE_DATA_DIR": os.environ.get(
             "TRAINING_NODE_DATA_DIR", str(settings.data_dir / "training_node")
         ),

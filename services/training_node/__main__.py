@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
+import threading
+import time
 
 import uvicorn
 
@@ -25,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if os.environ.get("TRAINING_NODE_EXIT_WITH_PARENT") == "1":
+        threading.Thread(
+            target=_stop_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+        ).start()
     try:
         config = NodeConfig.from_env()
     except ValueError as exc:
@@ -32,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _stop_with_parent(parent_pid: int) -> None:
+    """Started by `run_server.py`: stop gracefully when that process is gone, however it ended."""
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 if __name__ == "__main__":

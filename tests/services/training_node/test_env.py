@@ -86,6 +86,7 @@ class TestObservations:
         full = EnvFlex(arrays, settings, 0, 6, fit_stop=4).observations[:4]
         assert early == pytest.approx(full)  # later bars do not change earlier features
 
+    @pytest.mark.filterwarnings("ignore:.*Box observation space:UserWarning")
     def test_gymnasium_checker_accepts_it(self) -> None:
         env = make_env(window=2, episode_bars=2)
         check_env(env, skip_render_check=True)
