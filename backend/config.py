@@ -11,7 +11,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_window_seconds: int = Field(default=300, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    log_format: Literal["text", "json"] = "text"
+    # A scraper's bearer secret for GET /metrics (an ADMIN's access token works too).
+    metrics_token: SecretStr | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod

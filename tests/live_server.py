@@ -60,12 +60,16 @@ class LiveServer:
         database_url: str | None = None,
         port: int | None = None,
         env: dict[str, str] | None = None,
+        log_level: str = "warning",
+        args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url or f"sqlite:///{data_dir / 'fillbook.db'}"
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
+        self.log_level = log_level
+        self.extra_args = args
         self.log_path = data_dir / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -85,7 +89,7 @@ class LiveServer:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, str(PROJECT_ROOT / "run_server.py"), "--port", str(self.port),
-                 "--log-level", "warning"],
+                 "--log-level", self.log_level, *self.extra_args],
                 cwd=PROJECT_ROOT,
                 env=env,
                 stdout=log,

@@ -17,6 +17,7 @@ from backend.api.routers import ROUTERS
 from backend.api.static import install_dashboard
 from backend.config import Settings, get_settings
 from backend.ingest.router import BATCH_SCHEMAS
+from backend.observability.middleware import RequestIdMiddleware
 
 
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             allow_headers=["*"],
         )
     app.add_middleware(RejectNul)
+    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -12,6 +12,7 @@ from backend.config import Settings
 from backend.db.engine import Database
 from backend.ingest.derivations import Derivation
 from backend.ingest.service import IngestService
+from backend.observability.metrics import Metrics
 from backend.stream.broker import Broker
 from backend.trades.rebuild import rebuild_position
 from backend.training.service import training_service
@@ -27,6 +28,7 @@ class AppContext:
     ingest: IngestService
     broker: Broker
     extras: dict[str, object] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
@@ -54,6 +56,8 @@ class AppContext:
         if rebuild_position not in derivations.derivers:
             derivations.derivers.insert(0, rebuild_position)
             derivations.listeners.append(self._refresh_metrics)
+            derivations.timers.append(self.metrics.rebuild_seconds.observe)
+            self.metrics.watch(self.db, self.broker.client_count)
         self.ingest.start()
         training_service(self).start()
 

@@ -52,7 +52,45 @@ def _problem(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
+# What every error body looks like (the 422 FastAPI documents by default has another shape).
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "a stable machine-readable code"},
+        "detail": {"type": "string", "description": "what was wrong and where"},
+        "errors": {
+            "type": "array",
+            "description": "422 only: each field and its problem",
+            "items": {
+                "type": "object",
+                "required": ["field", "problem"],
+                "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document_error_bodies(app: FastAPI) -> None:
+    """Make the OpenAPI 422 schema the one `_validation_error` really sends."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = ERROR_SCHEMA
+            schemas.pop("ValidationError", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    document_error_bodies(app)
+
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(

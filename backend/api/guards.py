@@ -1,8 +1,9 @@
 """Request guards that apply to every endpoint alike, as a pure ASGI middleware.
 
-NUL characters: PostgreSQL cannot store them in text, and SQLite would. So that
-both databases give the same answer, a request whose path, query or JSON body
-holds one is refused with 422 before any endpoint runs. `/api/ingest` is left
+NUL characters: PostgreSQL cannot store them in text, SQLite would, and bcrypt
+refuses them in passwords. So that every path gives the same answer, a request
+whose path, query, JSON or form body holds one is refused with 422 before any
+endpoint runs. `/api/ingest` is left
 to its own decoder, which rejects just the events that hold one (docs/ingest.md).
 """
 
@@ -33,7 +34,8 @@ class RejectNul:
         if where is not None:
             await _refuse(scope, send, where)
             return
-        if scope["type"] != "http" or scope["path"] in _OWN_DECODER or not _is_json(scope):
+        kind = _body_kind(scope)
+        if scope["type"] != "http" or scope["path"] in _OWN_DECODER or kind is None:
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
@@ -47,7 +49,7 @@ class RejectNul:
             if size > _MAX_CHECKED_BODY:
                 break
         body = b"".join(m.get("body", b"") for m in messages)
-        if b"\\u0000" in body and _decoded_has_nul(body):
+        if _body_has_nul(body, kind):
             await _refuse(scope, send, "body")
             return
 
@@ -65,19 +67,26 @@ def _nul_in_url(scope: Scope) -> str | None:
     return None
 
 
-def _decoded_has_nul(body: bytes) -> bool:
-    """`\\u0000` in the bytes may be an escaped backslash; only the decoded text can say."""
-    try:
+def _body_has_nul(body: bytes, kind: str) -> bool:
+    if kind == "form":
+        return b"\x00" in unquote_to_bytes(body)
+    if b"\\u0000" not in body:
+        return False
+    try:  # `\\u0000` in the bytes may be an escaped backslash; only the decoded text can say
         return has_nul(orjson.loads(body))
     except ValueError:
         return False  # not JSON: the endpoint refuses it with its own message
 
 
-def _is_json(scope: Scope) -> bool:
+def _body_kind(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
-            return b"json" in value.lower()
-    return False
+            value = value.lower()
+            if b"json" in value:
+                return "json"
+            if b"x-www-form-urlencoded" in value:
+                return "form"
+    return None
 
 
 async def _refuse(scope: Scope, send: Send, where: str) -> None:

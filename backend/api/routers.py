@@ -10,6 +10,7 @@ from backend.auth import router as auth
 from backend.backtests import router as backtests
 from backend.ingest import router as ingest
 from backend.market import router as market
+from backend.observability import router as observability
 from backend.regimes import router as regimes
 from backend.runs import router as runs
 from backend.stream import router as stream
@@ -29,4 +30,5 @@ ROUTERS: list[APIRouter] = [
     analytics.router,
     backtests.router,
     training.router,
+    observability.router,
 ]

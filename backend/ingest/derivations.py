@@ -57,6 +57,7 @@ class DerivationRunner:
         self.max_yield_seconds = max_yield_seconds
         self.derivers: list[Deriver] = []
         self.listeners: list[Listener] = []
+        self.timers: list[Callable[[float], None]] = []  # hear each position's derive seconds
         self.retry_seconds = retry_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -143,6 +144,9 @@ class DerivationRunner:
                 return None
             derivation = Derivation(row.user_id, row.run_id, row.account, row.symbol, row.from_ts)
             session.execute(delete(PendingDerivation).where(PendingDerivation.id == row_id))
+            started = time.perf_counter()
             for deriver in self.derivers:
                 deriver(session, derivation)
-            return derivation
+        for timer in self.timers:
+            timer(time.perf_counter() - started)
+        return derivation

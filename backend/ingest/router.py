@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -7,6 +8,7 @@ from pydantic import BaseModel
 
 from backend.api.deps import ContextDep
 from backend.auth.deps import CurrentPrincipal
+from backend.errors import AppError
 from backend.ingest.schemas import BatchAdapter
 
 router = APIRouter(prefix="/api", tags=["ingest"])
@@ -51,4 +53,15 @@ async def ingest(
     request: Request, principal: CurrentPrincipal, context: ContextDep
 ) -> IngestResult:
     """Push a batch of events (docs/ingest.md): JSON or MessagePack, up to 10,000 events."""
-    return IngestResult.model_validate(await context.ingest.ingest(request, principal.user_id))
+    metrics, started = context.metrics, time.perf_counter()
+    try:
+        result = IngestResult.model_validate(
+            await context.ingest.ingest(request, principal.user_id)
+        )
+    except AppError as exc:
+        metrics.ingest_batches.labels(str(exc.status_code)).inc()
+        raise
+    metrics.batch_seconds.observe(time.perf_counter() - started)
+    metrics.ingest_batches.labels("200").inc()
+    metrics.count_batch(result.accepted, result.duplicates, len(result.rejected))
+    return result

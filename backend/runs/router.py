@@ -101,7 +101,7 @@ def list_orders(
     )
 
 
-@router.get("/runs/{run_id}/orders/{order_id}", operation_id="get_order")
+@router.get("/runs/{run_id}/orders/{order_id:path}", operation_id="get_order")
 def get_order(
     run_id: int, order_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> OrderDetail:
