@@ -36,6 +36,7 @@ from fillbook_exporter.spool import Spool
 log = logging.getLogger("fillbook_exporter")
 
 Side = Literal["buy", "sell"]
+OrderType = Literal["market", "limit", "stop", "stop_limit"]
 ID_EVENTS = frozenset({"order", "execution"})
 
 
@@ -140,7 +141,7 @@ class Exporter:
         ts: Timestamp,
         symbol: str,
         side: Side,
-        order_type: Literal["market", "limit", "stop", "stop_limit"],
+        order_type: OrderType,
         qty: Number,
         status: str,
         *,

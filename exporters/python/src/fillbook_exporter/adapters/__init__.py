@@ -1,0 +1,1 @@
+"""Adapters from Python trading frameworks to an `Exporter` (imported on demand)."""
