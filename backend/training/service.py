@@ -221,13 +221,13 @@ class TrainingService:
             job = session.get(TrainingJob, job_id)
             if job is None:
                 return
-            before = (job.status, round(job.progress, 4))
+            before = (job.status, round(job.progress, 4), job.result)
             for name, value in fields.items():
                 setattr(job, name, value)
             job.attempts += attempts_plus
             job.updated_at = _now()
             session.flush()
-            after = (job.status, round(job.progress, 4))
+            after = (job.status, round(job.progress, 4), job.result)
             message = {
                 "type": "training_progress",
                 "job_id": job.id,
@@ -237,7 +237,7 @@ class TrainingService:
                 "error": job.error,
             }
             user_id = job.user_id
-        if after != before or "result" in fields:
+        if after != before:  # a new status, progress or learning-curve point
             self.context.broker.publish(user_id, message)
 
     # -- reads and actions for the API -----------------------------------------------------
