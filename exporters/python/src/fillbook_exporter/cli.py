@@ -13,6 +13,7 @@ the row's content, so importing the same file twice stores nothing new.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import os
@@ -163,7 +164,8 @@ def command_csv(args: argparse.Namespace) -> int:
         _say(f"stopped: {exc}", err=True)
         return 1
     finally:
-        exporter.close(timeout=0)
+        with contextlib.suppress(ExporterError):  # already reported above
+            exporter.close(timeout=0)
     stats = exporter.stats
     _say(f"{len(events)} fills: {stats['accepted']} accepted, {stats['duplicates']} duplicates, "
           f"{stats['rejected']} rejected")

@@ -371,7 +371,8 @@ class Exporter:
         """
         if self.error is not None:
             raise self.error
-        drained = self._sender.drain(timeout)
+        # Rows leave the spool only once acknowledged: an empty spool means all delivered.
+        drained = self.pending() == 0 or self._sender.drain(timeout) or self.pending() == 0
         if self.error is not None:
             raise self.error
         if not drained:
