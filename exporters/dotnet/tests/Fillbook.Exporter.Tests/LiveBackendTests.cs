@@ -79,6 +79,30 @@ namespace Fillbook.Exporter.Tests
         }
 
         [Test]
+        public void AmendsAndRemovesExecutionsSentEarlier()
+        {
+            var rejections = new List<RejectedEvent>();
+            ExporterOptions options = TestPaths.Options(_url, _apiKey, TestPaths.NewSpool(), "amend-remove");
+            options.OnRejected = rejection => rejections.Add(rejection);
+            using (var exporter = new StrategyExporter(options))
+            {
+                exporter.Execution("MESZ3", "buy", 1, 4700.25, T0, id: "x-amended");
+                exporter.Execution("MESZ3", "sell", 1, 4702.00, T0.AddMinutes(1), id: "x-busted");
+                Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
+                // The broker's back office corrects one fill and busts the other.
+                exporter.Execution("MESZ3", "buy", 2, 4700.50, T0, id: "x-amended", op: "amend");
+                exporter.RemoveExecution("x-busted", "MESZ3", "sell", 1, 4702.00, T0.AddMinutes(1));
+                // Removing a fill this source never sent is refused, not ignored.
+                exporter.RemoveExecution("x-never-sent", "MESZ3", "sell", 1, 4702.00, T0.AddMinutes(2));
+                Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
+                Assert.AreEqual(4, exporter.Accepted);
+                Assert.AreEqual(1, exporter.Rejected);
+            }
+            Assert.AreEqual(1, rejections.Count);
+            Assert.AreEqual("x-never-sent", rejections[0].Id);
+        }
+
+        [Test]
         public void AResentStreamIsStoredOnceAsDuplicates()
         {
             for (int pass = 0; pass < 2; pass++)

@@ -215,3 +215,55 @@ namespace Fillbook.Exporter.Tests
         }
     }
 }
+
+namespace Fillbook.Exporter.Tests
+{
+    [TestFixture]
+    public class PlatformValueTests
+    {
+        [Test]
+        public void UnsetPricesBecomeNull()
+        {
+            Assert.AreEqual(4700.25, PlatformValue.Price(4700.25));
+            Assert.IsNull(PlatformValue.Price(double.NaN));
+            Assert.IsNull(PlatformValue.Price(0));
+        }
+
+        [Test]
+        public void CommissionsAreCostsWhateverTheirSign()
+        {
+            Assert.AreEqual(0.74, PlatformValue.Commission(-0.74));
+            Assert.AreEqual(0.74, PlatformValue.Commission(0.74));
+            Assert.IsNull(PlatformValue.Commission(double.NaN));
+        }
+    }
+
+    [TestFixture]
+    public class KeyValueConfigTests
+    {
+        [Test]
+        public void ReadsSettingsIntoExporterOptions()
+        {
+            var values = KeyValueConfig.Parse(
+                "# Fillbook\r\nurl = https://fillbook.example.com\napi_key=fb_abc\nsource = nt8-desk\n" +
+                "run_key = 2023-12-15-live\nstrategy = Stacked Imbalance\ninitial_capital = 25000.5\n\n");
+            ExporterOptions options = KeyValueConfig.ToOptions(values);
+            Assert.AreEqual("https://fillbook.example.com", options.BaseUrl);
+            Assert.AreEqual("fb_abc", options.ApiKey);
+            Assert.AreEqual("nt8-desk", options.Source);
+            Assert.AreEqual("2023-12-15-live", options.Run.Key);
+            Assert.AreEqual("live", options.Run.Mode);
+            Assert.AreEqual(25000.5, options.Run.InitialCapital);
+            Assert.IsNull(options.SpoolPath);
+        }
+
+        [Test]
+        public void SaysWhatIsMissingOrMalformed()
+        {
+            var error = Assert.Throws<ArgumentException>(() => KeyValueConfig.ToOptions(KeyValueConfig.Parse("url = x")));
+            StringAssert.Contains("api_key", error.Message);
+            var format = Assert.Throws<FormatException>(() => KeyValueConfig.Parse("url = x\njust words"));
+            StringAssert.Contains("line 2", format.Message);
+        }
+    }
+}
