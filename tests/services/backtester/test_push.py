@@ -185,3 +185,20 @@ def test_a_sweep_pushes_only_the_best_runs(
         f"sweep-fast{swept[0]['params']['fast']}-long_onlyFalse-qty1.0-"
         f"slow{swept[0]['params']['slow']}"
     )
+
+
+def test_a_paced_replay_takes_market_time_over_the_pace(
+    server: LiveServer, account: Account, tmp_path: Path
+) -> None:
+    # 40 minutes of bars at 1,200x: the events span ~39 minutes of market time, ~2 s
+    bars = random_walk(2_400, seed=17)
+    spec = RunSpec(data=bars, strategy="ma_cross", interval="1m",
+                   params={"fast": 2, "slow": 5}, instrument=Instrument("PACE", 1.0, 0.25))
+    push = PushTarget(server.url, account.api_key, run_key="paced", spool_dir=tmp_path,
+                      pace=1_200)
+    started = time.monotonic()
+    outcome = run_backtest(spec, push=push, seconds=bars)
+    elapsed = time.monotonic() - started
+    assert 1.8 <= elapsed < 10
+    run = wait_for_run(server, account, "paced")
+    assert run["execution_count"] == len(outcome.result.fills) > 0
