@@ -74,6 +74,7 @@ def build_request(session: Session, run: StrategyRun, body: TrainingCreate) -> d
         ts.tolist(),
         trades_repository.regime_method(session, run.user_id),
     )
+    fills = _fills(session, run.id, symbol)
     volume = np.nan_to_num(np.asarray(columns["volume"], dtype=np.float64)[keep])
     environment = body.environment
     if "periods_per_year" not in environment.model_fields_set:
@@ -102,7 +103,8 @@ def build_request(session: Session, run: StrategyRun, body: TrainingCreate) -> d
                 "trend_labels": list(TRENDS),
                 "volatility_labels": list(VOLATILITIES),
             },
-            "strategy_position": positions_at(session, run.id, symbol, close_ns).tolist(),
+            "strategy_position": positions_at(fills, close_ns).tolist(),
+            "fills": fills,
             "trades": _trades(session, run.id, symbol),
             "initial_capital": run.initial_capital,
         },
@@ -118,10 +120,10 @@ def _finite(values: Any) -> list[float]:
     return [float(v) for v in values]
 
 
-def positions_at(session: Session, run_id: int, symbol: str, times_ns: Any) -> Any:
-    """The run's net position in `symbol` after every fill with `ts < t`, for each `t`."""
+def _fills(session: Session, run_id: int, symbol: str) -> list[dict[str, Any]]:
+    """The run's standing fills of `symbol`, in the order they apply."""
     rows = session.execute(
-        select(Execution.ts, Execution.side, Execution.qty)
+        select(Execution.ts, Execution.side, Execution.qty, Execution.price, Execution.commission)
         .where(
             Execution.run_id == run_id,
             Execution.symbol == symbol,
@@ -129,11 +131,20 @@ def positions_at(session: Session, run_id: int, symbol: str, times_ns: Any) -> A
         )
         .order_by(Execution.ts, Execution.id)
     ).all()
-    if not rows:
+    return [
+        {"ts": r[0], "side": r[1], "qty": r[2], "price": r[3], "commission": r[4]} for r in rows
+    ]
+
+
+def positions_at(fills: list[dict[str, Any]], times_ns: Any) -> Any:
+    """The net position after every fill with `ts < t`, for each `t` (fills in order)."""
+    if not fills:
         return np.zeros(len(times_ns))
-    fill_ts = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    fill_ts = np.fromiter((f["ts"] for f in fills), dtype=np.int64, count=len(fills))
     signed = np.fromiter(
-        (r[2] if r[1] == "buy" else -r[2] for r in rows), dtype=np.float64, count=len(rows)
+        (f["qty"] if f["side"] == "buy" else -f["qty"] for f in fills),
+        dtype=np.float64,
+        count=len(fills),
     )
     after = np.concatenate([[0.0], np.cumsum(signed)])
     return after[np.searchsorted(fill_ts, np.asarray(times_ns, dtype=np.int64), side="left")]

@@ -98,11 +98,18 @@ def _beats(policies: dict[str, dict[str, Any] | None], other: str) -> bool | Non
 
 
 def _trades_in_test(request: TrainRequest, test_start_ts: int) -> dict[str, Any]:
-    """The strategy's own closed trades that entered in the test part, in money."""
+    """The strategy's own closed trades that entered in the test part (in money), and its
+    fills in the test part."""
     trades = [
         t for t in request.data.trades if t.entry_ts >= test_start_ts and t.exit_ts is not None
     ]
-    return {"count": len(trades), "net_pnl": float(sum(t.net_pnl for t in trades))}
+    fills = [f for f in request.data.fills if f.ts >= test_start_ts]
+    return {
+        "count": len(trades),
+        "net_pnl": float(sum(t.net_pnl for t in trades)),
+        "fills": len(fills),
+        "commission": float(sum(f.commission for f in fills)),
+    }
 
 
 def write_log(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -144,4 +151,3 @@ def load_report(folder: Path) -> dict[str, Any] | None:
         return None
     report: dict[str, Any] = json.loads(path.read_text())
     return report
-

@@ -156,6 +156,16 @@ class TradeRecord(_Strict):
     net_pnl: float
 
 
+class FillRecord(_Strict):
+    """One execution of the strategy (UTC epoch ns)."""
+
+    ts: int
+    side: Literal["buy", "sell"]
+    qty: float = Field(gt=0)
+    price: float = Field(gt=0)
+    commission: float = Field(default=0.0, ge=0)
+
+
 class RunData(_Strict):
     """A run's data: its bars, and optionally regime tags and what the strategy did."""
 
@@ -166,6 +176,7 @@ class RunData(_Strict):
     strategy_position: list[float] | None = Field(
         default=None, description="the strategy's signed position held over each bar"
     )
+    fills: list[FillRecord] = []
     trades: list[TradeRecord] = []
     initial_capital: float | None = Field(default=None, gt=0)
 

@@ -52,6 +52,10 @@ class TestBuildRequest:
         assert sum(position) == 160.0
         assert len(data["regime"]["trend"]) == BARS
         assert data["regime"]["trend"][0] == -1  # no history before the first bar
+        assert [(f["side"], f["qty"], f["commission"]) for f in data["fills"]] == [
+            ("buy", 1.0, 0.5),
+            ("sell", 1.0, 0.5),
+        ]
         assert [t["direction"] for t in data["trades"]] == ["long"]
         assert data["trades"][0]["net_pnl"] == pytest.approx(
             (data["bars"]["close"][179] - data["bars"]["close"][19]) * 5 - 1.0, abs=1e-3
