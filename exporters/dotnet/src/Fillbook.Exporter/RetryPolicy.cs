@@ -12,7 +12,7 @@ namespace Fillbook.Exporter
     {
         public RetryPolicy()
         {
-            BaseDelay = TimeSpan.FromMilliseconds(250);
+            BaseDelay = TimeSpan.FromMilliseconds(500);
             MaxDelay = TimeSpan.FromSeconds(30);
             MaxRetryAfter = TimeSpan.FromMinutes(5);
         }

@@ -72,7 +72,7 @@ namespace Fillbook.Exporter
             }
             _spool = Spool.Open(options.SpoolPath ?? DefaultSpoolPath(options.Source),
                 options.FsyncEachEvent, options.CompactAfterAcknowledged);
-            _sender = new Thread(SendLoop);
+            _sender = new Thread(RunSender);
             _sender.IsBackground = true;
             _sender.Name = "fillbook-exporter";
             _sender.Start();
@@ -325,6 +325,22 @@ namespace Fillbook.Exporter
             if (pending >= _options.MaxBatchEvents || pending == 1)
             {
                 lock (_signal) Monitor.PulseAll(_signal);
+            }
+        }
+
+        /// <summary>
+        /// The sender thread. An unexpected failure (the spool's disk failing, a bug) stops the
+        /// sender with its reason instead of ending the thread silently and leaving Flush to time out.
+        /// </summary>
+        private void RunSender()
+        {
+            try
+            {
+                SendLoop();
+            }
+            catch (Exception error)
+            {
+                Stop("sender failed: " + error.GetType().Name + ": " + error.Message);
             }
         }
 
