@@ -120,6 +120,8 @@ def load_csv(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> tuple[Seconds
 def _read_chunks(
     path: Path, chunk_rows: int, report: LoadReport
 ) -> Iterator[tuple[IntArray, FloatArray]]:
+    if path.stat().st_size == 0:
+        return
     header = 0 if _has_header(path) else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

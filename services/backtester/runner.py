@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import tempfile
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from services.backtester.data import LoadReport, Seconds, load_csv, load_stored
 from services.backtester.engine import Backtest, BacktestConfig, BacktestResult, Progress
 from services.backtester.matching import FillRules
@@ -24,6 +27,7 @@ from services.backtester.registry import get
 from services.backtester.sinks import ExporterSink, Instrument, Paced, Sink, spool_for
 
 SOURCE = "backtester"
+MAX_RUN_KEY = 150
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,23 @@ def load(data: str | Path | Seconds | StoredBars) -> tuple[Seconds, LoadReport |
     return load_csv(data)
 
 
+def check_target(push: PushTarget) -> None:
+    """Fail before the backtest, not after it, when the service is unreachable or refuses
+    the credential (the exporter would keep the events and retry for `flush_timeout`)."""
+    headers = {"Authorization": f"Bearer {push.credential}"}
+    try:
+        response = httpx.get(
+            f"{push.url.rstrip('/')}/api/runs", params={"limit": 1}, headers=headers, timeout=10
+        )
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"cannot reach Fillbook at {push.url}: {exc}") from exc
+    if response.status_code in (401, 403):
+        raise RuntimeError(
+            f"Fillbook at {push.url} refused the credential ({response.status_code}): "
+            f"{response.text[:200]}"
+        )
+
+
 def new_run_key(strategy: str) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return f"{strategy}-{stamp}-{secrets.token_hex(3)}"
@@ -121,9 +142,14 @@ def run_backtest(
         result.report = report
         return RunOutcome(result, report, None, None)
 
-    from fillbook_exporter import Exporter  # the exporter is needed only to push
+    from fillbook_exporter import Exporter, ExporterError  # needed only to push
 
     run_key = push.run_key or new_run_key(spec.strategy)
+    if not 0 < len(run_key) <= MAX_RUN_KEY:
+        # event ids are `<run key>:<id>` and the service takes ids of up to 200 characters
+        raise ValueError(f"run key: 1 to {MAX_RUN_KEY} characters, got {len(run_key)}")
+    check_target(push)
+
     spool_dir = push.spool_dir or Path(tempfile.gettempdir()) / "fillbook-backtester"
     spool_dir.mkdir(parents=True, exist_ok=True)
     run: dict[str, Any] = {
@@ -161,9 +187,12 @@ def run_backtest(
     try:
         result = Backtest(seconds, config, sink=sink, progress=progress, strategy=strategy).run()
         exporter.flush(push.flush_timeout)
-    except BaseException:
-        exporter_sink.commit()
-        exporter.close(timeout=5.0)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):  # the first failure is the one to report
+            exporter_sink.commit()
+            exporter.close(timeout=5.0)
+        if isinstance(exc, ExporterError):
+            raise RuntimeError(f"Fillbook refused the run's events: {exc}") from exc
         raise
     stats = exporter.stats
     exporter.close()

@@ -8,6 +8,7 @@ rebuilt trades, so a sweep ranks runs as the journal will show them.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -18,7 +19,7 @@ from typing import Any
 
 from services.backtester.data import Seconds
 from services.backtester.registry import get
-from services.backtester.runner import PushTarget, RunSpec, load, run_backtest
+from services.backtester.runner import MAX_RUN_KEY, PushTarget, RunSpec, load, run_backtest
 
 # The bars each worker process runs on: inherited when forked, loaded once when spawned.
 _SECONDS: Seconds | None = None
@@ -139,6 +140,8 @@ def _run_one(spec: RunSpec, params: dict[str, Any], push: PushTarget | None) -> 
     run_spec = replace(spec, params=params)
     if push is not None and push.run_key is not None:
         suffix = "-".join(f"{k}{v}" for k, v in sorted(params.items()))
+        if len(push.run_key) + len(suffix) >= MAX_RUN_KEY:  # many parameters: a digest of them
+            suffix = hashlib.blake2b(suffix.encode(), digest_size=6).hexdigest()
         push = replace(push, run_key=f"{push.run_key}-{suffix}")
     outcome = run_backtest(run_spec, push=push, seconds=_SECONDS)
     result = outcome.result

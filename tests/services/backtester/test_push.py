@@ -202,3 +202,16 @@ def test_a_paced_replay_takes_market_time_over_the_pace(
     assert 1.8 <= elapsed < 10
     run = wait_for_run(server, account, "paced")
     assert run["execution_count"] == len(outcome.result.fills) > 0
+
+
+def test_a_refused_key_or_a_long_run_key_fails_before_the_backtest(
+    server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "bars.csv"
+    write_csv(data, random_walk(600, seed=2))
+    common = ["run", "--data", str(data), "--strategy", "ma_cross", "--interval", "1m",
+              "--url", server.url, "--spool-dir", str(tmp_path), "--no-progress"]
+    assert main([*common, "--api-key", "fb_not-a-key"]) == 2
+    assert "refused the credential (401)" in capsys.readouterr().err
+    assert main([*common, "--api-key", "k", "--run-key", "x" * 151]) == 2
+    assert "run key: 1 to 150 characters, got 151" in capsys.readouterr().err
