@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.backtester.candles import make_candles
 from services.backtester.cli import main
 from services.backtester.data import write_csv
 from services.backtester.matching import FillRules
@@ -143,6 +144,16 @@ def test_the_cli_pushes_stored_bars_as_a_run(
     loaded = run_backtest(RunSpec(StoredBars(server.url, account.api_key, "STORED"),
                                   "ma_cross", "1m")).result
     assert loaded.seconds == 7_200
+
+    # the service's 5m bars, aggregated from the stored seconds, are the backtester's candles
+    with httpx.Client(base_url=server.url, headers=account.headers, timeout=30) as http:
+        served = http.get("/api/bars", params={"symbol": "STORED", "timeframe": "5m",
+                                               "format": "columnar-json"}).json()
+    candles = make_candles(bars, "5m")
+    assert served["source_timeframe"] == "1s"
+    assert served["ts"] == candles.ts.tolist()
+    for name in ("open", "high", "low", "close", "volume"):
+        assert served[name] == getattr(candles, name).tolist(), name
 
     code = main([
         "run", "--stored", "STORED", "--strategy", "ma_cross", "--interval", "1m",
