@@ -190,12 +190,13 @@ namespace Fillbook.Exporter.Tests
             {
                 ExporterOptions options = TestPaths.Options(server.Url, "key-1", TestPaths.NewSpool(), "batches");
                 options.MaxBatchEvents = 10;
-                options.MaxBatchAge = TimeSpan.FromMilliseconds(300);
+                // Long enough that the 25 appends always finish before the age limit fires.
+                options.MaxBatchAge = TimeSpan.FromSeconds(1);
                 using (var exporter = new StrategyExporter(options))
                 {
                     var ts = new DateTimeOffset(2023, 12, 15, 14, 30, 0, TimeSpan.Zero);
                     for (int i = 0; i < 25; i++) exporter.Execution("MESZ3", "buy", 1, 4700, ts.AddSeconds(i), id: "x-" + i);
-                    // No Flush: the last 5 must go out on their own once they are 300 ms old.
+                    // No Flush: the last 5 must go out on their own once they are a second old.
                     DateTime deadline = DateTime.UtcNow.AddSeconds(10);
                     while (exporter.Pending > 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
                     Assert.AreEqual(0, exporter.Pending);

@@ -14,6 +14,21 @@ namespace Fillbook.Exporter.Tests
     {
         private string _url;
         private string _apiKey;
+        // Run keys and symbols unique to this run of the suite, so it can run again on one backend.
+        private readonly string _unique = Guid.NewGuid().ToString("N").Substring(0, 8);
+
+        private string Key(string name)
+        {
+            return name + "-" + _unique;
+        }
+
+        /// <summary>Options for the live backend; the source is unique too, because ids are scoped per source.</summary>
+        private ExporterOptions Options(string apiKey, string spool, string runName)
+        {
+            ExporterOptions options = TestPaths.Options(_url, apiKey, spool, Key(runName));
+            options.Source = Key("nunit");
+            return options;
+        }
 
         [SetUp]
         public void FindTheBackend()
@@ -33,7 +48,7 @@ namespace Fillbook.Exporter.Tests
         {
             string spool = TestPaths.NewSpool();
             string stoppedWith = null;
-            ExporterOptions options = TestPaths.Options(_url, "not-a-key", spool, "stop-on-401");
+            ExporterOptions options = Options("not-a-key", spool, "stop-on-401");
             options.OnStopped = reason => stoppedWith = reason;
             using (var exporter = new StrategyExporter(options))
             {
@@ -45,7 +60,7 @@ namespace Fillbook.Exporter.Tests
                 Assert.AreEqual(1, exporter.Pending);
             }
             // The event was not lost: a corrected exporter on the same spool sends it.
-            ExporterOptions fixedOptions = TestPaths.Options(_url, _apiKey, spool, "stop-on-401");
+            ExporterOptions fixedOptions = Options(_apiKey, spool, "stop-on-401");
             using (var exporter = new StrategyExporter(fixedOptions))
             {
                 Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
@@ -57,7 +72,7 @@ namespace Fillbook.Exporter.Tests
         public void ReportsRejectedEventsThroughTheCallbackOnceAndNeverResendsThem()
         {
             var rejections = new List<RejectedEvent>();
-            ExporterOptions options = TestPaths.Options(_url, _apiKey, TestPaths.NewSpool(), "rejections");
+            ExporterOptions options = Options(_apiKey, TestPaths.NewSpool(), "rejections");
             options.OnRejected = rejection => rejections.Add(rejection);
             using (var exporter = new StrategyExporter(options))
             {
@@ -82,7 +97,7 @@ namespace Fillbook.Exporter.Tests
         public void AmendsAndRemovesExecutionsSentEarlier()
         {
             var rejections = new List<RejectedEvent>();
-            ExporterOptions options = TestPaths.Options(_url, _apiKey, TestPaths.NewSpool(), "amend-remove");
+            ExporterOptions options = Options(_apiKey, TestPaths.NewSpool(), "amend-remove");
             options.OnRejected = rejection => rejections.Add(rejection);
             using (var exporter = new StrategyExporter(options))
             {
@@ -107,10 +122,10 @@ namespace Fillbook.Exporter.Tests
         {
             for (int pass = 0; pass < 2; pass++)
             {
-                ExporterOptions options = TestPaths.Options(_url, _apiKey, TestPaths.NewSpool(), "resend");
+                ExporterOptions options = Options(_apiKey, TestPaths.NewSpool(), "resend");
                 using (var exporter = new StrategyExporter(options))
                 {
-                    exporter.Instrument("MESZ3", multiplier: 5, tickSize: 0.25, currency: "USD");
+                    exporter.Instrument(Key("MESZ3"), multiplier: 5, tickSize: 0.25, currency: "USD");
                     // No ids: the derived ids must match across the two passes.
                     exporter.Execution("MESZ3", "buy", 1, 4700.25, T0);
                     exporter.Execution("MESZ3", "buy", 1, 4700.25, T0);
