@@ -18,7 +18,12 @@ import numpy.typing as npt
 import tensorflow as tf
 
 from services.training_node.env import EnvFlex, Observation
-from services.training_node.model import CustomDQNModel, configure_tensorflow
+from services.training_node.model import (
+    NUMPY_ACTIVATIONS,
+    CustomDQNModel,
+    NumpyQ,
+    configure_tensorflow,
+)
 from services.training_node.settings import HyperParameters, ModelArchitecture
 
 
@@ -50,9 +55,7 @@ class ReplayBuffer:
         self._next = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
-    def sample(
-        self, rng: np.random.Generator, batch_size: int
-    ) -> tuple[npt.NDArray[Any], ...]:
+    def sample(self, rng: np.random.Generator, batch_size: int) -> tuple[npt.NDArray[Any], ...]:
         index = rng.integers(0, self.size, size=batch_size)
         return (
             self.observations[index],
@@ -134,16 +137,24 @@ class Trainer:
             lambda obs: tf.argmax(self.online(obs, training=False), axis=1),
             reduce_retracing=True,
         )
+        self._numpy_q: NumpyQ | None = None
+        if architecture.activation in NUMPY_ACTIVATIONS:
+            variables = self.online.trainable_variables
+            self._numpy_q = NumpyQ(architecture, [v.path for v in variables])
+            self._numpy_q.load([np.asarray(v.numpy()) for v in variables])
 
-    def _make_train_step(self) -> Callable[..., tf.Tensor]:
+    def _make_train_step(self) -> Callable[..., tuple[tf.Tensor, list[tf.Tensor]]]:
         online, target, optimizer, huber = self.online, self.target, self.optimizer, self.huber
         gamma, double, actions_n = self.hp.gamma, self.hp.double_dqn, self.action_count
 
         @tf.function(reduce_retracing=True)  # type: ignore[untyped-decorator]
         def train_step(
-            obs: tf.Tensor, actions: tf.Tensor, rewards: tf.Tensor, next_obs: tf.Tensor,
+            obs: tf.Tensor,
+            actions: tf.Tensor,
+            rewards: tf.Tensor,
+            next_obs: tf.Tensor,
             dones: tf.Tensor,
-        ) -> tf.Tensor:
+        ) -> tuple[tf.Tensor, list[tf.Tensor]]:
             next_target = target(next_obs, training=False)
             if double:
                 chosen = tf.argmax(online(next_obs, training=False), axis=1)
@@ -158,13 +169,16 @@ class Trainer:
             variables = online.trainable_variables
             gradients = tape.gradient(loss, variables)
             optimizer.apply_gradients(zip(gradients, variables, strict=True))
-            return loss
+            # the updated weights, for acting in NumPy without another TensorFlow call
+            return loss, [tf.identity(v.value) for v in variables]
 
         return train_step  # type: ignore[no-any-return]
 
     def act(self, obs: Observation) -> int:
         """The greedy action for one observation."""
-        return int(self._greedy(tf.convert_to_tensor(obs[None, :]))[0])
+        if self._numpy_q is not None:
+            return int(np.argmax(self._numpy_q(obs)))
+        return int(self._greedy(obs[None, :]).numpy()[0])
 
     def train(self) -> TrainingResult:
         hp, env, rng = self.hp, self.env, self.rng
@@ -196,7 +210,10 @@ class Trainer:
                 and len(self.buffer) >= hp.batch_size
             ):
                 batch = self.buffer.sample(rng, hp.batch_size)
-                losses.append(self._train_step(*(tf.convert_to_tensor(a) for a in batch)))
+                loss, weights = self._train_step(*(tf.convert_to_tensor(a) for a in batch))
+                losses.append(loss)
+                if self._numpy_q is not None:
+                    self._numpy_q.load([w.numpy() for w in weights])
             if step % hp.target_update_period == 0:
                 self.target.set_weights(self.online.get_weights())
             if step % self.report_every == 0 or step == hp.steps:

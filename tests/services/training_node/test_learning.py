@@ -7,6 +7,7 @@ import pytest
 
 from services.training_node.env import EnvFlex, MarketArrays
 from services.training_node.evaluate import position_rewards
+from services.training_node.model import NUMPY_ACTIVATIONS, CustomDQNModel, NumpyQ
 from services.training_node.settings import (
     EnvironmentSettings,
     HyperParameters,
@@ -88,3 +89,33 @@ class TestReplayBuffer:
         assert epsilon_at(0, hp) == 1.0
         assert epsilon_at(25, hp) == pytest.approx(0.55)
         assert epsilon_at(80, hp) == pytest.approx(0.1)
+
+
+class TestNumpyQ:
+    @pytest.mark.parametrize("activation", sorted(NUMPY_ACTIVATIONS))
+    @pytest.mark.parametrize("dueling", [True, False])
+    def test_matches_the_keras_network(self, activation: str, dueling: bool) -> None:
+        architecture = ModelArchitecture(
+            hidden_layers=[8, 5],
+            activation=activation,
+            dueling=dueling,
+        )
+        model = CustomDQNModel(architecture).build(6, 3)
+        numpy_q = NumpyQ(architecture, [v.path for v in model.trainable_variables])
+        numpy_q.load([np.asarray(v.numpy()) for v in model.trainable_variables])
+        observations = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+        expected = np.asarray(model(observations))
+        for row, want in zip(observations, expected, strict=True):
+            assert numpy_q(row) == pytest.approx(want, abs=1e-5)
+
+    def test_follows_the_weights_as_they_train(self) -> None:
+        arrays = trend()
+        settings = EnvironmentSettings(window=2, features=["returns", "position"], episode_bars=20)
+        env = EnvFlex(arrays, settings, 0, 200)
+        hp = HyperParameters(steps=60, learning_starts=10, batch_size=8, replay_size=100)
+        trainer = Trainer(env, ModelArchitecture(hidden_layers=[8]), hp)
+        trainer.train()
+        obs, _ = env.reset()
+        assert trainer._numpy_q is not None
+        want = np.asarray(trainer.online(obs[None, :]))[0]
+        assert trainer._numpy_q(obs) == pytest.approx(want, abs=1e-5)
