@@ -93,7 +93,10 @@ namespace Fillbook.Exporter
             if (string.IsNullOrEmpty(apiKey)) throw new ArgumentException("apiKey is required");
             _endpoint = new Uri(baseUrl.TrimEnd('/') + "/api/ingest");
             _apiKey = apiKey;
-            _http = new HttpClient();
+            // A proxy from the environment (http_proxy) cannot reach this machine's loopback.
+            var handler = new HttpClientHandler();
+            if (_endpoint.IsLoopback) handler.UseProxy = false;
+            _http = new HttpClient(handler);
             _http.Timeout = timeout;
         }
 
