@@ -1,0 +1,1 @@
+"""A user's journal as JSON lines (export, import) and database backups."""
