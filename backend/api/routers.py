@@ -9,6 +9,7 @@ from backend.api import health
 from backend.auth import router as auth
 from backend.backtests import router as backtests
 from backend.ingest import router as ingest
+from backend.journal import router as journal
 from backend.market import router as market
 from backend.observability import router as observability
 from backend.regimes import router as regimes
@@ -31,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     backtests.router,
     training.router,
     observability.router,
+    journal.router,
 ]
