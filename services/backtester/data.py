@@ -104,22 +104,23 @@ class LoadReport:
 def load_csv(path: str | Path, *, chunk_rows: int = CHUNK_ROWS) -> tuple[Seconds, LoadReport]:
     """Read a 1-second OHLCV CSV into clean, sorted, unique columns and a report."""
     report = LoadReport()
-    pieces: list[tuple[IntArray, FloatArray]] = []
-    for ts, values in _read_chunks(Path(path), chunk_rows, report):
-        pieces.append((ts, values))
-    if pieces:
-        ts = np.concatenate([p[0] for p in pieces])
-        values = np.concatenate([p[1] for p in pieces])
-    else:
-        ts = np.empty(0, dtype=np.int64)
-        values = np.empty((0, 5), dtype=np.float64)
-    del pieces
-    return _finish(ts, values, report)
+    pieces: list[list[npt.NDArray[Any]]] = [[] for _ in COLUMNS]
+    for chunk in _read_chunks(Path(path), chunk_rows, report):
+        for column, values in zip(pieces, chunk, strict=True):
+            column.append(values)
+    # One column at a time, each column's pieces freed once joined: the peak stays near
+    # the pieces plus one column, not twice the data.
+    columns: list[npt.NDArray[Any]] = []
+    for name, column in zip(COLUMNS, pieces, strict=True):
+        dtype = np.int64 if name == "ts" else np.float64
+        columns.append(np.concatenate(column) if column else np.empty(0, dtype=dtype))
+        column.clear()
+    return _finish(columns, report)
 
 
 def _read_chunks(
     path: Path, chunk_rows: int, report: LoadReport
-) -> Iterator[tuple[IntArray, FloatArray]]:
+) -> Iterator[list[npt.NDArray[Any]]]:
     if path.stat().st_size == 0:
         return
     header = 0 if _has_header(path) else None
@@ -160,7 +161,7 @@ def _has_header(path: Path) -> bool:
     return False
 
 
-def _clean_chunk(frame: pd.DataFrame, report: LoadReport) -> tuple[IntArray, FloatArray]:
+def _clean_chunk(frame: pd.DataFrame, report: LoadReport) -> list[npt.NDArray[Any]]:
     report.rows_read += len(frame)
     numeric = {}
     for name in COLUMNS:
@@ -193,24 +194,31 @@ def _clean_chunk(frame: pd.DataFrame, report: LoadReport) -> tuple[IntArray, Flo
 
     keep = ~bad
     ts = ms[keep].astype(np.int64) * NS_PER_MS
-    values = np.column_stack([o[keep], h[keep], lo[keep], c[keep], v[keep]])
-    return ts, values
+    return [ts, o[keep], h[keep], lo[keep], c[keep], v[keep]]
 
 
-def _finish(ts: IntArray, values: FloatArray, report: LoadReport) -> tuple[Seconds, LoadReport]:
+def _finish(columns: list[npt.NDArray[Any]], report: LoadReport) -> tuple[Seconds, LoadReport]:
+    """Sort (stable) and drop repeated timestamps, column by column."""
+    ts = columns[0]
     if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
         report.unsorted = True
         order = np.argsort(ts, kind="stable")
-        ts = ts[order]
-        values = values[order]
+        for i, column in enumerate(columns):
+            columns[i] = column[order]
+        del order
+        ts = columns[0]
     if len(ts) > 1:
         first = np.r_[True, ts[1:] != ts[:-1]]
         report.duplicates = int(len(ts) - first.sum())
         if report.duplicates:
-            ts = ts[first]
-            values = values[first]
-    report.rows_kept = len(ts)
-    seconds = Seconds(ts, *(np.ascontiguousarray(values[:, i]) for i in range(5)))
+            for i, column in enumerate(columns):
+                columns[i] = column[first]
+    report.rows_kept = len(columns[0])
+    ts_col, *values = (np.ascontiguousarray(column) for column in columns)
+    seconds = Seconds(
+        ts_col.astype(np.int64, copy=False),
+        *(column.astype(np.float64, copy=False) for column in values),
+    )
     return seconds, report
 
 
@@ -225,10 +233,8 @@ def from_arrays(
     """Columns given in memory (tests, notebooks): sorted and de-duplicated like a CSV."""
     ts = np.asarray(ts_ns, dtype=np.int64)
     vol = np.zeros(len(ts)) if volume is None else np.asarray(volume, dtype=np.float64)
-    values = np.column_stack(
-        [np.asarray(x, dtype=np.float64) for x in (open, high, low, close)] + [vol]
-    )
-    seconds, _report = _finish(ts, values, LoadReport(rows_read=len(ts)))
+    columns = [ts, *(np.asarray(x, dtype=np.float64) for x in (open, high, low, close)), vol]
+    seconds, _report = _finish(columns, LoadReport(rows_read=len(ts)))
     return seconds
 
 
@@ -305,4 +311,4 @@ def load_stored(
     values = np.concatenate(value_parts) if value_parts else np.empty((0, 5))
     values[:, 4] = np.nan_to_num(values[:, 4], nan=0.0)  # a bar without volume: none known
     report.rows_read = len(ts)
-    return _finish(ts, values, report)
+    return _finish([ts, *(values[:, i] for i in range(5))], report)
