@@ -87,6 +87,17 @@ class TestLoop:
         run(strategy, minutes(3))
         assert strategy.seen == [(0, 1, 200.0), (1, 2, 202.0), (2, 3, 204.0)]
 
+    def test_history_and_values_reach_back_n_candles(self) -> None:
+        class Looker(Scripted):
+            def on_bar(self, ctx: Context, bar: Bar) -> None:
+                if bar.idx == 3:
+                    self.looked = (ctx.history("close", 2).tolist(),
+                                   ctx.values("twice", 2).tolist(), ctx.value("twice", 3))
+
+        strategy = Looker()
+        run(strategy, minutes(5))
+        assert strategy.looked == ([102.0, 103.0], [204.0, 206.0], 200.0)
+
     def test_events_go_out_in_contract_form(self) -> None:
         recorder, _result = run(Scripted(), minutes(3))
         kinds = [event["type"] for event in recorder.events]
@@ -129,12 +140,18 @@ class TestLoop:
                     ctx.flatten()
 
             def on_fill(self, ctx: Context, fill: Execution) -> None:
-                pass
+                if fill.side == "buy":
+                    assert (ctx.position, ctx.avg_price, ctx.realised_pnl) == (2.0, 101.0, -2.0)
 
+            def on_stop(self, ctx: Context) -> None:
+                self.final = (ctx.position, ctx.avg_price, ctx.realised_pnl, ctx.commission)
+
+        strategy = RoundTrip()
         _recorder, result = run(
-            RoundTrip(), minutes(4), rules=FillRules(commission_per_contract=1.0),
+            strategy, minutes(4), rules=FillRules(commission_per_contract=1.0),
             initial_capital=10_000.0,
         )
+        assert strategy.final == (0.0, None, 16.0, 4.0)  # position, avg price, realised, fees
         [trade] = result.closed_trades
         # long 2 at 101 (minute 1's open), out at 103 (minute 3's open); multiplier 5
         assert (trade.entry_price, trade.exit_price) == (101, 103)
