@@ -131,20 +131,15 @@ namespace Fillbook.Exporter
                     }
                 }
             }
-            catch (HttpRequestException error)
-            {
-                return IngestResponse.NetworkError(Describe(error));
-            }
             catch (OperationCanceledException)
             {
                 return IngestResponse.NetworkError("timed out after " + _http.Timeout.TotalSeconds + " s");
             }
-            catch (System.IO.IOException error)
+            catch (Exception error)
             {
-                return IngestResponse.NetworkError(Describe(error));
-            }
-            catch (System.Net.WebException error)
-            {
+                // HttpRequestException, IOException, WebException, SocketException, and on Mono
+                // the odd ObjectDisposedException of a connection reset mid-request: whatever
+                // the HTTP stack throws, no answer arrived, and resending the batch is harmless.
                 return IngestResponse.NetworkError(Describe(error));
             }
         }
