@@ -284,7 +284,11 @@ def wait_stored(http: httpx.Client, key: str, at_least: int, timeout: float = 60
     """Polls the run's execution count until it reaches `at_least`; returns the count seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = http.get("/api/runs", params={"limit": 100}).raise_for_status().json()["items"]
+        try:
+            runs = http.get("/api/runs", params={"limit": 100}).raise_for_status().json()["items"]
+        except httpx.TransportError:  # a keep-alive connection to the killed process
+            time.sleep(0.02)
+            continue
         counts = [int(run["execution_count"]) for run in runs if run["key"] == key]
         if counts and counts[0] >= at_least:
             return counts[0]
