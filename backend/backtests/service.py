@@ -152,7 +152,7 @@ def _params(strategy: str, text: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise InvalidPayload(f"params: expected a JSON object, got {type(raw).__name__}")
     try:
-        return cls.resolve(raw)
+        return dict(cls(raw).params)  # each value, and how they go together
     except ValueError as exc:
         raise InvalidPayload(f"params: {exc}") from None
 

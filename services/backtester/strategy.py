@@ -122,6 +122,10 @@ class Strategy:
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         self.params: dict[str, ParamValue] = self.resolve(params or {})
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError when the parameters do not go together (each is checked already)."""
 
     @classmethod
     def resolve(cls, params: Mapping[str, Any]) -> dict[str, ParamValue]:

@@ -63,7 +63,7 @@ def grid(strategy: str, axes: Mapping[str, Sequence[Any]]) -> list[dict[str, Any
     names = list(axes)
     combos = []
     for values in itertools.product(*(axes[name] for name in names)):
-        combos.append(cls.resolve(dict(zip(names, values, strict=True))))
+        combos.append(cls(dict(zip(names, values, strict=True))).params)
     return combos
 
 

@@ -41,6 +41,8 @@ class TestLaunchRefusals:
             ({"strategy": "nope", "csv": CSV}, 422, "strategy: unknown strategy 'nope'"),
             ({"params": json.dumps({"fast": 0}), "csv": CSV}, 422,
              "params: fast: must be >= 1, got 0"),
+            ({"params": json.dumps({"fast": 30, "slow": 10}), "csv": CSV}, 422,
+             "params: fast must be shorter than slow, got fast=30 slow=10"),
             ({"params": "[1]", "csv": CSV}, 422, "params: expected a JSON object, got list"),
             ({"params": "{", "csv": CSV}, 422, "params: not JSON"),
             ({"interval": "5 minutes", "csv": CSV}, 422, "interval: must be a positive number"),

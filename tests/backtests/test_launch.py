@@ -178,11 +178,11 @@ def test_a_failing_backtest_says_why(server: LiveServer, alice: Account) -> None
     with httpx.Client(base_url=server.url, headers=alice.headers, timeout=30) as http:
         response = http.post(
             "/api/backtests",
-            data={"strategy": "ma_cross", "interval": "1m",
-                  "params": json.dumps({"fast": 30, "slow": 10})},
-            files={"file": ("bars.csv", io.BytesIO(b"1700006400000,1,1,1,1,1\n"), "text/csv")},
+            data={"strategy": "ma_cross", "interval": "1m"},
+            files={"file": ("bars.csv", io.BytesIO(b"1700006400000,2,1,1,1,1\n"), "text/csv")},
         )
         assert response.status_code == 202, response.text
         done = wait_done(http, response.json()["id"], server)
     assert done["status"] == "failed"
-    assert "fast must be shorter than slow" in done["error"]
+    assert "no 1-second bars to run on" in done["error"]
+    assert done["report"]["malformed"] == {"high/low outside open/close": 1}

@@ -23,12 +23,14 @@ class MovingAverageCross(Strategy):
         Parameter("long_only", False, "go flat instead of short on a cross down"),
     )
 
-    def indicators(self, candles: Candles) -> dict[str, FloatArray]:
+    def check(self) -> None:
         if int(self.params["fast"]) >= int(self.params["slow"]):
             raise ValueError(
                 f"fast must be shorter than slow, got fast={self.params['fast']} "
                 f"slow={self.params['slow']}"
             )
+
+    def indicators(self, candles: Candles) -> dict[str, FloatArray]:
         return {
             "sma_fast": sma(candles.close, int(self.params["fast"])),
             "sma_slow": sma(candles.close, int(self.params["slow"])),

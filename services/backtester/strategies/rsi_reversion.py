@@ -26,6 +26,15 @@ class RsiReversion(Strategy):
         Parameter("qty", 1.0, "contracts per position", minimum=0.0001, maximum=1e6),
     )
 
+    def check(self) -> None:
+        low, middle, high = (float(self.params[name])
+                             for name in ("oversold", "exit_level", "overbought"))
+        if not low <= middle <= high:
+            raise ValueError(
+                "oversold <= exit_level <= overbought expected, got "
+                f"oversold={low} exit_level={middle} overbought={high}"
+            )
+
     def indicators(self, candles: Candles) -> dict[str, FloatArray]:
         return {"rsi": rsi(candles.close, int(self.params["period"]))}
 

@@ -217,6 +217,10 @@ class TestBuiltIns:
             cls.resolve({"speed": 1})
         with pytest.raises(ValueError, match="unknown strategy 'nope'"):
             get("nope")
+        with pytest.raises(ValueError, match="fast must be shorter than slow"):
+            cls({"fast": 20, "slow": 20})
+        with pytest.raises(ValueError, match="oversold <= exit_level <= overbought"):
+            get("rsi_reversion")({"exit_level": 80})
 
 
 class TestPaced:
