@@ -166,6 +166,8 @@ class Backtest:
                 self.progress(i + 1, count)
         self.strategy.on_stop(ctx)
         end_ts = int(candles.ts[-1]) + interval_ns if count else 0
+        for order_id in list(matcher.working):  # nothing works after the data ends
+            matcher.cancel(order_id, end_ts, "the backtest ended")
         self.sink.end(end_ts)
         trades = self._trades()
         return BacktestResult(

@@ -161,6 +161,18 @@ class TestLoop:
         assert result.metrics["trade_count"] == 1
         assert result.metrics["win_rate"] == 1.0
 
+    def test_orders_still_working_at_the_end_are_cancelled_then(self) -> None:
+        class Patient(Scripted):
+            def on_bar(self, ctx: Context, bar: Bar) -> None:
+                if bar.idx == 0:
+                    ctx.buy(1, order_type="limit", limit_price=50.0)
+
+        recorder, _result = run(Patient(), minutes(3))
+        last = recorder.of_type("order")[-1]
+        assert (last["status"], last["ts"], last["reason"]) == (
+            "cancelled", T0 + 3 * MINUTE, "the backtest ended")
+        assert recorder.events[-1]["type"] == "run_end"
+
     def test_an_indicator_of_the_wrong_length_is_refused(self) -> None:
         class Broken(Scripted):
             def indicators(self, candles: Candles) -> dict[str, FloatArray]:
