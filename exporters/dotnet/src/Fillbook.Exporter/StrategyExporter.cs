@@ -347,58 +347,71 @@ namespace Fillbook.Exporter
         private void SendLoop()
         {
             int attempt = 0;
-            while (true)
+            while (WaitUntilBatchDue())
             {
-                List<SpooledEvent> batch;
-                lock (_signal)
-                {
-                    while (true)
-                    {
-                        if (_closing) return;
-                        TimeSpan wait = TimeUntilDue();
-                        if (wait <= TimeSpan.Zero) break;
-                        Monitor.Wait(_signal, wait);
-                    }
-                }
-                batch = _spool.Peek(_options.MaxBatchEvents, _options.MaxBatchBytes);
+                List<SpooledEvent> batch = _spool.Peek(_options.MaxBatchEvents, _options.MaxBatchBytes);
                 if (batch.Count == 0) continue;
                 IngestResponse response = _transport.Post(Envelope(batch));
-                if (response.StatusCode == 200)
+                if (response.StatusCode == 200 && Settle(batch, response))
                 {
-                    if (Settle(batch, response))
-                    {
-                        attempt = 0;
-                        continue;
-                    }
+                    attempt = 0;
+                    continue;
                 }
-                else if (!response.IsRetryable)
+                if (response.StatusCode != 200 && !response.IsRetryable)
                 {
+                    // An envelope error: the same batch would be refused again.
                     Stop(response.StatusCode + ": " + response.Detail());
                     return;
                 }
-                TimeSpan delay;
-                lock (_random)
-                {
-                    delay = _options.Retry.Delay(attempt, RetryAfter.Parse(response.RetryAfterHeader, DateTime.UtcNow),
-                        _random.NextDouble());
-                }
+                TimeSpan delay = RetryDelay(attempt++, response);
                 Interlocked.Increment(ref _retries);
                 _log("sending " + batch.Count + " events failed (" +
                      (response.StatusCode == 0 ? response.Detail() : response.StatusCode + ": " + response.Detail()) +
-                     "); retrying in " + delay.TotalSeconds.ToString("0.###") + " s");
-                attempt++;
-                lock (_signal)
+                     "); retrying in " + delay.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " s");
+                if (!WaitUnlessClosing(delay)) return;
+            }
+        }
+
+        /// <summary>Blocks until a batch is due; false when the exporter is closing.</summary>
+        private bool WaitUntilBatchDue()
+        {
+            lock (_signal)
+            {
+                while (!_closing)
                 {
-                    // Closing cuts the wait short; the events stay spooled for the next process.
-                    DateTime until = DateTime.UtcNow + delay;
-                    while (!_closing)
-                    {
-                        TimeSpan left = until - DateTime.UtcNow;
-                        if (left <= TimeSpan.Zero) break;
-                        Monitor.Wait(_signal, left);
-                    }
-                    if (_closing) return;
+                    TimeSpan wait = TimeUntilDue();
+                    if (wait <= TimeSpan.Zero) return true;
+                    Monitor.Wait(_signal, wait);
                 }
+                return false;
+            }
+        }
+
+        private TimeSpan RetryDelay(int attempt, IngestResponse response)
+        {
+            TimeSpan? retryAfter = RetryAfter.Parse(response.RetryAfterHeader, DateTime.UtcNow);
+            lock (_random)
+            {
+                return _options.Retry.Delay(attempt, retryAfter, _random.NextDouble());
+            }
+        }
+
+        /// <summary>
+        /// Sleeps <paramref name="delay"/> unless the exporter closes first (then false: the
+        /// events stay spooled for the next process).
+        /// </summary>
+        private bool WaitUnlessClosing(TimeSpan delay)
+        {
+            DateTime until = DateTime.UtcNow + delay;
+            lock (_signal)
+            {
+                while (!_closing)
+                {
+                    TimeSpan left = until - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero) return true;
+                    Monitor.Wait(_signal, left);
+                }
+                return false;
             }
         }
 
