@@ -18,18 +18,24 @@ SQLite database and measures, alternately, `--repeats` times each:
 
 Every phase uses its own source, so nothing is a duplicate, and waits for the
 backend's trade derivation of the phase before to finish. The ratio is the
-exporter's events/s over the raw events/s (medians); goal: >= 0.8.
+exporter's events/s over the events/s of the raw phase of the same repeat (median
+over repeats: the machine's speed drifts between repeats); goal: >= 0.8. The CPU
+columns are per event: `client` this process (for the exporter phases the
+caller's calls plus the sender thread), `server` the backend process.
 Exits 1 if any batch was refused or a count does not match.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +70,35 @@ def fills(tag: str, count: int) -> list[dict[str, Any]]:
     return events
 
 
-def raw_phase(server: LiveServer, account: Account, tag: str, args: argparse.Namespace) -> float:
+@dataclass
+class Phase:
+    """One timed phase: events/s and CPU µs per event of this process and of the server."""
+
+    rate: float
+    client_us: float
+    server_us: float
+
+
+def server_cpu_s(server: LiveServer) -> float:
+    """User + system CPU seconds of the backend process (Linux /proc)."""
+    assert server._process is not None
+    fields = Path(f"/proc/{server._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def timed(server: LiveServer, events: int, out: list[Phase]) -> Iterator[None]:
+    wall, cpu, server_cpu = time.perf_counter(), time.process_time(), server_cpu_s(server)
+    yield
+    elapsed = time.perf_counter() - wall
+    out.append(Phase(events / elapsed, (time.process_time() - cpu) / events * 1e6,
+                     (server_cpu_s(server) - server_cpu) / events * 1e6))
+
+
+def raw_phase(
+    server: LiveServer, account: Account, tag: str, args: argparse.Namespace,
+    out: list[Phase],
+) -> None:
     """Events/s of prebuilt batches POSTed back to back on one connection."""
     events = [{"type": "execution", **event} for event in fills(tag, args.events)]
     encode: Callable[[Any], bytes] = orjson.dumps if args.fmt == "json" else msgpack.packb
@@ -74,8 +108,9 @@ def raw_phase(server: LiveServer, account: Account, tag: str, args: argparse.Nam
     ]
     content_type = "application/json" if args.fmt == "json" else "application/msgpack"
     headers = {**account.ingest_headers, "Content-Type": content_type}
-    with httpx.Client(base_url=server.url, headers=headers, timeout=60.0) as http:
-        started = time.perf_counter()
+    with httpx.Client(base_url=server.url, headers=headers, timeout=60.0) as http, timed(
+        server, int(args.events), out
+    ):
         for body in bodies:
             response = http.post("/api/ingest", content=body)
             result = response.json()
@@ -83,36 +118,33 @@ def raw_phase(server: LiveServer, account: Account, tag: str, args: argparse.Nam
                 args.batch, args.events
             ):
                 raise SystemExit(f"raw batch refused: {response.status_code} {result}")
-        return int(args.events) / (time.perf_counter() - started)
 
 
 def exporter_phase(
     server: LiveServer, account: Account, tag: str, args: argparse.Namespace,
-    workdir: Path, *, grouped: bool,
-) -> float:
+    workdir: Path, out: list[Phase], *, grouped: bool,
+) -> None:
     """Events/s from the first `execution()` call to `flush()` returning."""
     events = fills(tag, args.events)
     exporter = Exporter(server.url, account.api_key, f"exp-{tag}", RUN,
                         spool_path=workdir / f"{tag}.spool", fmt=args.fmt,
                         batch_size=args.batch, max_batch_age=0.05)
     try:
-        started = time.perf_counter()
-        if grouped:
-            for start in range(0, len(events), 5000):
-                with exporter.group():
-                    for event in events[start : start + 5000]:
-                        exporter.execution(**event)
-        else:
-            for event in events:
-                exporter.execution(**event)
-        exporter.flush(timeout=300)
-        elapsed = time.perf_counter() - started
+        with timed(server, len(events), out):
+            if grouped:
+                for start in range(0, len(events), 5000):
+                    with exporter.group():
+                        for event in events[start : start + 5000]:
+                            exporter.execution(**event)
+            else:
+                for event in events:
+                    exporter.execution(**event)
+            exporter.flush(timeout=300)
         stats = exporter.stats
     finally:
         exporter.close(timeout=5)
     if stats["accepted"] != args.events or stats["rejected"] or stats["retries"]:
         raise SystemExit(f"exporter phase {tag}: unexpected counts {stats}")
-    return int(args.events) / elapsed
 
 
 def main() -> None:
@@ -122,28 +154,36 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fmt", choices=("json", "msgpack"), default="json")
     args = parser.parse_args()
-    results: dict[str, list[float]] = {"raw": [], "exporter": [], "exporter, grouped": []}
+    results: dict[str, list[Phase]] = {"raw": [], "exporter": [], "exporter, grouped": []}
     with tempfile.TemporaryDirectory() as tmp, LiveServer(Path(tmp) / "backend") as server:
         account = server.create_account("bench")
-        raw_phase(server, account, "warm-up", argparse.Namespace(**{**vars(args), "events": 5000}))
+        raw_phase(server, account, "warm-up", argparse.Namespace(**{**vars(args), "events": 5000}),
+                  [])
         for repeat in range(args.repeats):
             for name in results:
                 wait_derived(server, timeout=600)
                 tag = f"{name[:3]}{'-g' if 'grouped' in name else ''}{repeat}"
                 if name == "raw":
-                    rate = raw_phase(server, account, tag, args)
+                    raw_phase(server, account, tag, args, results[name])
                 else:
-                    rate = exporter_phase(server, account, tag, args, Path(tmp),
-                                          grouped="grouped" in name)
-                results[name].append(rate)
-                print(f"  {name:<18} run {repeat + 1}: {rate:>9,.0f} events/s", flush=True)
-    raw = statistics.median(results["raw"])
+                    exporter_phase(server, account, tag, args, Path(tmp), results[name],
+                                   grouped="grouped" in name)
+                phase = results[name][-1]
+                print(f"  {name:<18} run {repeat + 1}: {phase.rate:>9,.0f} events/s "
+                      f"(ratio {phase.rate / results['raw'][-1].rate:.2f} to the raw run before)",
+                      flush=True)
     print(f"\n{args.events:,} fills, {args.batch}-event batches, {args.fmt}, "
           f"median of {args.repeats}")
-    print(f"{'path':<20}{'events/s':>12}{'ratio to raw':>15}")
-    for name, rates in results.items():
-        rate = statistics.median(rates)
-        print(f"{name:<20}{rate:>12,.0f}{rate / raw:>15.2f}")
+    print(f"{'path':<20}{'events/s':>10}{'ratio to raw':>14}{'client µs/ev':>14}"
+          f"{'server µs/ev':>14}")
+    for name, phases in results.items():
+        rate = statistics.median(p.rate for p in phases)
+        paired = statistics.median(
+            p.rate / r.rate for p, r in zip(phases, results["raw"], strict=True)
+        )
+        client = statistics.median(p.client_us for p in phases)
+        server_us = statistics.median(p.server_us for p in phases)
+        print(f"{name:<20}{rate:>10,.0f}{paired:>14.2f}{client:>14.1f}{server_us:>14.1f}")
 
 
 if __name__ == "__main__":

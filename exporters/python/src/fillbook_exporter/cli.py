@@ -206,7 +206,7 @@ def command_status(args: argparse.Namespace) -> int:
         if not path.exists():
             _say(f"{path}: no such spool", err=True)
             return 1
-        spool = Spool(path)
+        spool = Spool(path, absorb=False)  # an exporter may be running on it
         try:
             _say(f"{path}")
             now = time.time()

@@ -309,9 +309,9 @@ class Exporter:
 
     @contextlib.contextmanager
     def group(self) -> Iterator[None]:
-        """Write the events of the block to the spool in one transaction, at its end.
+        """Write the events of the block to the spool with one `write()`, at its end.
 
-        Much faster for bulk exports (a finished backtest, a CSV); the events are
+        Faster for bulk exports (a finished backtest, a CSV); the events are
         durable when the block exits, not when each call returns. If the block
         raises, the events recorded so far in it are still written.
         """

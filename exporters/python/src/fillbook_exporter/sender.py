@@ -184,6 +184,7 @@ class Sender(threading.Thread):
                 request = self._requests
                 urgent = self._urgent > 0
             try:
+                self.spool.absorb()
                 batch = self.spool.next_batch(self.batch_size, MAX_BATCH_BYTES)
             except Exception:  # the spool file vanished or is locked for long: retry
                 log.exception("reading the spool failed; retrying")
