@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_window_seconds: int = Field(default=300, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # Cap the SQLite file at this many pages (4 KiB each): past it, writes answer 507.
+    sqlite_max_page_count: int | None = Field(default=None, gt=0)
     log_format: Literal["text", "json"] = "text"
     # A scraper's bearer secret for GET /metrics (an ADMIN's access token works too).
     metrics_token: SecretStr | None = None

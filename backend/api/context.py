@@ -33,7 +33,9 @@ class AppContext:
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
         db = Database(
-            settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            settings.resolved_database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            max_page_count=settings.sqlite_max_page_count,
         )
         broker = Broker()
         return cls(

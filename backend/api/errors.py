@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.db.errors import is_storage_full, storage_full
 from backend.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    507: "insufficient_storage",
     415: "unsupported_media_type",
     429: "too_many_requests",
 }
@@ -119,6 +121,13 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("invalid_value", f"the database refused a value: {reason}"),
             status_code=422,
         )
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        if not is_storage_full(exc):
+            return await _unexpected(request, exc)
+        full = storage_full("the change")
+        return JSONResponse(error_body(full.code, full.detail), status_code=full.status_code)
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:

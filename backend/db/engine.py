@@ -33,7 +33,9 @@ def normalise_url(url: str) -> str:
 class Database:
     """One engine and the two kinds of session the service uses."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = 5000, max_page_count: int | None = None
+    ) -> None:
         url = normalise_url(url)
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -49,7 +51,7 @@ class Database:
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine, busy_timeout_ms)
+            _configure_sqlite(self.engine, busy_timeout_ms, max_page_count)
         self.write_engine: Engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(self.write_engine, expire_on_commit=False)
@@ -76,7 +78,7 @@ class Database:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, max_page_count: int | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver, so that BEGIN is ours (see module doc).
@@ -86,6 +88,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if max_page_count is not None:  # a cap on the file: writes past it fail as "full"
+            cursor.execute(f"PRAGMA max_page_count={int(max_page_count)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

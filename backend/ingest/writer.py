@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.db.engine import Database
+from backend.db.errors import is_storage_full, storage_full
 from backend.errors import AppError
 from backend.ingest.batch import PreparedBatch, StoredBatch
 from backend.ingest.repository import IngestRepository
@@ -136,13 +137,19 @@ class IngestWriter:
                         outcomes.append(store_batch(repo, job.batch, now))
                         savepoint.commit()
                     except Exception as exc:  # one bad batch must not sink the group
+                        if is_storage_full(exc):
+                            raise  # the transaction itself is lost: every batch of it fails
                         savepoint.rollback()
                         if not isinstance(exc, AppError):
                             log.exception("storing a batch failed", exc_info=exc)
                         outcomes.append(exc)
         except Exception as exc:
             log.exception("ingest commit failed", exc_info=exc)
-            failure = WriterUnavailable(f"the batch could not be committed: {exc}; resend it")
+            failure: AppError = (
+                storage_full("the batch")
+                if is_storage_full(exc)
+                else WriterUnavailable(f"the batch could not be committed: {exc}; resend it")
+            )
             for job in group:
                 job.resolve(failure)
             return
