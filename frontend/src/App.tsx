@@ -14,6 +14,8 @@ const TradeDetail = lazy(() => import("./pages/TradeDetail"));
 const Executions = lazy(() => import("./pages/Executions"));
 const Rejected = lazy(() => import("./pages/Rejected"));
 const Regimes = lazy(() => import("./pages/Regimes"));
+const Training = lazy(() => import("./pages/Training"));
+const Backtests = lazy(() => import("./pages/Backtests"));
 const Settings = lazy(() => import("./pages/Settings"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
@@ -49,6 +51,8 @@ export function AppRoutes() {
         <Route path="executions" element={<Page><Executions /></Page>} />
         <Route path="rejected" element={<Page><Rejected /></Page>} />
         <Route path="regimes" element={<Page><Regimes /></Page>} />
+        <Route path="training" element={<Page><Training /></Page>} />
+        <Route path="backtests" element={<Page><Backtests /></Page>} />
         <Route path="settings" element={<Page><Settings /></Page>} />
         <Route path="*" element={<p>Page not found.</p>} />
       </Route>

@@ -14,6 +14,7 @@ the system browser; it never downloads one.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import shutil
 from collections.abc import Iterator
@@ -24,13 +25,15 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.frontend import demo_data
-from tests.live_server import PROJECT_ROOT, LiveServer
+from tests.live_server import PROJECT_ROOT, LiveServer, free_port
+from tests.training_node_server import NodeServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DIST = PROJECT_ROOT / "frontend" / "dist" / "index.html"
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
@@ -52,9 +55,16 @@ class ConsoleWatch:
             self.errors.append(f"{message.text} ({message.location.get('url')})")
 
 
+NODE_TOKEN = "browser-test-node-token-0123456789"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path_factory.mktemp("browser")) as live:
+    """The backend with a training node of its own (both real processes)."""
+    folder = tmp_path_factory.mktemp("browser")
+    node = NodeServer(folder / "node", port=free_port(), token=NODE_TOKEN)
+    node_env = {"TRAINING_NODE_URL": node.url, "TRAINING_NODE_TOKEN": NODE_TOKEN}
+    with node, LiveServer(folder / "backend", env=node_env) as live:
         yield live
 
 
@@ -86,6 +96,20 @@ def push_run(url: str, api_key: str, spool: Path) -> None:
                             "symbol": demo_data.SYMBOL, "side": "buy", "qty": -1, "price": 1.0})  # fmt: skip
         exporter.end(demo_data.START + dt.timedelta(days=3))
         exporter.flush(30)
+
+
+def one_second_csv(path: Path, seconds: int = 4 * 3600) -> Path:
+    """A random walk of 1-second OHLCV bars as the backtester reads them (Unix ms first)."""
+    rng = random.Random(11)
+    start_ms = int(demo_data.START.timestamp() * 1000)
+    price, lines = 4700.0, []
+    for i in range(seconds):
+        close = max(1.0, price + rng.choice((-0.25, 0.0, 0.25)))
+        high, low = max(price, close) + 0.25 * rng.random(), min(price, close) - 0.25 * rng.random()
+        lines.append(f"{start_ms + 1000 * i},{price},{high:.2f},{low:.2f},{close},{rng.randint(1, 9)}")
+        price = close
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 class TestDashboardJourney:
@@ -191,6 +215,39 @@ class TestDashboardJourney:
         expect(page.get_by_test_id("matched").locator("tbody tr")).to_have_count(12)
         shot(page, "11-compare")
 
+        # Training: the form refuses what the API would, then a small job runs to the end.
+        page.get_by_role("link", name="Training", exact=True).click()
+        form = page.get_by_test_id("training-form")
+        picker = form.get_by_label("Run")
+        run_value = picker.locator("option", has_text="browser-live").get_attribute("value")
+        picker.select_option(value=run_value)
+        form.locator("input[name=gamma]").fill("1.5")
+        form.get_by_role("button", name="Start training").click()
+        expect(form.get_by_text("must be ≤ 1")).to_be_visible()
+        for name, value in (("gamma", "0.9"), ("steps", "200"), ("hidden_layers", "16"),
+                            ("learning_starts", "20"), ("batch_size", "16"),
+                            ("target_update_period", "50"), ("window", "4")):  # fmt: skip
+            form.locator(f"input[name={name}]").fill(value)
+        form.get_by_role("button", name="Start training").click()
+        jobs = page.get_by_test_id("training-jobs")
+        expect(jobs.locator("tbody tr")).to_have_count(1)
+        expect(jobs.locator("[data-status=succeeded]")).to_be_visible(timeout=180_000)
+        expect(jobs.get_by_role("button", name="model")).to_be_visible()
+        expect(page.get_by_test_id("job-detail").locator(".recharts-line").first).to_be_visible()
+        shot(page, "12-training")
+
+        # Backtests: launch one on an uploaded 1-second CSV and watch it complete.
+        page.get_by_role("link", name="Backtests", exact=True).click()
+        launch = page.get_by_test_id("backtest-form")
+        launch.get_by_label("Interval").fill("1m")
+        launch.locator("input[type=file]").set_input_files(one_second_csv(tmp_path / "1s.csv"))
+        launch.get_by_role("button", name="Launch backtest").click()
+        backtests = page.get_by_test_id("backtests")
+        expect(backtests.locator("tbody tr")).to_have_count(1)
+        expect(backtests.locator("[data-status=completed]")).to_be_visible(timeout=120_000)
+        expect(backtests.get_by_role("link")).to_be_visible()
+        shot(page, "13-backtests")
+
         # Revoke the key: the exporter's next push is refused.
         page.get_by_role("link", name="Settings").click()
         page.once("dialog", lambda dialog: dialog.accept())
@@ -199,20 +256,21 @@ class TestDashboardJourney:
         refused = httpx.post(
             f"{server.url}/api/ingest",
             headers={"Authorization": f"Bearer {secret}"},
-            json={"source": "x", "run": {"key": "k"}, "events": []},
+            json={"source": "x", "run": {"key": "k"}, "events": [demo_data.instrument()]},
         )
-        assert refused.status_code == 401
-        shot(page, "12-settings-revoked")
+        assert refused.status_code == 401, refused.text
+        shot(page, "14-settings-revoked")
 
         # Light theme and a phone-width dashboard.
         page.get_by_role("link", name="Dashboard").click()
+        expect(page.get_by_test_id("equity-chart")).to_be_visible()
+        expect(page.get_by_test_id("recent-trades").locator("tbody tr")).to_have_count(10)
         page.get_by_role("button", name="Toggle theme").click()
         assert page.evaluate("document.documentElement.dataset.theme") == "light"
-        page.wait_for_load_state("networkidle")
-        shot(page, "13-dashboard-light")
+        shot(page, "15-dashboard-light")
         page.set_viewport_size({"width": 390, "height": 844})
         page.get_by_role("button", name="Toggle theme").click()
-        shot(page, "14-dashboard-phone")
+        shot(page, "16-dashboard-phone")
         page.get_by_role("button", name="Menu").click()
         expect(page.get_by_role("link", name="Trades", exact=True)).to_be_visible()
 

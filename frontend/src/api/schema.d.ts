@@ -152,6 +152,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/backtests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Backtests
+         * @description The caller's backtests, newest first.
+         */
+        get: operations["list_backtests"];
+        put?: never;
+        /**
+         * Create Backtest
+         * @description Start a backtest in a worker process; `backtest_progress` messages on /api/stream.
+         */
+        post: operations["create_backtest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/backtests/{backtest_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Backtest
+         * @description One backtest: status, progress, load report, result and the run it produced.
+         */
+        get: operations["get_backtest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bars": {
         parameters: {
             query?: never;
@@ -192,6 +236,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Journal
+         * @description The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes.
+         */
+        get: operations["export_journal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -206,6 +270,26 @@ export interface paths {
         get: operations["health"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Journal
+         * @description Add a journal (JSON lines from GET /api/export) to the caller's; idempotent.
+         */
+        post: operations["import_journal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -612,6 +696,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/strategies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Strategies
+         * @description The backtester's strategy plug-ins, each with its parameters, defaults and ranges.
+         */
+        get: operations["list_strategies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trades": {
         parameters: {
             query?: never;
@@ -760,6 +864,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics
+         * @description Prometheus metrics of this process: ingest, rebuilds, stream clients, training jobs.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -863,6 +987,72 @@ export interface components {
              *     }
              */
             settings: components["schemas"]["TrainingCreate"];
+        };
+        /** BacktestRead */
+        BacktestRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Data Source
+             * @enum {string}
+             */
+            data_source: "upload" | "stored";
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Interval */
+            interval: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Progress
+             * @description 0..1
+             */
+            progress: number;
+            /**
+             * Report
+             * @description rows read, kept, dropped and why
+             */
+            report: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Result
+             * @description orders, fills, trades, metrics
+             */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Run Id */
+            run_id: number | null;
+            /** Run Key */
+            run_key: string;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed";
+            /** Strategy */
+            strategy: string;
+            /** Symbol */
+            symbol: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** BarEvent */
         BarEvent: {
@@ -974,6 +1164,43 @@ export interface components {
             symbol: string;
             /** Timeframe */
             timeframe: string;
+        };
+        /** Body_create_backtest */
+        Body_create_backtest: {
+            /**
+             * File
+             * @description 1-second OHLCV CSV
+             */
+            file?: string | null;
+            /**
+             * Interval
+             * @description candle interval: 1m, 5m, 1h, ...
+             * @default 5m
+             */
+            interval: string;
+            /**
+             * Params
+             * @description strategy parameters, a JSON object
+             * @default {}
+             */
+            params: string;
+            /**
+             * Settings
+             * @description costs and fill rules, a JSON object
+             * @default {}
+             */
+            settings: string;
+            /**
+             * Strategy
+             * @description a name from GET /api/strategies
+             */
+            strategy: string;
+            /**
+             * Symbol
+             * @description instrument; without a file, its 1s bars
+             * @default SYNTH
+             */
+            symbol: string;
         };
         /** Body_login */
         Body_login: {
@@ -1157,10 +1384,17 @@ export interface components {
              */
             type: "execution";
         };
-        /** HTTPValidationError */
+        /** ErrorBody */
         HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            /** @description what was wrong and where */
+            detail: string;
+            /** @description a stable machine-readable code */
+            error: string;
+            /** @description 422 only: each field and its problem */
+            errors?: {
+                field: string;
+                problem: string;
+            }[];
         };
         /** HealthRead */
         HealthRead: {
@@ -1257,6 +1491,21 @@ export interface components {
              * @default 1
              */
             train_every: number;
+        };
+        /** ImportRead */
+        ImportRead: {
+            /** Accepted */
+            accepted: number;
+            /** Annotations */
+            annotations: number;
+            /** Dead Letters */
+            dead_letters: number;
+            /** Duplicates */
+            duplicates: number;
+            /** Rejected */
+            rejected: string[];
+            /** Runs */
+            runs: number;
         };
         /**
          * Batch
@@ -1580,6 +1829,31 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** ParameterRead */
+        ParameterRead: {
+            /** Choices */
+            choices: unknown[] | null;
+            /** Default */
+            default: unknown;
+            /** Description */
+            description: string;
+            /** Maximum */
+            maximum: number | null;
+            /** Minimum */
+            minimum: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Step
+             * @description a sensible step for sweeps
+             */
+            step: number | null;
+            /**
+             * Type
+             * @description int, float, bool or str
+             */
+            type: string;
+        };
         /** RegimeRead */
         RegimeRead: {
             /** Method */
@@ -1763,6 +2037,18 @@ export interface components {
              * @enum {string}
              */
             volatility: "low" | "normal" | "high";
+        };
+        /**
+         * StrategyRead
+         * @description A strategy plug-in of the backtester with its parameters.
+         */
+        StrategyRead: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters: components["schemas"]["ParameterRead"][];
         };
         /** Token */
         Token: {
@@ -2173,19 +2459,6 @@ export interface components {
             is_active?: boolean | null;
             role?: components["schemas"]["Role"] | null;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -2451,6 +2724,101 @@ export interface operations {
             };
         };
     };
+    list_backtests: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_backtest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_create_backtest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_backtest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backtest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_bars: {
         parameters: {
             query: {
@@ -2542,6 +2910,26 @@ export interface operations {
             };
         };
     };
+    export_journal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+        };
+    };
     health: {
         parameters: {
             query?: never;
@@ -2568,6 +2956,44 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HealthRead"];
                 };
+            };
+        };
+    };
+    import_journal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3307,6 +3733,26 @@ export interface operations {
             };
         };
     };
+    list_strategies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategyRead"][];
+                };
+            };
+        };
+    };
     list_trades: {
         parameters: {
             query?: {
@@ -3611,6 +4057,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
                 };
             };
         };

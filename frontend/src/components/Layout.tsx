@@ -11,6 +11,8 @@ const LINKS: [string, string][] = [
   ["/executions", "Executions"],
   ["/rejected", "Rejected"],
   ["/regimes", "Regimes"],
+  ["/training", "Training"],
+  ["/backtests", "Backtests"],
   ["/settings", "Settings"],
 ];
 
