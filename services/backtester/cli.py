@@ -86,6 +86,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="partial fills: at most this fraction of each second's volume")
     parser.add_argument("--capital", type=float, default=100_000.0, help="initial capital")
     parser.add_argument("--spool-dir", type=Path, help="where the exporter spools events")
+    parser.add_argument("--format", choices=("json", "msgpack"), default="json",
+                        help="the ingest body's encoding")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -141,6 +143,7 @@ def _push(args: argparse.Namespace, pace: float | None = None) -> PushTarget | N
         source=args.source,
         run_key=args.run_key,
         spool_dir=args.spool_dir,
+        fmt=args.format,
         pace=pace,
     )
 

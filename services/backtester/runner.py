@@ -13,13 +13,14 @@ import contextlib
 import datetime as dt
 import secrets
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from backend.market.timeframes import parse_timeframe
 from services.backtester.data import LoadReport, Seconds, load_csv, load_stored
 from services.backtester.engine import Backtest, BacktestConfig, BacktestResult, Progress
 from services.backtester.matching import FillRules
@@ -127,7 +128,6 @@ def run_backtest(
     push: PushTarget | None = None,
     progress: Progress | None = None,
     seconds: Seconds | None = None,
-    on_started: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """Load the data, run the strategy, push the run if `push` is given; wait for delivery."""
     config = spec.config()
@@ -171,13 +171,9 @@ def run_backtest(
         batch_size=push.batch_size,
         max_batch_age=0.25 if push.pace else 1.0,
     )
-    if on_started is not None:
-        on_started(run_key)
     exporter_sink = ExporterSink(exporter, id_prefix=f"{run_key}:")
     sink: Sink = exporter_sink
     if push.pace:
-        from backend.market.timeframes import parse_timeframe
-
         sink = Paced(
             exporter_sink,
             push.pace,

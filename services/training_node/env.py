@@ -224,9 +224,7 @@ class EnvFlex(gym.Env[Observation, np.int64]):
         self.equity = 1.0
         return self._observe(), {}
 
-    def step(
-        self, action: np.int64 | int
-    ) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
+    def step(self, action: np.int64 | int) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
         t = self.t
         target = float(self.positions[action])
         if self.take_signal:

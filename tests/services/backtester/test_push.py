@@ -159,7 +159,7 @@ def test_the_cli_pushes_stored_bars_as_a_run(
         "run", "--stored", "STORED", "--strategy", "ma_cross", "--interval", "1m",
         "--param", "fast=3", "--param", "slow=8", "--symbol", "STORED", "--tick-size", "0.25",
         "--url", server.url, "--api-key", account.api_key, "--run-key", "cli-stored",
-        "--spool-dir", str(tmp_path), "--no-progress",
+        "--spool-dir", str(tmp_path), "--no-progress", "--format", "msgpack",
     ])
     assert code == 0
     run = wait_for_run(server, account, "cli-stored")
