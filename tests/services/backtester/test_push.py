@@ -41,7 +41,7 @@ def account(server: LiveServer) -> Account:
 
 def wait_for_run(server: LiveServer, account: Account, key: str) -> dict[str, Any]:
     """The run with `key` once it has ended and its metrics are stored."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     with httpx.Client(base_url=server.url, headers=account.headers, timeout=10) as http:
         while time.monotonic() < deadline:
             runs = http.get("/api/runs", params={"mode": "backtest"}).json()["items"]
@@ -184,7 +184,7 @@ def test_a_sweep_pushes_only_the_best_runs(
     assert [row["rank"] for row in rows] == [1, 2, 3, 4]
     assert [row["run_key"] is not None for row in rows] == [True, False, False, False]
     with httpx.Client(base_url=server.url, headers=account.headers, timeout=10) as http:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             runs = http.get("/api/runs", params={"mode": "backtest"}).json()["items"]
             swept = [r for r in runs if r["key"].startswith("sweep-")]
@@ -210,7 +210,7 @@ def test_a_paced_replay_takes_market_time_over_the_pace(
     started = time.monotonic()
     outcome = run_backtest(spec, push=push, seconds=bars)
     elapsed = time.monotonic() - started
-    assert 1.8 <= elapsed < 10
+    assert 1.8 <= elapsed < 30  # the upper bound only catches a replay that never waits
     run = wait_for_run(server, account, "paced")
     assert run["execution_count"] == len(outcome.result.fills) > 0
 
