@@ -19,6 +19,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -176,6 +177,10 @@ class TestDashboardJourney:
         shot(page, "09-run")
 
         # A trade: its chart holds bars and one marker per fill; keyboard opens it.
+        bar_responses: list[tuple[dict[str, str], str]] = []
+        page.on("response", lambda r: bar_responses.append(
+            (dict(parse_qsl(urlsplit(r.url).query)), r.headers.get("content-type", ""))
+        ) if "/api/bars?" in r.url else None)  # fmt: skip
         page.get_by_role("link", name="Trades", exact=True).click()
         first = page.get_by_test_id("trades").locator("tbody tr").first
         first.focus()
@@ -189,6 +194,23 @@ class TestDashboardJourney:
         expect(page.get_by_test_id("fills").locator("tbody tr")).to_have_count(3)
         expect(page.get_by_test_id("mfe")).not_to_contain_text("—")
         shot(page, "10-trade")
+
+        # Bars come as MessagePack in windows: the first around the trade, older ones as
+        # the user drags the chart back in time.
+        assert bar_responses
+        assert all(t == "application/msgpack" for _q, t in bar_responses)
+        first_window = next(q for q, _t in bar_responses if "start" in q and "end" in q)
+        box = chart.bounding_box()
+        assert box is not None
+        for _ in range(3):
+            page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2, steps=8)
+            page.mouse.up()
+        expect(chart).to_have_attribute("data-bars", str(len(demo_data.bars())))
+        assert any(
+            int(q["end"]) <= int(first_window["start"]) for q, _t in bar_responses if "end" in q
+        ), bar_responses
 
         # Its journal: notes, tags and setup are saved and come back after a reload.
         page.fill("input[name=setup]", "opening range breakout")
@@ -209,8 +231,8 @@ class TestDashboardJourney:
         ).raise_for_status()  # fmt: skip
         page.get_by_role("link", name="Runs", exact=True).click()
         expect(page.get_by_test_id("runs").locator("tbody tr")).to_have_count(2)
-        for box in page.get_by_role("checkbox").all():
-            box.check()
+        for tick in page.get_by_role("checkbox").all():
+            tick.check()
         page.get_by_role("button", name=re.compile("Compare")).click()
         expect(page.get_by_test_id("matched").locator("tbody tr")).to_have_count(12)
         shot(page, "11-compare")

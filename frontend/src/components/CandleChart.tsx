@@ -138,6 +138,8 @@ export function CandleChart({ symbol, timeframe, fromSec, toSec, markers = [], p
     const controller = new AbortController();
 
     const render = () => {
+      // Keep what the user looks at while chunks are added on either side.
+      const view = bars.time.length ? chart.timeScale().getVisibleRange() : null;
       candles.setData(toCandles(bars, colorOf));
       const vol = [];
       for (let i = 0; i < bars.time.length; i++) {
@@ -147,6 +149,7 @@ export function CandleChart({ symbol, timeframe, fromSec, toSec, markers = [], p
       }
       volume.setData(vol);
       seriesMarkers.setMarkers(toSeriesMarkers(markers, tf, colors));
+      if (view) chart.timeScale().setVisibleRange(view);
       setBarCount(bars.time.length);
     };
 
@@ -181,13 +184,19 @@ export function CandleChart({ symbol, timeframe, fromSec, toSec, markers = [], p
       }
     };
 
+    let newerExhausted = false;
     const loadNewer = async () => {
-      if (loadingNewer || disposed || bars.nextStart === null) return;
+      if (loadingNewer || disposed || newerExhausted || bars.time.length === 0) return;
       loadingNewer = true;
       try {
-        const chunk = await fetchBars({ symbol, timeframe, startSec: bars.nextStart / 1e9, limit: CHUNK }, controller.signal);
-        if (!disposed) {
+        // The first window had an end; after it, page forward until the server has no more.
+        const startSec = bars.nextStart !== null ? bars.nextStart / 1e9 : bars.time[bars.time.length - 1] + tf;
+        const chunk = await fetchBars({ symbol, timeframe, startSec, limit: CHUNK }, controller.signal);
+        if (disposed) return;
+        if (chunk.time.length === 0) newerExhausted = true;
+        else {
           bars = concatBars(bars, chunk);
+          if (chunk.nextStart === null) newerExhausted = true;
           render();
         }
       } finally {
