@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
 
-from backend.api.deps import SessionDep, WriteSessionDep
+from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.api.params import query_time
 from backend.auth.deps import CurrentPrincipal, CurrentUser
 from backend.runs import service as runs
@@ -94,7 +94,20 @@ def get_trade(trade_id: int, principal: CurrentPrincipal, session: SessionDep) -
 
 @router.patch("/trades/{trade_id}", operation_id="update_trade")
 def update_trade(
-    trade_id: int, data: TradeUpdate, user: CurrentUser, session: WriteSessionDep
+    trade_id: int,
+    data: TradeUpdate,
+    user: CurrentUser,
+    session: WriteSessionDep,
+    context: ContextDep,
+    tasks: BackgroundTasks,
 ) -> TradeRead:
     """Write notes, tags and setup on a trade; they survive rebuilds."""
-    return service.update_trade(session, user.id, trade_id, data)
+    trade = service.update_trade(session, user.id, trade_id, data)
+    # After the commit (background tasks run once the response is out): `trade_updated`.
+    tasks.add_task(context.broker.publish, user.id, trade_updated(trade))
+    return trade
+
+
+def trade_updated(trade: TradeRead) -> dict[str, Any]:
+    """What live clients hear when a trade's journal changes."""
+    return {"type": "trade_updated", "trade_id": trade.id, "run_id": trade.run_id}
