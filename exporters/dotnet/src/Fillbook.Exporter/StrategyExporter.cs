@@ -480,10 +480,9 @@ namespace Fillbook.Exporter
                 }
                 throw;
             }
-            var sequences = new List<long>(batch.Count);
-            foreach (SpooledEvent spooled in batch) sequences.Add(spooled.Sequence);
-            _spool.Acknowledge(sequences);
-            Interlocked.Add(ref _acknowledged, batch.Count);
+            // Counters and callbacks come before the acknowledgement: a Flush that sees the spool
+            // empty then sees them too, and a crash in between reports a rejection again after
+            // the restart (the service refuses the resent event again) rather than never.
             Interlocked.Add(ref _accepted, accepted);
             Interlocked.Add(ref _duplicates, duplicates);
             Interlocked.Add(ref _rejected, rejections.Count);
@@ -503,6 +502,10 @@ namespace Fillbook.Exporter
                     }
                 }
             }
+            var sequences = new List<long>(batch.Count);
+            foreach (SpooledEvent spooled in batch) sequences.Add(spooled.Sequence);
+            Interlocked.Add(ref _acknowledged, batch.Count);
+            _spool.Acknowledge(sequences);
             lock (_signal) Monitor.PulseAll(_signal);
             return true;
         }

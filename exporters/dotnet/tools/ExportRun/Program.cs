@@ -13,7 +13,8 @@ namespace Fillbook.ExportRun
     /// ExportRun.exe chaos    ... --count N                                      N fills without ids
     /// ExportRun.exe resume   ...                                                send what the spool holds
     /// </code>
-    /// Options: --batch-events B (default 1000), --flush-seconds T (default 60), --no-fsync.
+    /// Options: --batch-events B (default 1000), --compact-after A (compact the spool after A
+    /// acknowledged events, default 10000), --flush-seconds T (default 60), --no-fsync.
     /// It prints "spooled N" once every event is in the spool, then one JSON summary line.
     /// </summary>
     public static class Program
@@ -22,7 +23,7 @@ namespace Fillbook.ExportRun
         {
             if (args.Length < 1)
             {
-                Console.Error.WriteLine("usage: ExportRun.exe push-run|chaos|resume --url U --key K --source S --run-key R --spool F [--count N] [--batch-events B] [--flush-seconds T] [--no-fsync]");
+                Console.Error.WriteLine("usage: ExportRun.exe push-run|chaos|resume --url U --key K --source S --run-key R --spool F [--count N] [--batch-events B] [--compact-after A] [--flush-seconds T] [--no-fsync]");
                 return 2;
             }
             string mode = args[0];
@@ -48,6 +49,7 @@ namespace Fillbook.ExportRun
             };
             exporterOptions.Retry.MaxDelay = TimeSpan.FromSeconds(2);
             exporterOptions.MaxBatchEvents = int.Parse(Get(options, "batch-events", "1000"), CultureInfo.InvariantCulture);
+            exporterOptions.CompactAfterAcknowledged = int.Parse(Get(options, "compact-after", "10000"), CultureInfo.InvariantCulture);
             double flushSeconds = double.Parse(Get(options, "flush-seconds", "60"), CultureInfo.InvariantCulture);
             using (var exporter = new StrategyExporter(exporterOptions))
             {
