@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     options = {"host": args.host, "port": args.port, "log_level": args.log_level,
                "log_config": log_config, "proxy_headers": False}  # fmt: skip
     if args.workers > 1:  # each worker process builds its own app (and ingest writer)
-        uvicorn.run("run_server:worker_app", factory=True, workers=args.workers, **options)
+        # A worker imports the whole backend before it can answer the supervisor's ping.
+        uvicorn.run("run_server:worker_app", factory=True, workers=args.workers,
+                    timeout_worker_healthcheck=120, **options)  # fmt: skip
     else:
         uvicorn.run(worker_app(), **options)
 

@@ -14,6 +14,7 @@ from backend.ingest.derivations import Derivation
 from backend.ingest.service import IngestService
 from backend.observability.metrics import Metrics
 from backend.stream.broker import Broker
+from backend.stream.pg_broker import PgBroker
 from backend.trades.rebuild import rebuild_position
 from backend.training.service import training_service
 
@@ -37,7 +38,8 @@ class AppContext:
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             max_page_count=settings.sqlite_max_page_count,
         )
-        broker = Broker()
+        # Several processes share one PostgreSQL: live updates travel by LISTEN/NOTIFY.
+        broker = Broker() if db.is_sqlite else PgBroker(settings.resolved_database_url)
         return cls(
             settings=settings,
             db=db,
@@ -60,6 +62,8 @@ class AppContext:
             derivations.listeners.append(self._refresh_metrics)
             derivations.timers.append(self.metrics.rebuild_seconds.observe)
             self.metrics.watch(self.db, self.broker.client_count)
+        if isinstance(self.broker, PgBroker):
+            self.broker.start()
         self.ingest.start()
         training_service(self).start()
 
@@ -77,4 +81,6 @@ class AppContext:
     def stop(self) -> None:
         training_service(self).stop()
         self.ingest.stop()
+        if isinstance(self.broker, PgBroker):
+            self.broker.stop()
         self.db.dispose()

@@ -37,6 +37,21 @@ def is_storage_full(exc: BaseException) -> bool:
     return False
 
 
+TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A conflict between concurrent transactions (PostgreSQL): retrying succeeds."""
+    current: BaseException | None = exc
+    for _ in range(5):
+        if current is None:
+            return False
+        if getattr(current, "sqlstate", None) in TRANSIENT_SQLSTATES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
 def storage_full(action: str) -> StorageFull:
     return StorageFull(
         f"the database has no space left, so {action} was not stored; "

@@ -85,6 +85,16 @@ class IngestRepository:
             row,
         )
 
+    def lock_run(self, run_id: int) -> None:
+        """Serialise writers of one run across processes (PostgreSQL with several workers).
+
+        Within a process the single writer already does; across processes two
+        batches of a run could otherwise each rebuild an order from a snapshot
+        that misses the other's events. SQLite has one writer at a time anyway.
+        """
+        if self.dialect.name == "postgresql":
+            self._execute("SELECT pg_advisory_xact_lock(?)", (run_id,))
+
     def extend_run_start(self, run_id: int, first_ts: int) -> None:
         self._execute(
             "UPDATE strategy_run SET started_ts = "

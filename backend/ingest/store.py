@@ -20,6 +20,7 @@ _INSTRUMENT_FIELDS = ("multiplier", "tick_size", "currency", "asset_class")
 def store_batch(repo: IngestRepository, batch: PreparedBatch, now: dt.datetime) -> StoredBatch:
     stamp = repo.dialect.timestamp(now)
     run_id = _resolve_run(repo, batch, stamp)
+    repo.lock_run(run_id)
     result = StoredBatch(run_id=run_id, user_id=batch.user_id)
 
     by_type: dict[str, list[tuple[int, Mapping[str, Any]]]] = defaultdict(list)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.db.engine import Database
-from backend.db.errors import is_storage_full, storage_full
+from backend.db.errors import is_storage_full, is_transient, storage_full
 from backend.errors import AppError
 from backend.ingest.batch import PreparedBatch, StoredBatch
 from backend.ingest.repository import IngestRepository
@@ -140,7 +140,9 @@ class IngestWriter:
                         if is_storage_full(exc):
                             raise  # the transaction itself is lost: every batch of it fails
                         savepoint.rollback()
-                        if not isinstance(exc, AppError):
+                        if is_transient(exc):  # e.g. a deadlock with another worker process
+                            exc = WriterUnavailable(f"a concurrent write conflicted: {exc}; resend")
+                        elif not isinstance(exc, AppError):
                             log.exception("storing a batch failed", exc_info=exc)
                         outcomes.append(exc)
         except Exception as exc:
