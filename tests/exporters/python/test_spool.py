@@ -60,8 +60,8 @@ class TestJournal:
         stream = spool.open_stream("desk", RUN)
         spool.append(stream, b'{"n":1}')
         spool.absorb()
-        spool.close()
-        # A crash between truncating the journal and resetting the stored offset:
+        # A crash between truncating the journal and resetting the stored offset
+        # (the process dies: no close()):
         os.truncate(spool.journal_path, 0)
         reopened = Spool(tmp_path / "s.spool")
         stream = reopened.open_stream("desk", RUN)
@@ -78,3 +78,27 @@ class TestJournal:
         assert (status.source, status.run_key, status.pending) == ("desk", "r-1", 4)
         assert status.oldest_at is not None
         assert writer.unabsorbed() == 4  # the reader moved nothing
+
+    def test_closing_removes_a_fully_absorbed_journal(self, tmp_path: Path) -> None:
+        spool = Spool(tmp_path / "s.spool")
+        stream = spool.open_stream("desk", RUN)
+        spool.append(stream, b'{"n":1}')
+        spool.absorb()
+        spool.close()
+        assert not spool.journal_path.exists()
+        reopened = Spool(tmp_path / "s.spool")
+        assert bodies(reopened) == [b'{"n":1}']
+
+    def test_a_journal_left_by_a_deleted_spool_is_set_aside(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        old = Spool(tmp_path / "s.spool")
+        old.append(old.open_stream("someone else", {"key": "other run"}), b'{"old":1}')
+        old.close()
+        for suffix in ("", "-wal", "-shm"):  # the database deleted, its journal left behind
+            Path(f"{tmp_path / 's.spool'}{suffix}").unlink(missing_ok=True)
+        new = Spool(tmp_path / "s.spool")
+        new.open_stream("desk", RUN)
+        assert new.pending() == 0  # not sent under this spool's streams
+        assert len(list(tmp_path.glob("s.spool.intake.orphan-*"))) == 1
+        assert "held records of an older spool" in caplog.text

@@ -26,6 +26,7 @@ in arrival order (`seq`), `rejected` the events the service refused (kept for
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import struct
@@ -36,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+
+log = logging.getLogger("fillbook_exporter")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream (
@@ -115,8 +118,14 @@ class Spool:
         # Not "-journal": that is SQLite's rollback journal, which it would "recover".
         self.journal_path = self.path.with_name(self.path.name + ".intake")
         self._fsync = fsync
+        self._absorbing = absorb
         self._write = connect(self.path, fsync=fsync)
+        fresh = self._write.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone() is None
         self._write.executescript(SCHEMA)
+        if fresh and absorb:
+            self._set_aside_orphan_journal()
         self._write_lock = threading.Lock()
         self._read = connect(self.path, fsync=fsync)
         self._read_lock = threading.Lock()
@@ -322,8 +331,26 @@ class Spool:
             ).fetchall()
         return [(str(a), str(b), c, str(d)) for a, b, c, d in rows]
 
+    def _set_aside_orphan_journal(self) -> None:
+        """A journal next to a new database belongs to a deleted one: its stream ids mean
+        nothing here, so it is renamed, not absorbed (and not sent to the wrong run)."""
+        if self.journal_path.exists() and self.journal_path.stat().st_size > 0:
+            orphan = self.journal_path.with_name(
+                f"{self.journal_path.name}.orphan-{time.strftime('%Y%m%dT%H%M%S')}"
+            )
+            self.journal_path.rename(orphan)
+            log.warning("spool %s is new but %s held records of an older spool; kept as %s",
+                        self.path, self.journal_path.name, orphan.name)
+
     def close(self) -> None:
-        with self._journal_lock:
+        """Close the files; a fully absorbed journal is removed (nothing is left in it)."""
+        with self._write_lock, self._journal_lock:
+            try:
+                if self._absorbing and os.fstat(self._journal).st_size == self._offset:
+                    self.journal_path.unlink(missing_ok=True)
+                    self._store_offset(0)  # a crash before this reads as "truncated"
+            except sqlite3.Error:
+                log.exception("could not reset the journal offset of %s", self.path)
             os.close(self._journal)
         with self._write_lock:
             self._write.close()
