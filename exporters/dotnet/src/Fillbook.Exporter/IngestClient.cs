@@ -146,10 +146,13 @@ namespace Fillbook.Exporter
 
         private static string Describe(Exception error)
         {
+            // Wrapped exceptions often repeat their inner message; keep each distinct one once.
             var text = new StringBuilder(error.Message);
+            string previous = error.Message;
             for (Exception inner = error.InnerException; inner != null; inner = inner.InnerException)
             {
-                text.Append(": ").Append(inner.Message);
+                if (inner.Message != previous) text.Append(": ").Append(inner.Message);
+                previous = inner.Message;
             }
             return text.ToString();
         }
