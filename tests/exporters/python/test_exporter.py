@@ -220,6 +220,17 @@ class TestFailures:
         assert 1.0 <= gaps[0] < 1.8
         assert 0.3 <= gaps[1] < 1.0
 
+    def test_a_200_that_is_not_an_ingest_result_is_resent(self, tmp_path: Path) -> None:
+        with ScriptedServer([(200, {})]) as scripted, Exporter(
+            scripted.url, "key", "desk", RUN, spool_path=tmp_path / "p.spool",
+            backoff_base=0.01, backoff_cap=0.02,
+        ) as exporter:
+            round_trips(exporter, 2)
+            exporter.flush(timeout=10)
+            assert exporter.stats["retries"] == 1
+        assert len(scripted.request_times) == 2
+        assert len(scripted.bodies[0]["events"]) == 2
+
     def test_retry_after_forms(self) -> None:
         assert retry_after("7") == 7.0
         assert retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import threading
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -92,12 +93,14 @@ class IdGenerator:
     def __init__(self, source: str, run_key: str) -> None:
         self._prefix = f"{source}\x00{run_key}\x00".encode()
         self._seen: dict[bytes, int] = {}
+        self._lock = threading.Lock()  # two threads with the same event need two counts
 
     def __call__(self, event: Mapping[str, Any]) -> str:
         content = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
         digest = hashlib.blake2b(self._prefix + content, digest_size=16).digest()
-        occurrence = self._seen.get(digest, 0)
-        self._seen[digest] = occurrence + 1
+        with self._lock:
+            occurrence = self._seen.get(digest, 0)
+            self._seen[digest] = occurrence + 1
         if occurrence:
             salted = digest + occurrence.to_bytes(8, "little")
             digest = hashlib.blake2b(salted, digest_size=16).digest()

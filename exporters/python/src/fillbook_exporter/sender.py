@@ -203,8 +203,12 @@ class Sender(threading.Thread):
                 if wait > 0:
                     self._wake.wait(wait)
                     continue
-            if not self._send(batch):
-                return
+            try:
+                if not self._send(batch):
+                    return
+            except Exception:  # a bug or a broken spool must not end the thread silently
+                log.exception("sending a batch failed; trying again in 1 s")
+                self._stopping.wait(1.0)
         with self._idle:
             self._idle.notify_all()
 
@@ -222,13 +226,20 @@ class Sender(threading.Thread):
             else:
                 status = response.status_code
                 if status == 200:
-                    self._acknowledge(batch, response.json())
-                    return True
-                if status not in RETRY_STATUSES and status < 500:
+                    try:
+                        result = response.json()
+                    except ValueError:  # not the service (a proxy?): stored or not, resend
+                        result = None
+                    if isinstance(result, dict) and "accepted" in result:
+                        self._acknowledge(batch, result)
+                        return True
+                    reason, delay = f"200 without an ingest result: {response.text[:200]!r}", None
+                elif status not in RETRY_STATUSES and status < 500:
                     self._fail(ExporterError(status, _detail(response)))
                     return False
-                reason = f"{status}: {_detail(response)}"
-                delay = retry_after(response.headers.get("Retry-After"))
+                else:
+                    reason = f"{status}: {_detail(response)}"
+                    delay = retry_after(response.headers.get("Retry-After"))
             if delay is None:
                 delay = self.backoff.delay(attempt, self._rng)
             attempt += 1
