@@ -102,3 +102,14 @@ class TestJournal:
         assert new.pending() == 0  # not sent under this spool's streams
         assert len(list(tmp_path.glob("s.spool.intake.orphan-*"))) == 1
         assert "held records of an older spool" in caplog.text
+
+    def test_a_long_journal_is_absorbed_in_chunks(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(spool_module, "ABSORB_BYTES", 100)
+        spool = Spool(tmp_path / "s.spool")
+        stream = spool.open_stream("desk", RUN)
+        spool.append_many(stream, [b"y" * 30] * 7 + [b"z" * 300])  # the last: one big record
+        moved = [spool.absorb() for _ in range(6)]
+        assert moved == [2, 2, 2, 1, 1, 0]
+        assert bodies(spool) == [b"y" * 30] * 7 + [b"z" * 300]

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS rejected (
 
 RECORD = struct.Struct("<IId")  # body length, stream id, time.time() of the call
 TRUNCATE_AT = 8 * 1024 * 1024  # bytes of fully absorbed journal before it is truncated
+ABSORB_BYTES = 16 * 1024 * 1024  # journal read per absorb() (a long outage leaves gigabytes)
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,12 @@ class Spool:
                 return 0
             with open(self.journal_path, "rb") as journal:
                 journal.seek(self._offset)
-                data = journal.read(size - self._offset)
+                data = journal.read(min(size - self._offset, ABSORB_BYTES))
             rows, used = parse_records(data)
+            if not rows and size - self._offset > ABSORB_BYTES:  # one record bigger than that
+                with open(self.journal_path, "rb") as journal:
+                    journal.seek(self._offset)
+                    rows, used = parse_records(journal.read(size - self._offset))
             if rows:
                 end = self._offset + used
                 self._write.execute("BEGIN IMMEDIATE")
