@@ -46,7 +46,12 @@ def bars(count: int = 700, minutes: int = 5, seed: int = 7) -> list[dict[str, An
 
 
 def round_trips(
-    bar_rows: list[dict[str, Any]], count: int = 12, prefix: str = "x", seed: int = 3
+    bar_rows: list[dict[str, Any]],
+    count: int = 12,
+    prefix: str = "x",
+    seed: int = 3,
+    slippage: float = 0.0,
+    delay_s: int = 0,
 ) -> list[dict[str, Any]]:
     """`count` flat-to-flat trades at bar closes, each scaling in (3 fills), in the last
     third of the bars so the regime classifiers have history before every entry."""
@@ -66,12 +71,19 @@ def round_trips(
                 "qty": 2, "status": "filled",
             }
         )  # fmt: skip
-        events.append(_fill(f"{prefix}-{n}-a", entry_bar["ts"], side, 1, entry_bar["close"], order))
-        scale_ts = iso(dt.datetime.fromisoformat(entry_bar["ts"]) + dt.timedelta(minutes=2))
-        scale_price = entry_bar["close"] + rng.choice([-0.5, 0.25, 0.5])
+        worse = slippage if side == "buy" else -slippage  # paid on entry, given up on exit
+        entry_ts = _later(entry_bar["ts"], delay_s)
+        events.append(_fill(f"{prefix}-{n}-a", entry_ts, side, 1, entry_bar["close"] + worse, order))
+        scale_ts = _later(entry_bar["ts"], 120 + delay_s)
+        scale_price = entry_bar["close"] + rng.choice([-0.5, 0.25, 0.5]) + worse
         events.append(_fill(f"{prefix}-{n}-b", scale_ts, side, 1, scale_price, order))
-        events.append(_fill(f"{prefix}-{n}-c", exit_bar["ts"], back, 2, exit_bar["close"], None))
+        exit_ts = _later(exit_bar["ts"], delay_s)
+        events.append(_fill(f"{prefix}-{n}-c", exit_ts, back, 2, exit_bar["close"] - worse, None))
     return events
+
+
+def _later(ts: str, seconds: int) -> str:
+    return iso(dt.datetime.fromisoformat(ts) + dt.timedelta(seconds=seconds))
 
 
 def _fill(

@@ -91,7 +91,8 @@ def push_run(url: str, api_key: str, spool: Path) -> None:
     with Exporter(url, api_key, "browser-test", run=run, spool_path=spool) as exporter:
         exporter.instrument(demo_data.SYMBOL, multiplier=5, tick_size=0.25)
         with exporter.group():
-            for event in [*bars, *demo_data.round_trips(bars, prefix="br")]:
+            live_trades = demo_data.round_trips(bars, prefix="br", slippage=0.25, delay_s=2)
+            for event in [*bars, *live_trades]:
                 exporter.event(event)
             exporter.event({"type": "execution", "id": "bad-1", "ts": bars[-1]["ts"],
                             "symbol": demo_data.SYMBOL, "side": "buy", "qty": -1, "price": 1.0})  # fmt: skip
@@ -234,7 +235,9 @@ class TestDashboardJourney:
         for tick in page.get_by_role("checkbox").all():
             tick.check()
         page.get_by_role("button", name=re.compile("Compare")).click()
+        expect(page.get_by_role("heading", name=re.compile(r"Compare run \d+ \(backtest\)"))).to_be_visible()
         expect(page.get_by_test_id("matched").locator("tbody tr")).to_have_count(12)
+        expect(page.get_by_test_id("mean-entry-slippage")).to_have_text("0.25")
         shot(page, "11-compare")
 
         # Training: the form refuses what the API would, then a small job runs to the end.

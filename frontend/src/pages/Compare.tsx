@@ -47,6 +47,8 @@ export default function Compare() {
       (await unwrap(api.GET("/api/compare", { params: { query: { a, b, tolerance_s: tolerance } }, signal }))) as unknown as Comparison,
     [a, b, tolerance],
   );
+  const runA = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: a } }, signal })), [a]);
+  const runB = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: b } }, signal })), [b]);
   if (!a || !b) return <p>Pick two runs on the Runs page to compare them.</p>;
   const c = comparison.data;
 
@@ -73,7 +75,8 @@ export default function Compare() {
     <div className="page">
       <div className="page-head">
         <h1>
-          Compare run <Link to={`/runs/${a}`}>{a}</Link> with run <Link to={`/runs/${b}`}>{b}</Link>
+          Compare run <Link to={`/runs/${a}`}>{a}</Link> {runA.data && `(${runA.data.mode})`} with run <Link to={`/runs/${b}`}>{b}</Link>{" "}
+          {runB.data && `(${runB.data.mode})`}
         </h1>
         <label className="filters">
           Match tolerance (s)
@@ -97,12 +100,12 @@ export default function Compare() {
               <div className="card-value">{c.summary.matched}</div>
             </div>
             <div className="card">
-              <div className="card-label">Mean entry slippage</div>
-              <div className="card-value">{num(c.summary.mean_entry_slippage, 4)}</div>
+              <div className="card-label">Mean entry slippage (B vs A, price)</div>
+              <div className="card-value" data-testid="mean-entry-slippage">{num(c.summary.mean_entry_slippage, 4)}</div>
             </div>
             <div className="card">
-              <div className="card-label">Mean exit slippage</div>
-              <div className="card-value">{num(c.summary.mean_exit_slippage, 4)}</div>
+              <div className="card-label">Mean exit slippage (B vs A, price)</div>
+              <div className="card-value" data-testid="mean-exit-slippage">{num(c.summary.mean_exit_slippage, 4)}</div>
             </div>
             <div className="card">
               <div className="card-label">PnL difference (B − A)</div>
@@ -113,7 +116,9 @@ export default function Compare() {
             <section className="panel">
               <h2>Metric deltas (B − A)</h2>
               <dl className="metric-list">
-                {Object.entries(c.metrics.delta).map(([name, value]) => (
+                {Object.entries(c.metrics.delta)
+                  .filter(([name]) => name in units)
+                  .map(([name, value]) => (
                   <div key={name}>
                     <dt>{label(name)}</dt>
                     <dd title={`A ${metricValue(c.metrics.a[name], units[name])} · B ${metricValue(c.metrics.b[name], units[name])}`}>

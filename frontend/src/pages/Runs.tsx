@@ -15,6 +15,15 @@ const metric = (run: Run, name: string): number | null => {
   return typeof value === "number" ? value : null;
 };
 
+/** A backtest (or paper run) is the reference A, the live run B; otherwise the older run first. */
+export function compareOrder(ids: number[], runs: Pick<Run, "id" | "mode">[]): [number, number] {
+  const rank = { backtest: 0, paper: 1, live: 2 } as Record<string, number>;
+  const mode = (id: number) => rank[runs.find((r) => r.id === id)?.mode ?? ""] ?? 3;
+  const [x, y] = ids;
+  if (mode(x) !== mode(y)) return mode(x) < mode(y) ? [x, y] : [y, x];
+  return x < y ? [x, y] : [y, x];
+}
+
 export default function Runs() {
   const navigate = useNavigate();
   const [mode, setMode] = useState("");
@@ -85,7 +94,10 @@ export default function Runs() {
           <button
             className="primary"
             disabled={selected.length !== 2}
-            onClick={() => navigate(`/compare?a=${selected[0]}&b=${selected[1]}`)}
+            onClick={() => {
+              const [a, b] = compareOrder(selected, runs.data?.items ?? []);
+              navigate(`/compare?a=${a}&b=${b}`);
+            }}
             title="Tick two runs (e.g. a backtest and its live run)"
           >
             Compare {selected.length}/2
