@@ -6,29 +6,6 @@ using System.Text;
 
 namespace Fillbook.Exporter
 {
-    /// <summary>One event waiting in the spool.</summary>
-    public sealed class SpooledEvent
-    {
-        internal SpooledEvent(long sequence, int headerId, string eventJson, DateTime spooledAtUtc)
-        {
-            Sequence = sequence;
-            HeaderId = headerId;
-            EventJson = eventJson;
-            SpooledAtUtc = spooledAtUtc;
-        }
-
-        /// <summary>Position in the spool; increases with every append, across restarts.</summary>
-        public long Sequence { get; private set; }
-
-        /// <summary>Which envelope header (source and run) the event belongs to.</summary>
-        public int HeaderId { get; private set; }
-
-        public string EventJson { get; private set; }
-
-        /// <summary>When this process appended it (events resumed from disk: when it was opened).</summary>
-        public DateTime SpooledAtUtc { get; private set; }
-    }
-
     /// <summary>
     /// A durable, append-only spool file: every event is written and flushed before the
     /// exporter's call returns, acknowledgements are appended as they arrive, and reopening
@@ -138,7 +115,7 @@ namespace Fillbook.Exporter
                 var records = new StringBuilder();
                 int headerId = HeaderIdFor(headerJson, records);
                 long sequence = _nextSequence++;
-                AppendRecord(records, "E\t" + sequence.ToString(CultureInfo.InvariantCulture) + "\t" +
+                SpoolRecord.AppendRecord(records, "E\t" + sequence.ToString(CultureInfo.InvariantCulture) + "\t" +
                                       headerId.ToString(CultureInfo.InvariantCulture) + "\t" + eventJson);
                 Write(records);
                 var spooled = new SpooledEvent(sequence, headerId, eventJson, DateTime.UtcNow);
@@ -178,7 +155,7 @@ namespace Fillbook.Exporter
             {
                 ThrowIfDisposed();
                 var records = new StringBuilder();
-                AppendRecord(records, "A\t" + FormatRanges(sequences));
+                SpoolRecord.AppendRecord(records, "A\t" + SpoolRecord.FormatRanges(sequences));
                 Write(records);
                 foreach (long sequence in sequences)
                 {
@@ -235,7 +212,7 @@ namespace Fillbook.Exporter
             }
             if (!_headersOnDisk.Contains(headerId))
             {
-                AppendRecord(records, "H\t" + headerId.ToString(CultureInfo.InvariantCulture) + "\t" + headerJson);
+                SpoolRecord.AppendRecord(records, "H\t" + headerId.ToString(CultureInfo.InvariantCulture) + "\t" + headerJson);
                 _headersOnDisk.Add(headerId);
             }
             return headerId;
@@ -247,57 +224,6 @@ namespace Fillbook.Exporter
             _file.Write(bytes, 0, bytes.Length);
             _file.Flush(_fsync);
         }
-
-        private static void AppendRecord(StringBuilder output, string record)
-        {
-            output.Append(record).Append('\t').Append(Checksum(record)).Append('\n');
-        }
-
-        /// <summary>FNV-1a over the record's UTF-16 code units, as 8 hex digits.</summary>
-        internal static string Checksum(string record)
-        {
-            uint hash = 2166136261;
-            foreach (char c in record)
-            {
-                hash ^= c;
-                hash *= 16777619;
-            }
-            return hash.ToString("x8", CultureInfo.InvariantCulture);
-        }
-
-        internal static string FormatRanges(ICollection<long> sequences)
-        {
-            var sorted = new List<long>(sequences);
-            sorted.Sort();
-            var output = new StringBuilder();
-            int i = 0;
-            while (i < sorted.Count)
-            {
-                long first = sorted[i];
-                long last = first;
-                while (i + 1 < sorted.Count && sorted[i + 1] <= last + 1)
-                {
-                    last = sorted[++i];
-                }
-                i++;
-                if (output.Length > 0) output.Append(',');
-                output.Append(first.ToString(CultureInfo.InvariantCulture));
-                if (last != first) output.Append('-').Append(last.ToString(CultureInfo.InvariantCulture));
-            }
-            return output.ToString();
-        }
-
-        private static IEnumerable<long> ParseRanges(string text)
-        {
-            foreach (string part in text.Split(','))
-            {
-                int dash = part.IndexOf('-');
-                long first = long.Parse(dash < 0 ? part : part.Substring(0, dash), CultureInfo.InvariantCulture);
-                long last = dash < 0 ? first : long.Parse(part.Substring(dash + 1), CultureInfo.InvariantCulture);
-                for (long sequence = first; sequence <= last; sequence++) yield return sequence;
-            }
-        }
-
         /// <summary>
         /// A crash during compaction leaves "path.compact": if the spool itself is gone the
         /// replacement had been fully written (it is flushed before the swap), so it becomes
@@ -350,7 +276,7 @@ namespace Fillbook.Exporter
             int lastTab = line.LastIndexOf('\t');
             if (lastTab < 0) return false;
             string record = line.Substring(0, lastTab);
-            if (line.Substring(lastTab + 1) != Checksum(record)) return false;
+            if (line.Substring(lastTab + 1) != SpoolRecord.Checksum(record)) return false;
             string[] fields = record.Split(new[] { '\t' }, 4);
             try
             {
@@ -379,7 +305,7 @@ namespace Fillbook.Exporter
                     }
                     case "A":
                     {
-                        foreach (long sequence in ParseRanges(fields[1]))
+                        foreach (long sequence in SpoolRecord.ParseRanges(fields[1]))
                         {
                             LinkedListNode<SpooledEvent> node;
                             if (_bySequence.TryGetValue(sequence, out node))
@@ -414,10 +340,10 @@ namespace Fillbook.Exporter
             {
                 if (written.Add(spooled.HeaderId))
                 {
-                    AppendRecord(records, "H\t" + spooled.HeaderId.ToString(CultureInfo.InvariantCulture) + "\t" +
+                    SpoolRecord.AppendRecord(records, "H\t" + spooled.HeaderId.ToString(CultureInfo.InvariantCulture) + "\t" +
                                           _headers[spooled.HeaderId]);
                 }
-                AppendRecord(records, "E\t" + spooled.Sequence.ToString(CultureInfo.InvariantCulture) + "\t" +
+                SpoolRecord.AppendRecord(records, "E\t" + spooled.Sequence.ToString(CultureInfo.InvariantCulture) + "\t" +
                                       spooled.HeaderId.ToString(CultureInfo.InvariantCulture) + "\t" + spooled.EventJson);
             }
             using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))

@@ -184,8 +184,8 @@ namespace Fillbook.Exporter.Tests
         [Test]
         public void AcknowledgementsAreWrittenAsRanges()
         {
-            Assert.AreEqual("1-3,5,7-8", Spool.FormatRanges(new long[] { 8, 1, 2, 3, 5, 7 }));
-            Assert.AreEqual("4", Spool.FormatRanges(new long[] { 4 }));
+            Assert.AreEqual("1-3,5,7-8", SpoolRecord.FormatRanges(new long[] { 8, 1, 2, 3, 5, 7 }));
+            Assert.AreEqual("4", SpoolRecord.FormatRanges(new long[] { 4 }));
         }
 
         [Test]
