@@ -102,8 +102,6 @@ def connect(path: Path, *, fsync: bool = False) -> sqlite3.Connection:
     connection = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=30.0
     )
-    # Small pages: a commit appends whole pages to the WAL, and an event is ~200 bytes.
-    connection.execute("PRAGMA page_size=1024")  # takes effect when the file is created
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
     return connection
