@@ -53,6 +53,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/backtest.py
 	$(BIN)/python bench/exporter.py
 	$(BIN)/python bench/stream.py
+	$(BIN)/python bench/load.py
 
 fuzz: $(VENV)/.dev  ## schemathesis over every operation with many examples (make test runs a few)
 	FILLBOOK_FUZZ_EXAMPLES=$${FILLBOOK_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/fuzz

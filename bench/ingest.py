@@ -1,6 +1,7 @@
 """Ingest throughput end to end, against the raw SQLite ceiling measured in the same run.
 
     .venv/bin/python bench/ingest.py [--clients 4] [--batch 1000] [--seconds 10] [--iso]
+                                     [--postgres [--workers N]]
 
 Starts the real app (`run_server.py`, Uvicorn on 127.0.0.1) on a fresh SQLite
 database in a temporary directory, registers a user, logs in and creates an
@@ -18,6 +19,11 @@ synchronous=NORMAL, foreign keys on) into a fresh migrated database: once
 before the server starts and `--raw-repeats` - 1 times after it stops; the
 median counts. The ratio column is API events/s divided by raw rows/s: the
 figure to compare between machines, which drift (performance-notes.md).
+
+`--postgres` serves from a throwaway PostgreSQL server instead (Debian's
+binaries, as the tests start it), with `--workers` Uvicorn worker processes;
+the raw ceiling stays SQLite's, so the ratio column compares both databases to
+the same baseline (docs/scaling.md).
 
 Exits 1 when any request failed or the counts do not match. See
 docs/benchmarks.md for results and what limits throughput.
@@ -203,16 +209,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(workdir: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def running_server(
+    workdir: Path, port: int, database_url: str | None = None, workers: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.db'}",
         "DATA_DIR": str(workdir),
         "SECRET_KEY": secrets.token_hex(32),
         "BCRYPT_ROUNDS": "4",
     }
     log = (workdir / "server.log").open("wb")
-    command = [sys.executable, str(ROOT / "run_server.py"), "--port", str(port)]
+    command = [sys.executable, str(ROOT / "run_server.py"), "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
     server = subprocess.Popen(
         [*command, "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
@@ -231,7 +240,7 @@ def running_server(workdir: Path, port: int) -> Iterator[subprocess.Popen[bytes]
 
 
 def wait_healthy(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server exited with {server.returncode}:\n{log.read_text()}")
@@ -452,6 +461,35 @@ def seed_parents(connection: sqlite3.Connection, clients: int) -> None:
     connection.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A database on a throwaway PostgreSQL server (tests/postgres_server.py)."""
+    import psycopg
+
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres_server import PostgresServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise SystemExit("--postgres needs PostgreSQL's server binaries (Debian: postgresql)")
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True) as connection:
+            connection.execute("CREATE DATABASE bench")
+        yield server.database_url("bench")
+    finally:
+        server.stop()
+
+
+def count_postgres_executions(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as connection:
+        row = connection.execute("SELECT COUNT(*) FROM execution").fetchone()
+    return int(row[0]) if row else 0
+
+
 def count_executions(database: Path) -> int:
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
@@ -482,6 +520,8 @@ def report(
         f"{args.seconds:g} s per phase, ts as {'ISO strings' if args.iso else 'epoch ns'}; "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
     )
+    if args.postgres:
+        print(f"served from PostgreSQL with {args.workers} worker(s); 'srv' counts the parent only")
     header = (
         f"{'phase':<12}{'batches':>8}{'events':>9}{'wall s':>7}{'events/s':>9}"
         f"{'p50 ms':>7}{'p99 ms':>7}{'max ms':>7}{'errors':>7}{'conns':>6}"
@@ -565,6 +605,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=300_000,
         help="rows in the raw ceiling: the first ones the JSON phase sends (default 300000)",
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="serve from a throwaway PostgreSQL server"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Uvicorn worker processes (--postgres only)"
+    )
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument(
         "--workdir", type=Path, help="keep the databases and server.log here (default: a temp dir)"
@@ -572,6 +618,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.clients < 1 or args.batch < 1 or args.seconds <= 0:
         parser.error("--clients and --batch must be >= 1 and --seconds > 0")
+    if args.workers > 1 and not args.postgres:
+        parser.error("--workers > 1 needs --postgres")
     return args
 
 
@@ -613,11 +661,16 @@ def main(argv: list[str] | None = None) -> int:
             raw = raw_ceiling(workdir, rows, args.clients, args.batch, range(1))
         port = args.port or free_port()
         base_url = f"http://127.0.0.1:{port}"
-        with running_server(workdir, port) as server:
+        database_url = stack.enter_context(postgres_database()) if args.postgres else None
+        with running_server(workdir, port, database_url, args.workers) as server:
             api_key = create_api_key(base_url)
             warm, *phases = asyncio.run(run_all(args, base_url, api_key, server.pid))
         expected = sum(p.events for p in [warm, *phases] if not p.expect_duplicates)
-        stored = count_executions(workdir / "bench.db")
+        stored = (
+            count_postgres_executions(database_url)
+            if database_url
+            else count_executions(workdir / "bench.db")
+        )
         if raw is not None and args.raw_repeats > 1:
             after = range(1, args.raw_repeats)
             raw = raw.merge(raw_ceiling(workdir, rows, args.clients, args.batch, after))
