@@ -69,6 +69,41 @@ namespace Fillbook.Exporter.Tests
         }
 
         [Test]
+        public void StopsOnA422WhenTheRunHeaderContradictsTheStoredRun()
+        {
+            ExporterOptions first = Options(_apiKey, TestPaths.NewSpool(), "conflict");
+            using (var exporter = new StrategyExporter(first))
+            {
+                exporter.Execution("MESZ3", "buy", 1, 4700.25, T0, id: "x-conflict-1");
+                Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
+            }
+            ExporterOptions renamed = Options(_apiKey, TestPaths.NewSpool(), "conflict");
+            renamed.Run.Strategy = "Another strategy";
+            using (var exporter = new StrategyExporter(renamed))
+            {
+                exporter.Execution("MESZ3", "sell", 1, 4701.00, T0.AddMinutes(1), id: "x-conflict-2");
+                Assert.IsFalse(exporter.Flush(TimeSpan.FromSeconds(10)));
+                StringAssert.StartsWith("422: ", exporter.StopReason);
+                StringAssert.Contains("strategy", exporter.StopReason);
+                Assert.AreEqual(1, exporter.Pending);
+            }
+        }
+
+        [Test]
+        public void StopsOnA413ForAnEventLargerThanTheServiceTakes()
+        {
+            ExporterOptions options = Options(_apiKey, TestPaths.NewSpool(), "too-large");
+            using (var exporter = new StrategyExporter(options))
+            {
+                // One event past the 16 MiB batch limit: no batch split can make it fit.
+                exporter.Instrument("HUGE", currency: new string('x', 17 * 1024 * 1024));
+                Assert.IsFalse(exporter.Flush(TimeSpan.FromSeconds(30)));
+                StringAssert.StartsWith("413: ", exporter.StopReason);
+                Assert.AreEqual(0, exporter.Retries);
+            }
+        }
+
+        [Test]
         public void ReportsRejectedEventsThroughTheCallbackOnceAndNeverResendsThem()
         {
             var rejections = new List<RejectedEvent>();
