@@ -6,6 +6,7 @@
 
 `kill()` sends SIGKILL (nothing is flushed, as in a crash) and `start()` brings the
 same database back, so fault tests can kill and restart the service at will.
+Its own requests ignore proxy settings (`trust_env=False`): the server is on loopback.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ class LiveServer:
             if self._process.poll() is not None:
                 raise RuntimeError(f"the server exited at start:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/api/health", timeout=1.0).status_code == 200:
+                health = httpx.get(f"{self.url}/api/health", timeout=1.0, trust_env=False)
+                if health.status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -136,7 +138,7 @@ class LiveServer:
 
     def create_account(self, username: str, password: str = "correct horse") -> Account:
         """Register `username`, log in, and create an ingest API key."""
-        with httpx.Client(base_url=self.url, timeout=10.0) as http:
+        with httpx.Client(base_url=self.url, timeout=10.0, trust_env=False) as http:
             response = http.post(
                 "/api/auth/register", json={"username": username, "password": password}
             )
