@@ -277,11 +277,11 @@ def list_trades(
     missing = column.is_(None)
     if after is not None:
         value, last_id = after
-        beyond = column < value if descending else column > value
         tie = Trade.id < last_id if descending else Trade.id > last_id
-        if value is None:
+        if value is None:  # the page ended among the missing values (no MAE, no R, ...)
             query = query.where(missing, tie)
         else:
+            beyond = column < value if descending else column > value
             query = query.where(or_(missing, beyond, and_(column == value, tie)))
     order = column.desc() if descending else column.asc()
     query = query.order_by(missing.asc(), order, Trade.id.desc() if descending else Trade.id)
