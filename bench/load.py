@@ -292,6 +292,9 @@ def measure(args: argparse.Namespace, server: LiveServer, workdir: Path) -> int:
     )
     for problem in problems[:20]:
         print(f"FAILED: {problem}")
+    if problems:  # the server's own account of what went wrong
+        errors = [line for line in server.log().splitlines() if "ERROR" in line or "Error" in line]
+        print("\n".join(["server log errors:", *errors[:40]]))
     median = statistics.median(r["seconds"] for r in load_results)
     print(f"median exporter seconds under load: {median:.1f}")
     return 1 if problems else 0

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from backend.analytics import report, service
 from backend.analytics.metrics import describe
-from backend.api.deps import SessionDep, WriteSessionDep
+from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CurrentPrincipal
 
 router = APIRouter(prefix="/api", tags=["analytics"])
@@ -24,10 +24,14 @@ def metric_definitions(_principal: CurrentPrincipal) -> list[dict[str, Any]]:
 
 @router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")
 def get_run_metrics(
-    run_id: int, principal: CurrentPrincipal, session: WriteSessionDep
+    run_id: int, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:
     """Every metric of the run, computed now (and stored); nulls come with their reason."""
-    return service.run_metrics(session, principal.user_id, run_id, store=True)
+    # Computed in a read transaction: holding SQLite's write lock for the computation
+    # made reads fail with "database is locked" under heavy ingest (bench/load.py).
+    document = service.run_metrics(session, principal.user_id, run_id, store=False)
+    service.store_metrics(context.db, run_id, document)
+    return document
 
 
 @router.get("/runs/{run_id}/series", operation_id="get_run_series")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend.analytics import repository
@@ -18,9 +20,12 @@ from backend.analytics.compare import ComparableTrade, match_trades
 from backend.analytics.metrics import VERSION, RunData, compute_all
 from backend.analytics.series import epoch_date
 from backend.analytics.table import UNIT, TradeTable, running_total
+from backend.db.engine import Database
 from backend.db.models import RunStatus, StrategyRun
 from backend.errors import InvalidPayload, NotFound
 from backend.ingest.timestamps import format_ts, format_ts_array
+
+log = logging.getLogger(__name__)
 
 
 def trade_table(
@@ -70,6 +75,24 @@ def run_metrics(session: Session, user_id: int, run_id: int, *, store: bool) -> 
         run.metrics_version = VERSION
         session.flush()
     return {"run_id": run_id, **document}
+
+
+def store_metrics(db: Database, run_id: int, document: dict[str, Any]) -> None:
+    """Keep a computed metrics document, in a short write of its own; skipped when busy.
+
+    The stored copy is a cache (a run's final metrics are stored when it ends), so a
+    write lock held for long by ingest is no reason to fail the read that computed it.
+    """
+    values = {key: value for key, value in document.items() if key != "run_id"}
+    try:
+        with db.session(write=True) as session:
+            session.execute(
+                update(StrategyRun)
+                .where(StrategyRun.id == run_id)
+                .values(metrics_json=values, metrics_version=VERSION)
+            )
+    except OperationalError:
+        log.warning("metrics of run %s not stored: the database is busy", run_id, exc_info=True)
 
 
 def refresh_ended_runs(session: Session, run_ids: Sequence[int]) -> list[tuple[int, int]]:
