@@ -258,6 +258,10 @@ class TestDashboardJourney:
         expect(jobs.locator("tbody tr")).to_have_count(1)
         expect(jobs.locator("[data-status=succeeded]")).to_be_visible(timeout=180_000)
         expect(jobs.get_by_role("button", name="model")).to_be_visible()
+        with page.expect_download() as report:
+            jobs.get_by_role("button", name="report").click()
+        assert report.value.suggested_filename == "training-1-report.json"
+        assert '"run_id"' in Path(report.value.path()).read_text()
         expect(page.get_by_test_id("job-detail").locator(".recharts-line").first).to_be_visible()
         shot(page, "12-training")
 

@@ -237,7 +237,6 @@ export function CandleChart({ symbol, timeframe, fromSec, toSec, markers = [], p
       controller.abort();
       chart.remove();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [symbol, timeframe, fromSec, toSec, JSON.stringify(markers), JSON.stringify(priceLines), colorOf, height]);
 
   return (
