@@ -16,43 +16,61 @@ from sqlalchemy.orm import Session
 from backend.ingest.derivations import Derivation
 from backend.market import repository as bars
 from backend.regimes.service import regime_at_entries
-from backend.trades import repository
+from backend.trades import kernel, repository
 from backend.trades.excursions import excursion
 from backend.trades.incremental import plan_rebuild
-from backend.trades.reconstruct import Position, TradeResult, iter_trades
+from backend.trades.reconstruct import Fill, TradeResult, reconstruct
 from backend.trades.risk import initial_risk, initial_stop, r_multiple
 
 
 def rebuild_position(session: Session, derivation: Derivation) -> None:
     """Re-derive the trades of one (run, account, symbol) from `derivation.from_ts` on."""
     d = derivation
+    kernel.start_warm_up()  # in the background, once; until it is ready, pure Python serves
     multiplier, default_risk = repository.instrument(session, d.user_id, d.symbol)
     plan = plan_rebuild(
         repository.stored_trades(session, d.run_id, d.account, d.symbol, d.from_ts), d.from_ts
     )
-    position = Position(multiplier)
+    seed: list[Fill] = []
     if plan.seed_trade is not None:  # read before the trade's rows are deleted below
         fill, qty, commission = repository.crossing_entry(session, plan.seed_trade)
-        position.resume(fill, qty, commission)
+        # From flat, a fill of the part it opened with opens the same trade (Position.resume)
+        seed = [fill._replace(qty=qty, commission=commission)]
         key, inclusive = (fill.ts, fill.seq), False
     else:
         key, inclusive = plan.replay_after, True
     kept = repository.user_annotations(session, plan.replace)
     repository.delete_trades(session, plan.replace)
-    fills = repository.fills(session, d.run_id, d.account, d.symbol, key, inclusive=inclusive)
-    trades = list(iter_trades(fills, position=position))
+    fills = seed + repository.fills(
+        session, d.run_id, d.account, d.symbol, key, inclusive=inclusive
+    )
+    trades, parts = derive(fills, multiplier)
     if not trades:
         return
     rows = _enrich(session, d, trades, multiplier, default_risk)
     for row in rows:  # every row carries the same keys: one executemany
         row.update(kept.get(row["id"], {"notes": None, "setup": None}))
+    repository.insert_trades(session, rows, parts)
+
+
+def derive(
+    fills: list[Fill], multiplier: float
+) -> tuple[list[TradeResult], list[repository.PartRow]]:
+    """Trades (their `fills` may be empty) and the rows of their fill parts, from flat.
+
+    The compiled kernel when it is ready and the values fit it, else reconstruct();
+    both give the same trades and parts (tests/trades/test_kernel.py).
+    """
+    matched = kernel.compute(*kernel.columns(fills)) if fills and kernel.ready() else None
+    if matched is not None:
+        return kernel.results(matched, multiplier, parts=False), kernel.part_rows(matched)
+    trades = reconstruct(fills, multiplier)
     parts = [
-        {"trade_id": t.id, "execution_id": p.seq, "role": p.role, "qty": float(p.qty),
-         "commission": p.commission}
+        (t.id, p.seq, p.role, float(p.qty), int(p.commission.scaleb(8)))
         for t in trades
         for p in t.fills
-    ]  # fmt: skip
-    repository.insert_trades(session, rows, parts)
+    ]
+    return trades, parts
 
 
 def _enrich(

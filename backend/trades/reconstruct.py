@@ -60,10 +60,6 @@ def units(value: float) -> int:
     return round(value * SCALE)
 
 
-def _money(scaled: int, scale: Decimal) -> Decimal:
-    return (Decimal(scaled) / scale).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
-
-
 @dataclass
 class TradeState:
     """A trade being built; every amount is an integer in 1e-8 (or 1e-16) units."""
@@ -132,49 +128,76 @@ class TradeResult:
 
 
 def _finish(state: TradeState, multiplier: int) -> TradeResult:
-    sign = state.direction
-    # Realised PnL: exits against the average entry cost of the quantity they closed.
-    # For a closed trade exit_qty == entry_qty, so this is exit - entry notional.
-    if state.exit_qty == state.entry_qty:
-        realised = (state.exit_notional - state.entry_notional) * sign  # 1e-16 units
-        gross = _money(realised * multiplier, _D_SCALE2 * _D_SCALE)
-    else:
-        cost = Decimal(state.entry_notional) * state.exit_qty / state.entry_qty
-        realised_d = (Decimal(state.exit_notional) - cost) * sign
-        gross = (realised_d * multiplier / (_D_SCALE2 * _D_SCALE)).quantize(
-            _QUANTUM, rounding=ROUND_HALF_EVEN
-        )
-    commission = _money(state.commission, _D_SCALE)
-    entry_price = (Decimal(state.entry_notional) / state.entry_qty / _D_SCALE).quantize(
-        _QUANTUM, rounding=ROUND_HALF_EVEN
-    )
-    exit_price = (
-        (Decimal(state.exit_notional) / state.exit_qty / _D_SCALE).quantize(
-            _QUANTUM, rounding=ROUND_HALF_EVEN
-        )
-        if state.exit_qty
-        else None
-    )
-    return TradeResult(
-        id=state.first_seq,
-        direction="long" if sign > 0 else "short",
-        qty=Decimal(state.entry_qty) / _D_SCALE,
-        max_position=Decimal(state.max_position) / _D_SCALE,
-        entry_ts=state.entry_ts,
-        exit_ts=state.exit_ts,
-        entry_price=entry_price,
-        exit_price=exit_price,
-        open_qty=Decimal(abs(state.position)) / _D_SCALE,
-        gross_pnl=gross,
-        commission=commission,
-        net_pnl=gross - commission,
-        fills=tuple(
+    return trade_result(
+        state.first_seq, state.direction, state.entry_ts, state.exit_ts, state.entry_qty,
+        state.entry_notional, state.exit_qty, state.exit_notional, state.commission,
+        state.position, state.max_position, multiplier,
+        tuple(
             FillPart(seq, role, Decimal(qty) / _D_SCALE, Decimal(fee) / _D_SCALE)
             for seq, role, qty, fee in state.fills
         ),
-        entry_notional=Decimal(state.entry_notional) / _D_SCALE2,
-        exit_notional=Decimal(state.exit_notional) / _D_SCALE2,
+    )  # fmt: skip
+
+
+def trade_result(
+    first_seq: int,
+    direction: int,
+    entry_ts: int,
+    exit_ts: int | None,
+    entry_qty: int,
+    entry_notional: int,
+    exit_qty: int,
+    exit_notional: int,
+    commission: int,
+    position: int,
+    max_position: int,
+    multiplier: int,
+    fills: tuple[FillPart, ...],
+) -> TradeResult:
+    """The Decimal results of a trade from its exact integer sums (1e-8 units; notional 1e-16).
+
+    Every rounding is one exact half-even division of integers, so the compiled path
+    (kernel.py), which hands over the same integers, gives the same Decimals.
+    """
+    # Realised PnL: exits against the average entry cost of the quantity they closed.
+    # For a closed trade exit_qty == entry_qty, so this is exit - entry notional.
+    if exit_qty == entry_qty:
+        realised = (exit_notional - entry_notional) * direction * multiplier  # 1e-24 units
+        gross = _half_even(realised, SCALE2)
+    else:
+        realised = (exit_notional * entry_qty - entry_notional * exit_qty) * direction
+        gross = _half_even(realised * multiplier, entry_qty * SCALE2)
+    return TradeResult(
+        id=first_seq,
+        direction="long" if direction > 0 else "short",
+        qty=Decimal(entry_qty) / _D_SCALE,
+        max_position=Decimal(max_position) / _D_SCALE,
+        entry_ts=entry_ts,
+        exit_ts=exit_ts,
+        entry_price=_decimal(_half_even(entry_notional, entry_qty)),
+        exit_price=_decimal(_half_even(exit_notional, exit_qty)) if exit_qty else None,
+        open_qty=Decimal(abs(position)) / _D_SCALE,
+        gross_pnl=_decimal(gross),
+        commission=_decimal(commission),
+        net_pnl=_decimal(gross - commission),
+        fills=fills,
+        entry_notional=Decimal(entry_notional) / _D_SCALE2,
+        exit_notional=Decimal(exit_notional) / _D_SCALE2,
     )
+
+
+def _half_even(numerator: int, denominator: int) -> int:
+    """numerator / denominator (> 0) rounded half-even to an integer, exactly."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _decimal(scaled: int) -> Decimal:
+    """An integer count of 1e-8 as a Decimal with 8 places (what quantize(1e-8) gives)."""
+    return Decimal(scaled).scaleb(-8)
 
 
 class Position:
@@ -225,11 +248,7 @@ class Position:
 
 def _pro_rata(fee: int, part: int, whole: int) -> int:
     """`fee * part / whole` rounded half-even to 1e-8; the remainder goes to the other part."""
-    quotient, remainder = divmod(fee * part, whole)
-    twice = 2 * remainder
-    if twice > whole or (twice == whole and quotient % 2):
-        quotient += 1
-    return quotient
+    return _half_even(fee * part, whole)
 
 
 def reconstruct(fills: Iterable[Fill], multiplier: float = 1.0) -> list[TradeResult]:

@@ -24,7 +24,7 @@ from backend.db.models import (
 )
 from backend.ingest.sql import Dialect
 from backend.trades.incremental import StoredTrade
-from backend.trades.reconstruct import Fill
+from backend.trades.reconstruct import SCALE, Fill
 from backend.trades.risk import FINISHED, StopOrder
 
 
@@ -171,11 +171,10 @@ _MONEY_COLUMNS = (
     "mae_amount", "initial_risk",
 )  # fmt: skip
 _PART_COLUMNS = ("trade_id", "execution_id", "role", "qty", "commission")
+PartRow = tuple[int, int, str, float, int]  # _PART_COLUMNS; the commission in 1e-8 units
 
 
-def insert_trades(
-    session: Session, trades: list[dict[str, Any]], parts: list[dict[str, Any]]
-) -> None:
+def insert_trades(session: Session, trades: list[dict[str, Any]], parts: list[PartRow]) -> None:
     """Driver-level executemany of tuples: Core's per-row parameter processing cost more
     than the insert itself (a rebuild writes every trade of the replayed stretch)."""
     connection = session.connection()
@@ -205,7 +204,15 @@ def insert_trades(
     if trades:
         executemany("trade", _TRADE_COLUMNS, trades)
     if parts:
-        executemany("trade_fill", _PART_COLUMNS, parts)
+        names, marks = ", ".join(_PART_COLUMNS), ", ".join("?" * len(_PART_COLUMNS))
+        rows: list[tuple[Any, ...]]
+        if dialect.is_sqlite:  # int / int is correctly rounded: float(Decimal) of the same
+            rows = [(t, e, r, q, c / SCALE) for t, e, r, q, c in parts]
+        else:
+            rows = [(t, e, r, q, Decimal(c).scaleb(-8)) for t, e, r, q, c in parts]
+        connection.exec_driver_sql(
+            dialect.q(f"INSERT INTO trade_fill ({names}) VALUES ({marks})"), rows
+        )
 
 
 # -- reading ----------------------------------------------------------------------------

@@ -266,8 +266,8 @@ class TestIncrementalEqualsFull:
     )
     @given(fills_strategy, st.randoms(use_true_random=False), st.integers(1, 5))
     def test_random_batch_splits_and_arrival_orders(
-        self, client: TestClient, alice_key: dict[str, str], rows: list[tuple[str, int, int]],
-        rng: random.Random, parts: int,
+        self, client: TestClient, alice_key: dict[str, str], rebuild_path: str,
+        rows: list[tuple[str, int, int]], rng: random.Random, parts: int,
     ) -> None:  # fmt: skip
         run, source = {**RUN, "key": "r"}, uuid.uuid4().hex  # fill ids are scoped by source
         events = [fill(f"f{i}", 1702650600000000000 + i * 10**9, side, qty, price / 4)  # type: ignore[arg-type]
