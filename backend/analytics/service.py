@@ -26,6 +26,7 @@ from backend.errors import InvalidPayload, NotFound
 from backend.ingest.timestamps import format_ts, format_ts_array
 
 log = logging.getLogger(__name__)
+STORE_WAIT_MS = 50
 
 
 def trade_table(
@@ -84,15 +85,24 @@ def store_metrics(db: Database, run_id: int, document: dict[str, Any]) -> None:
     write lock held for long by ingest is no reason to fail the read that computed it.
     """
     values = {key: value for key, value in document.items() if key != "run_id"}
-    try:
-        with db.session(write=True) as session:
-            session.execute(
-                update(StrategyRun)
-                .where(StrategyRun.id == run_id)
-                .values(metrics_json=values, metrics_version=VERSION)
-            )
-    except OperationalError:
-        log.warning("metrics of run %s not stored: the database is busy", run_id, exc_info=True)
+    statement = (
+        update(StrategyRun)
+        .where(StrategyRun.id == run_id)
+        .values(metrics_json=values, metrics_version=VERSION)
+    )
+    with db.engine.connect() as connection:
+        try:
+            if db.is_sqlite:  # ask for the write lock without queueing behind ingest
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={STORE_WAIT_MS}")
+            connection.execute(statement)
+            connection.commit()
+        except OperationalError:
+            connection.rollback()
+            log.info("metrics of run %s not stored now: the database is busy writing", run_id)
+        finally:
+            if db.is_sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={db.busy_timeout_ms}")
+                connection.commit()
 
 
 def refresh_ended_runs(session: Session, run_ids: Sequence[int]) -> list[tuple[int, int]]:

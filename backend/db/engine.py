@@ -38,6 +38,7 @@ class Database:
     ) -> None:
         url = normalise_url(url)
         parsed = make_url(url)
+        self.busy_timeout_ms = busy_timeout_ms
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
         if self.is_sqlite:
