@@ -163,7 +163,7 @@ class TestFailures:
         exporter = Exporter(server.url, "not-a-key", "desk", RUN, spool_path=spool)
         round_trips(exporter, 10)
         with pytest.raises(ExporterError, match="401") as caught:
-            exporter.flush(timeout=10)
+            exporter.flush(timeout=60)
         assert caught.value.status_code == 401
         assert exporter.error is caught.value
         assert exporter.pending() == 10
@@ -185,7 +185,7 @@ class TestFailures:
                             spool_path=tmp_path / "b.spool")
         round_trips(exporter, 2, start=2)
         with pytest.raises(ExporterError, match="has strategy 'Exporter test'") as caught:
-            exporter.flush(timeout=10)
+            exporter.flush(timeout=60)
         assert caught.value.status_code == 422
         assert exporter.pending() == 2
         with pytest.raises(ExporterError):  # close() says the events could not be delivered
@@ -198,7 +198,7 @@ class TestFailures:
             backoff_base=0.1, backoff_cap=0.4,
         ) as exporter:
             round_trips(exporter, 3)
-            exporter.flush(timeout=10)
+            exporter.flush(timeout=60)
             delays = exporter._sender.last_delays
         assert len(scripted.request_times) == 6
         bounds = [(0.05, 0.1), (0.1, 0.2), (0.2, 0.4), (0.2, 0.4), (0.2, 0.4)]
@@ -215,7 +215,7 @@ class TestFailures:
             backoff_base=0.01, backoff_cap=0.02,
         ) as exporter:
             round_trips(exporter, 1)
-            exporter.flush(timeout=10)
+            exporter.flush(timeout=60)
         gaps = scripted.gaps()
         assert 1.0 <= gaps[0] < 1.8
         assert 0.3 <= gaps[1] < 1.0
@@ -226,7 +226,7 @@ class TestFailures:
             backoff_base=0.01, backoff_cap=0.02,
         ) as exporter:
             round_trips(exporter, 2)
-            exporter.flush(timeout=10)
+            exporter.flush(timeout=60)
             assert exporter.stats["retries"] == 1
         assert len(scripted.request_times) == 2
         assert len(scripted.bodies[0]["events"]) == 2
