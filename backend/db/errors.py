@@ -52,6 +52,17 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+SQLITE_BUSY = 5
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's write lock stayed taken for the whole busy timeout ("database is locked")."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and (
+        getattr(orig, "sqlite_errorcode", None) == SQLITE_BUSY
+    )
+
+
 def storage_full(action: str) -> StorageFull:
     return StorageFull(
         f"the database has no space left, so {action} was not stored; "

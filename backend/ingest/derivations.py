@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.db.engine import Database
+from backend.db.errors import is_busy
 from backend.db.models import PendingDerivation
 
 log = logging.getLogger(__name__)
@@ -119,17 +120,24 @@ class DerivationRunner:
             self._let_ingest_go_first()
             try:
                 derivation = self._derive_one(row_id)
-            except Exception:
-                log.exception("deriving pending position %s failed; will retry", row_id)
+            except Exception as exc:
                 failed = True
+                if is_busy(exc):  # ingest kept SQLite's write lock: not an error, later
+                    log.info("ingest is busy; deriving the pending positions later")
+                    break
+                log.exception("deriving pending position %s failed; will retry", row_id)
                 continue
             if derivation is not None:
                 done.append(derivation)
         for listener in self.listeners:  # every round, so work queued without rows runs too
             try:
                 listener(done)
-            except Exception:
-                log.exception("derivation listener failed")
+            except Exception as exc:
+                if is_busy(exc):
+                    log.info("ingest is busy; a derivation listener runs on the next round")
+                    failed = True
+                else:
+                    log.exception("derivation listener failed")
         return failed
 
     def _let_ingest_go_first(self) -> None:
