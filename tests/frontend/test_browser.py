@@ -152,6 +152,8 @@ class TestDashboardJourney:
         rows = page.get_by_test_id("recent-trades").locator("tbody tr")
         expect(rows).to_have_count(10)
         expect(page.locator("[data-metric=net_pnl]")).not_to_have_text("—")
+        expect(page.get_by_test_id("activity")).to_contain_text("events stored")
+        expect(page.get_by_test_id("activity")).to_contain_text("trades rebuilt for MESZ3")
         assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
         shot(page, "03-dashboard-live")
 

@@ -25,7 +25,7 @@ export function EquityCharts({ points }: { points: EquityPoint[] }) {
             <XAxis dataKey="n" {...axis} />
             <YAxis {...axis} width={70} domain={["auto", "auto"]} tickFormatter={(v: number) => money(v, 0)} />
             <Tooltip contentStyle={tooltipStyle} labelFormatter={(_l, items) => dateTime(items?.[0]?.payload?.ts)} formatter={(v) => money(Number(v))} />
-            <Line type="monotone" dataKey="equity" stroke="var(--accent)" dot={false} isAnimationActive={false} />
+            <Line type="linear" dataKey="equity" stroke="var(--accent)" dot={false} isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
       </div>
@@ -37,7 +37,7 @@ export function EquityCharts({ points }: { points: EquityPoint[] }) {
             <XAxis dataKey="n" {...axis} />
             <YAxis {...axis} width={70} tickFormatter={(v: number) => money(v, 0)} />
             <Tooltip contentStyle={tooltipStyle} labelFormatter={(_l, items) => dateTime(items?.[0]?.payload?.ts)} formatter={(v) => money(Number(v))} />
-            <Area type="monotone" dataKey="drawdown" stroke="var(--neg)" fill="var(--neg)" fillOpacity={0.25} isAnimationActive={false} />
+            <Area type="linear" dataKey="drawdown" stroke="var(--neg)" fill="var(--neg)" fillOpacity={0.25} isAnimationActive={false} />
           </AreaChart>
         </ResponsiveContainer>
       </div>

@@ -1,5 +1,6 @@
 import { useNavigate } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { ActivityFeed } from "../components/Activity";
 import { PnlCalendar, type Day } from "../components/Calendar";
 import { EquityCharts, type EquityPoint } from "../components/Charts";
 import { DataTable } from "../components/DataTable";
@@ -76,6 +77,8 @@ export default function Dashboard() {
         <section className="panel">
           <h2>Daily PnL</h2>
           <PnlCalendar days={portfolio.data?.calendar ?? []} />
+          <h2 className="spaced">Live activity</h2>
+          <ActivityFeed />
         </section>
         <section className="panel">
           <h2>Recent trades</h2>
