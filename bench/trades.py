@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/trades.py [--fills 1000000] [--symbols 10] [--batch 1000]
                                      [--repeats 3] [--seed 7] [--no-vectorbt] [--no-db]
+                                     [--no-reference]
 
 Fills: `--fills` in all, split evenly over `--symbols` symbols, generated from a
 seeded numpy generator: whole contracts (1-5 a fill), prices on a 0.25 tick
@@ -11,19 +12,25 @@ from flat it opens long or short; in a position a fill scales in (40 %), exits
 part of it (30 %), closes it (20 %) or reverses through zero (10 %), so a trade
 has about four fills and a tenth of the trades start with a fill crossing zero.
 
-1. Full rebuild in process: `reconstruct(fills)` per symbol (the pure core; the
-   fills are already `Fill` records), median of `--repeats`; once more with the
-   cyclic garbage collector off, to show what it costs.
+1. Full rebuild in process through the compiled kernel (backend/trades/kernel.py):
+   per symbol, float arrays in (seq, ts, side, qty, price, commission) -> arrays
+   of trades and fill parts out, median of `--repeats`, wall and CPU time; the
+   numba import and compile (or cache load) are reported apart. Then, timed apart,
+   what a caller pays for Decimals: `kernel.results` (TradeResults with their
+   FillParts) and `kernel.part_rows` (what a rebuild stores). Once, unless
+   `--no-reference`: the pure-Python `reconstruct()` on the same fills as `Fill`
+   records, whose trades must equal the kernel's.
 2. vectorbt (requirements-bench.txt) on the same orders: `Portfolio.from_orders`
    (signed size, the fill's price, its commission as `fixed_fees`, unlimited
    cash) and `pf.positions.values` (its flat-to-flat position records), after a
    warm-up on a small input so that numba's compile time (or the load of its
-   cache) is not counted; both are reported. The ratio is ours / vectorbt (time):
+   cache) is not counted; both are reported. The ratio is the kernel / vectorbt (time):
    at most 1 means at least as fast. Its positions are cross-checked against our
    trades: count, quantity, entry and exit fill, prices and net PnL.
 3. In a migrated SQLite database (a temporary file): one run holding the fills,
    a full rebuild through the deriver, `rebuild_position(session, Derivation(...,
-   from_ts=0))` per symbol. Then, `--repeats` times each, on the first symbol:
+   from_ts=0))` per symbol, with the kernel compiled as in a warmed-up server.
+   Then, `--repeats` times each, on the first symbol:
    a batch of `--batch` new fills later than all others (the usual case), and a
    batch of `--batch` late fills spread over the last 1 % of the symbol's fills
    (they interleave, so that 1 % is replayed). Each is timed from the batch's
@@ -48,8 +55,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +73,7 @@ from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.models import Strategy, StrategyRun, Trade, User  # noqa: E402
 from backend.db.models.strategy import RunMode  # noqa: E402
 from backend.ingest.derivations import Derivation  # noqa: E402
-from backend.trades import repository  # noqa: E402
+from backend.trades import kernel, repository  # noqa: E402
 from backend.trades.incremental import plan_rebuild  # noqa: E402
 from backend.trades.rebuild import rebuild_position  # noqa: E402
 from backend.trades.reconstruct import Fill, TradeResult, reconstruct  # noqa: E402
@@ -171,18 +177,6 @@ def as_fills(book: Book, seqs: Ints) -> list[Fill]:
 # -- measuring --------------------------------------------------------------------------
 
 
-@contextmanager
-def gc_off() -> Iterator[None]:
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.unfreeze()
-
-
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
@@ -206,6 +200,24 @@ class Row:
 
 def rebuild_in_process(fill_lists: list[list[Fill]]) -> list[list[TradeResult]]:
     return [reconstruct(fills, MULTIPLIER) for fills in fill_lists]
+
+
+def kernel_input(book: Book, seqs: Ints) -> kernel.Columns:
+    """A symbol's fills as the arrays the kernel takes (what vectorbt gets too: arrays)."""
+    return (
+        seqs, book.ts, book.signed > 0, np.abs(book.signed).astype(np.float64), book.price,
+        book.commission,
+    )  # fmt: skip
+
+
+def rebuild_arrays(inputs: list[kernel.Columns]) -> list[kernel.Matched]:
+    out = []
+    for columns in inputs:
+        matched = kernel.compute(*columns)
+        if matched is None:
+            raise RuntimeError("the kernel left these fills to reconstruct()")
+        out.append(matched)
+    return out
 
 
 # -- vectorbt ---------------------------------------------------------------------------
@@ -518,6 +530,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed of the fills (7)")
     parser.add_argument("--no-vectorbt", action="store_true", help="skip the vectorbt baseline")
     parser.add_argument("--no-db", action="store_true", help="skip the database part")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip timing and comparing reconstruct()"
+    )
     args = parser.parse_args(argv)
     if args.fills < args.symbols or args.symbols < 1 or args.repeats < 1 or args.batch < 1:
         parser.error("need --symbols >= 1, --fills >= --symbols, --repeats >= 1, --batch >= 1")
@@ -526,27 +541,47 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def full_rebuild(args: argparse.Namespace, books: list[Book]) -> list[str]:
     """Time and print the full rebuilds; returns the cross-check's problems."""
+    warm_s, ready = timed(kernel.wait)
+    if not ready:
+        return ["the numba kernel is not available"]
     seqs = arrival_order(books)
-    fill_lists = [as_fills(b, s) for b, s in zip(books, seqs, strict=True)]
-    fills = sum(len(f) for f in fill_lists)
+    inputs = [kernel_input(b, s) for b, s in zip(books, seqs, strict=True)]
+    fills = sum(len(b.ts) for b in books)
 
     ours_s: list[float] = []
+    cpu_s: list[float] = []
+    matched: list[kernel.Matched] = []
+    for _ in range(args.repeats):
+        matched = []
+        cpu = time.process_time()
+        seconds, matched = timed(lambda: rebuild_arrays(inputs))
+        cpu_s.append(time.process_time() - cpu)
+        ours_s.append(seconds)
+    decimal_s: list[float] = []
     trades: list[list[TradeResult]] = []
     for _ in range(args.repeats):
-        trades = []  # the previous run's trades go before the next is timed
-        seconds, trades = timed(lambda: rebuild_in_process(fill_lists))
-        ours_s.append(seconds)
-    with gc_off():
-        gc_free = [timed(lambda: rebuild_in_process(fill_lists))[0] for _ in range(args.repeats)]
+        trades = []
+        seconds, trades = timed(lambda: [kernel.results(m, MULTIPLIER) for m in matched])
+        decimal_s.append(seconds)
+    rows_s = [timed(lambda: [kernel.part_rows(m) for m in matched])[0] for _ in range(args.repeats)]
+    rows = [
+        Row("ours: kernel, float arrays in -> trade and part arrays out", ours_s, fills),
+        Row("  the same, CPU time of this process", cpu_s, fills),
+        Row("  then TradeResults with Decimals and FillParts (kernel.results)", decimal_s, fills),
+        Row("  or the part rows a rebuild stores (kernel.part_rows)", rows_s, fills),
+    ]
+    problems: list[str] = []
+    if not args.no_reference:  # the pure-Python reference, once: it must give equal trades
+        fill_lists = [as_fills(b, s) for b, s in zip(books, seqs, strict=True)]
+        reference_s, reference = timed(lambda: rebuild_in_process(fill_lists))
+        rows.append(Row("reference: reconstruct() per symbol (pure Python)", [reference_s], fills))
+        if reference != trades:
+            problems.append("kernel trades differ from reconstruct()")
+        del fill_lists, reference
     count = sum(len(t) for t in trades)
     reversals = sum(
         b.fills[0].seq == a.fills[-1].seq for ts in trades for a, b in zip(ts, ts[1:], strict=False)
     )
-    rows = [
-        Row("ours: reconstruct() per symbol", ours_s, fills),
-        Row("ours, cyclic GC off", gc_free, fills),
-    ]
-    problems: list[str] = []
     vbt: Vectorbt | None = None
     if not args.no_vectorbt:
         vbt = run_vectorbt(books, args.repeats)
@@ -558,6 +593,12 @@ def full_rebuild(args: argparse.Namespace, books: list[Book]) -> list[str]:
         f" {fills / count:.1f} fills a trade; median of {args.repeats}"
     )
     print_full(rows, vbt.total.median if vbt else None)
+    print(
+        f"kernel: numba import {kernel.warm_up_seconds.get('import', 0):.2f} s, compile or"
+        f" cache load {kernel.warm_up_seconds.get('compile', 0):.2f} s ({warm_s:.2f} s in all),"
+        " not counted above"
+        + ("; trades equal reconstruct()'s" if not args.no_reference and not problems else "")
+    )
     if vbt:
         print(
             f"vectorbt: import {vbt.import_s:.1f} s, warm-up (numba compile or cache load)"
@@ -567,10 +608,10 @@ def full_rebuild(args: argparse.Namespace, books: list[Book]) -> list[str]:
         )
     ours = rows[0].median * FULL_FILLS / fills
     print(f"goal: {FULL_FILLS:,} fills in <= {FULL_GOAL_S} s: {verdict(ours <= FULL_GOAL_S)}"
-          f" ({ours:.2f} s scaled to {FULL_FILLS:,})")  # fmt: skip
+          f" ({ours:.3f} s scaled to {FULL_FILLS:,})")  # fmt: skip
     if vbt:
         ratio = rows[0].median / vbt.total.median
-        print(f"goal: ratio to vectorbt <= 1: {verdict(ratio <= 1)} ({ratio:.1f})")
+        print(f"goal: ratio to vectorbt <= 1: {verdict(ratio <= 1)} ({ratio:.2f})")
     return problems
 
 

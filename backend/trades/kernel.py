@@ -378,12 +378,14 @@ def part_rows(matched: Matched) -> list[tuple[int, int, str, float, int]]:
 Columns = tuple[Ints, Ints, npt.NDArray[np.bool_], Floats, Floats, Floats]
 
 
-def columns(fills: Sequence[Fill]) -> Columns:
-    """`Fill` records as the arrays `compute` takes."""
-    seq, ts, side, qty, price, fee = zip(*fills, strict=True)
+def columns(fills: Sequence[Sequence[Any]]) -> Columns:
+    """Fills as (seq, ts, side, qty, price, commission, ...) (`Fill`s, or rows that start
+    with those) as the arrays `compute` takes."""
+    seq, ts, side, qty, price, fee = list(zip(*fills, strict=True))[:6]
     return (
-        np.array(seq, np.int64), np.array(ts, np.int64), np.array(side) == "buy",
-        np.array(qty, np.float64), np.array(price, np.float64), np.array(fee, np.float64),
+        np.array(seq, np.int64), np.array(ts, np.int64),
+        np.array([s == "buy" for s in side], np.bool_), np.array(qty, np.float64),
+        np.array(price, np.float64), np.array(fee, np.float64),
     )  # fmt: skip
 
 

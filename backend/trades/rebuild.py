@@ -7,6 +7,7 @@ batch touched (see backend/ingest/derivations.py).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -31,32 +32,33 @@ def rebuild_position(session: Session, derivation: Derivation) -> None:
     plan = plan_rebuild(
         repository.stored_trades(session, d.run_id, d.account, d.symbol, d.from_ts), d.from_ts
     )
-    seed: list[Fill] = []
+    seed: list[repository.ReplayRow] = []
     if plan.seed_trade is not None:  # read before the trade's rows are deleted below
-        fill, qty, commission = repository.crossing_entry(session, plan.seed_trade)
         # From flat, a fill of the part it opened with opens the same trade (Position.resume)
-        seed = [fill._replace(qty=qty, commission=commission)]
-        key, inclusive = (fill.ts, fill.seq), False
+        seed = [repository.crossing_entry(session, plan.seed_trade)]
+        key, inclusive = (seed[0][1], seed[0][0]), False
     else:
         key, inclusive = plan.replay_after, True
     kept = repository.user_annotations(session, plan.replace)
     repository.delete_trades(session, plan.replace)
-    fills = seed + repository.fills(
+    fills = seed + repository.replay(
         session, d.run_id, d.account, d.symbol, key, inclusive=inclusive
     )
     trades, parts = derive(fills, multiplier)
     if not trades:
         return
-    rows = _enrich(session, d, trades, multiplier, default_risk)
+    entry_orders = {row[0]: row[6] for row in fills}
+    rows = _enrich(session, d, trades, entry_orders, multiplier, default_risk)
     for row in rows:  # every row carries the same keys: one executemany
         row.update(kept.get(row["id"], {"notes": None, "setup": None}))
     repository.insert_trades(session, rows, parts)
 
 
 def derive(
-    fills: list[Fill], multiplier: float
+    fills: Sequence[Sequence[Any]], multiplier: float
 ) -> tuple[list[TradeResult], list[repository.PartRow]]:
-    """Trades (their `fills` may be empty) and the rows of their fill parts, from flat.
+    """Trades and the rows of their fill parts, from flat, for fills given as (seq, ts, side,
+    qty, price, commission, ...) in (ts, seq) order. The trades' own `fills` may be empty.
 
     The compiled kernel when it is ready and the values fit it, else reconstruct();
     both give the same trades and parts (tests/trades/test_kernel.py).
@@ -64,7 +66,7 @@ def derive(
     matched = kernel.compute(*kernel.columns(fills)) if fills and kernel.ready() else None
     if matched is not None:
         return kernel.results(matched, multiplier, parts=False), kernel.part_rows(matched)
-    trades = reconstruct(fills, multiplier)
+    trades = reconstruct([Fill(*row[:6]) for row in fills], multiplier)
     parts = [
         (t.id, p.seq, p.role, float(p.qty), int(p.commission.scaleb(8)))
         for t in trades
@@ -77,6 +79,7 @@ def _enrich(
     session: Session,
     d: Derivation,
     trades: list[TradeResult],
+    entry_orders: dict[int, str | None],
     multiplier: float,
     default_risk: float | None,
 ) -> list[dict[str, Any]]:
@@ -94,7 +97,6 @@ def _enrich(
     method = repository.regime_method(session, d.user_id)
     regimes = regime_at_entries(session, d.user_id, d.symbol, [t.entry_ts for t in trades], method)
     stops = repository.stop_orders(session, d.run_id, d.symbol)
-    entry_orders = repository.entry_order_ids(session, [t.id for t in trades])
     now = dt.datetime.now(dt.UTC)
     rows = []
     for t, regime in zip(trades, regimes, strict=True):

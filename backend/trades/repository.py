@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend.db.models import (
@@ -43,7 +44,7 @@ def regime_method(session: Session, user_id: int) -> str:
     return session.scalar(select(User.regime_method).where(User.id == user_id)) or "rules"
 
 
-def _position(run_id: int, account: str, symbol: str) -> Any:
+def _position(run_id: Any, account: Any, symbol: Any) -> Any:
     return and_(Trade.run_id == run_id, Trade.account == account, Trade.symbol == symbol)
 
 
@@ -51,16 +52,20 @@ def stored_trades(
     session: Session, run_id: int, account: str, symbol: str, from_ts: int
 ) -> list[StoredTrade]:
     """The position's trades that are open or end at or after `from_ts`."""
+    params = {"run_id": run_id, "account": account, "symbol": symbol, "from_ts": from_ts}
+    rows = session.execute(_stored_trades_query(), params)
+    return [StoredTrade(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+
+@cache
+def _stored_trades_query() -> Any:
     crossing = exists().where(
         TradeFill.execution_id == Trade.id, TradeFill.role == "exit", TradeFill.trade_id != Trade.id
     )
-    rows = session.execute(
-        select(Trade.id, Trade.entry_ts, Trade.exit_ts, crossing).where(
-            _position(run_id, account, symbol),
-            or_(Trade.exit_ts.is_(None), Trade.exit_ts >= from_ts),
-        )
+    return select(Trade.id, Trade.entry_ts, Trade.exit_ts, crossing).where(
+        _position(bindparam("run_id"), bindparam("account"), bindparam("symbol")),
+        or_(Trade.exit_ts.is_(None), Trade.exit_ts >= bindparam("from_ts")),
     )
-    return [StoredTrade(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
 
 def user_annotations(session: Session, trade_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -85,14 +90,46 @@ _FILL_COLUMNS = (
 )  # fmt: skip
 
 
-def crossing_entry(session: Session, trade_id: int) -> tuple[Fill, float, float]:
-    """The fill that opened trade `trade_id` by crossing zero, and the part it opened with."""
+# A fill as the replay reads it: (seq, ts, side, qty, price, commission, order_id)
+ReplayRow = tuple[int, int, str, float, float, float, str | None]
+
+
+def crossing_entry(session: Session, trade_id: int) -> ReplayRow:
+    """The fill that opened trade `trade_id` by crossing zero, with the qty and commission
+    of the part it opened with (from flat, that part opens the same trade)."""
     row = session.execute(
-        select(*_FILL_COLUMNS, TradeFill.qty, TradeFill.commission)
+        select(
+            Execution.id, Execution.ts, Execution.side, TradeFill.qty, Execution.price,
+            TradeFill.commission, Execution.order_id,
+        )
         .join(TradeFill, TradeFill.execution_id == Execution.id)
         .where(TradeFill.trade_id == trade_id, TradeFill.execution_id == trade_id)
-    ).one()
-    return Fill(*row[:6]), float(row[6]), float(row[7])
+    ).one()  # fmt: skip
+    return (row[0], row[1], row[2], float(row[3]), row[4], float(row[5]), row[6])
+
+
+def replay(
+    session: Session,
+    run_id: int,
+    account: str,
+    symbol: str,
+    key: tuple[int, int],
+    *,
+    inclusive: bool,
+) -> list[ReplayRow]:
+    """`fills` as the driver's tuples, with each fill's order id: a rebuild's hot path."""
+    connection = session.connection()
+    dialect = Dialect(connection.dialect.name)
+    ts, seq = key
+    sql = (
+        "SELECT id, ts, side, qty, price, commission, order_id FROM execution"
+        " WHERE run_id = ? AND account = ? AND symbol = ? AND removed_at IS NULL"
+        f" AND ts >= ? AND (ts > ? OR (ts = ? AND id {'>=' if inclusive else '>'} ?))"
+        " ORDER BY ts, id"
+    )
+    params = (run_id, account, symbol, ts, ts, ts, seq)
+    rows: list[Any] = list(connection.exec_driver_sql(dialect.q(sql), params))
+    return rows
 
 
 def fills(
@@ -122,13 +159,6 @@ def fills(
     return [Fill(*row) for row in rows]
 
 
-def entry_order_ids(session: Session, seqs: Sequence[int]) -> dict[int, str | None]:
-    if not seqs:
-        return {}
-    rows = session.execute(select(Execution.id, Execution.order_id).where(Execution.id.in_(seqs)))
-    return {r[0]: r[1] for r in rows}
-
-
 def _first_event(column: str, conditions: Callable[[Any], tuple[Any, ...]]) -> Any:
     """The value of `column` in an order's first event meeting `conditions` (a subquery)."""
     event = aliased(OrderEvent)
@@ -142,20 +172,24 @@ def _first_event(column: str, conditions: Callable[[Any], tuple[Any, ...]]) -> A
     )
 
 
-def stop_orders(session: Session, run_id: int, symbol: str) -> list[StopOrder]:
-    """The run's stop and stop-limit orders on `symbol` with when they were placed and finished."""
+@cache
+def _stop_orders_query() -> Any:
+    """Built once: its aliased subqueries cost milliseconds to construct, every rebuild."""
     placed = _first_event("ts", lambda _event: ())
     finished = _first_event("ts", lambda e: (e.status.in_(FINISHED),))
     stop = _first_event("stop_price", lambda e: (e.stop_price.is_not(None),))
-    rows = session.execute(
-        select(
-            Order.order_id, Order.side, Order.order_type, Order.parent_id, placed, finished, stop
-        ).where(
-            Order.run_id == run_id,
-            Order.symbol == symbol,
-            Order.order_type.in_(("stop", "stop_limit")),
-        )
+    return select(
+        Order.order_id, Order.side, Order.order_type, Order.parent_id, placed, finished, stop
+    ).where(
+        Order.run_id == bindparam("run_id"),
+        Order.symbol == bindparam("symbol"),
+        Order.order_type.in_(("stop", "stop_limit")),
     )
+
+
+def stop_orders(session: Session, run_id: int, symbol: str) -> list[StopOrder]:
+    """The run's stop and stop-limit orders on `symbol` with when they were placed and finished."""
+    rows = session.execute(_stop_orders_query(), {"run_id": run_id, "symbol": symbol})
     return [StopOrder(*row) for row in rows]
 
 
@@ -184,7 +218,7 @@ def insert_trades(session: Session, trades: list[dict[str, Any]], parts: list[Pa
         return orjson.dumps(raw).decode()
 
     def money(raw: Decimal | None) -> Any:  # sqlite3 cannot bind Decimal; psycopg can
-        return None if raw is None or not dialect.is_sqlite else float(raw)
+        return None if raw is None else float(raw)
 
     convert: dict[str, Callable[[Any], Any]] = {
         "tags": json_text, "extra": json_text, "updated_at": lru_cache(4)(dialect.timestamp),
@@ -193,26 +227,28 @@ def insert_trades(session: Session, trades: list[dict[str, Any]], parts: list[Pa
         for column in _MONEY_COLUMNS:
             convert[column] = money
 
-    def executemany(table: str, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    def insert(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         names, marks = ", ".join(columns), ", ".join("?" * len(columns))
-        plan = [(column, convert.get(column)) for column in columns]
-        connection.exec_driver_sql(
-            dialect.q(f"INSERT INTO {table} ({names}) VALUES ({marks})"),
-            [tuple(fn(row[c]) if fn else row[c] for c, fn in plan) for row in rows],
-        )
+        sql = dialect.q(f"INSERT INTO {table} ({names}) VALUES ({marks})")
+        connection.exec_driver_sql(sql, rows)
 
     if trades:
-        executemany("trade", _TRADE_COLUMNS, trades)
+        values = itemgetter(*_TRADE_COLUMNS)  # a row's values in column order, in C
+        fixes = [(i, convert[c]) for i, c in enumerate(_TRADE_COLUMNS) if c in convert]
+        rows_: list[tuple[Any, ...]] = []
+        for trade in trades:
+            row = list(values(trade))
+            for i, fn in fixes:
+                row[i] = fn(row[i])
+            rows_.append(tuple(row))
+        insert("trade", _TRADE_COLUMNS, rows_)
     if parts:
-        names, marks = ", ".join(_PART_COLUMNS), ", ".join("?" * len(_PART_COLUMNS))
         rows: list[tuple[Any, ...]]
         if dialect.is_sqlite:  # int / int is correctly rounded: float(Decimal) of the same
             rows = [(t, e, r, q, c / SCALE) for t, e, r, q, c in parts]
         else:
             rows = [(t, e, r, q, Decimal(c).scaleb(-8)) for t, e, r, q, c in parts]
-        connection.exec_driver_sql(
-            dialect.q(f"INSERT INTO trade_fill ({names}) VALUES ({marks})"), rows
-        )
+        insert("trade_fill", _PART_COLUMNS, rows)
 
 
 # -- reading ----------------------------------------------------------------------------
