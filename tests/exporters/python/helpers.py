@@ -77,15 +77,18 @@ def db_path(server: LiveServer) -> Path:
     return Path(server.database_url.removeprefix("sqlite:///"))
 
 
-def wait_derived(server: LiveServer, timeout: float = 60.0) -> None:
+def wait_derived(server: LiveServer, timeout: float = 180.0) -> None:
     """Until the backend's derivation runner has re-derived every pending position."""
     deadline = time.monotonic() + timeout
+    pending = -1
     while time.monotonic() < deadline:
         with sqlite3.connect(db_path(server)) as connection:
-            if connection.execute("SELECT COUNT(*) FROM pending_derivation").fetchone()[0] == 0:
-                return
+            pending = connection.execute("SELECT COUNT(*) FROM pending_derivation").fetchone()[0]
+        if pending == 0:
+            return
         time.sleep(0.1)
-    raise TimeoutError("the backend did not finish deriving trades")
+    raise TimeoutError(f"the backend did not finish deriving trades in {timeout} s: "
+                       f"{pending} positions pending; its log ends:\n{server.log()[-3000:]}")
 
 
 def pages(server: LiveServer, account: Account, path: str, **params: Any) -> Iterator[Any]:
