@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,10 +37,11 @@ def two_servers(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[tup
         a.stop()
 
 
-def _stream(server: LiveServer, account: Account) -> ClientConnection:
-    socket = connect(f"ws://127.0.0.1:{server.port}/api/stream?token={account.token}")
-    assert orjson.loads(socket.recv(timeout=10))["type"] == "hello"
-    return socket
+@contextlib.contextmanager
+def _stream(server: LiveServer, account: Account) -> Iterator[ClientConnection]:
+    with connect(f"ws://127.0.0.1:{server.port}/api/stream?token={account.token}") as socket:
+        assert orjson.loads(socket.recv(timeout=10))["type"] == "hello"
+        yield socket
 
 
 def _next(socket: ClientConnection, kind: str) -> dict[str, Any]:
