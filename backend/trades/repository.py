@@ -31,12 +31,15 @@ from backend.trades.risk import FINISHED, StopOrder
 
 def instrument(session: Session, user_id: int, symbol: str) -> tuple[float, float | None]:
     """(multiplier, default risk distance) of a symbol; a symbol never described is 1, None."""
-    row = session.execute(
-        select(Instrument.multiplier, Instrument.default_risk).where(
-            Instrument.user_id == user_id, Instrument.symbol == symbol
-        )
-    ).first()
+    row = session.execute(_instrument_query(), {"user_id": user_id, "symbol": symbol}).first()
     return (float(row[0]), row[1]) if row else (1.0, None)
+
+
+@cache
+def _instrument_query() -> Any:
+    return select(Instrument.multiplier, Instrument.default_risk).where(
+        Instrument.user_id == bindparam("user_id"), Instrument.symbol == bindparam("symbol")
+    )
 
 
 def regime_method(session: Session, user_id: int) -> str:
@@ -97,15 +100,23 @@ ReplayRow = tuple[int, int, str, float, float, float, str | None]
 def crossing_entry(session: Session, trade_id: int) -> ReplayRow:
     """The fill that opened trade `trade_id` by crossing zero, with the qty and commission
     of the part it opened with (from flat, that part opens the same trade)."""
-    row = session.execute(
+    row = session.execute(_crossing_entry_query(), {"trade_id": trade_id}).one()
+    return (row[0], row[1], row[2], float(row[3]), row[4], float(row[5]), row[6])
+
+
+@cache
+def _crossing_entry_query() -> Any:
+    return (
         select(
             Execution.id, Execution.ts, Execution.side, TradeFill.qty, Execution.price,
             TradeFill.commission, Execution.order_id,
         )
         .join(TradeFill, TradeFill.execution_id == Execution.id)
-        .where(TradeFill.trade_id == trade_id, TradeFill.execution_id == trade_id)
-    ).one()  # fmt: skip
-    return (row[0], row[1], row[2], float(row[3]), row[4], float(row[5]), row[6])
+        .where(
+            TradeFill.trade_id == bindparam("trade_id"),
+            TradeFill.execution_id == bindparam("trade_id"),
+        )
+    )  # fmt: skip
 
 
 def replay(
