@@ -22,10 +22,14 @@ RUN = {"key": "r", "strategy": "x", "mode": "live"}
 T0 = 1_704_189_600_000_000_000
 
 
-@pytest.fixture
-def two_servers(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+@pytest.fixture(scope="module")
+def two_servers(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two backend processes on one database (shared by the tests: each uses its own user)."""
     url = _postgres_database(postgres_server)
-    a, b = LiveServer(tmp_path / "a", database_url=url), LiveServer(tmp_path / "b", database_url=url)
+    root = tmp_path_factory.mktemp("two")
+    a, b = LiveServer(root / "a", database_url=url), LiveServer(root / "b", database_url=url)
     a.start()
     try:
         b.start()
@@ -61,7 +65,7 @@ class TestTwoProcesses:
         self, two_servers: tuple[LiveServer, LiveServer]
     ) -> None:
         a, b = two_servers
-        account = a.create_account("alice")
+        account = a.create_account("listener")
         with _stream(a, account) as on_a, _stream(b, account) as on_b:
             body = {"source": "s", "run": RUN, "events": [_fill("x1", 0), _fill("x2", 10, "sell")]}
             response = httpx.post(f"{b.url}/api/ingest", json=body, headers=account.ingest_headers)
@@ -74,7 +78,7 @@ class TestTwoProcesses:
         self, two_servers: tuple[LiveServer, LiveServer]
     ) -> None:
         a, b = two_servers
-        account = a.create_account("alice")
+        account = b.create_account("pusher")
         events = [_fill(f"x{i}", i * 1000, "buy" if i % 2 else "sell") for i in range(300)]
         orders = [{"type": "order", "id": f"o1:{n}", "order_id": "o1", "ts": T0 + n * 1000,
                    "symbol": "ES", "side": "buy", "order_type": "limit", "qty": 1,
