@@ -159,7 +159,7 @@ class TestDashboardJourney:
 
         # Every list page.
         for name, link, ready in (
-            ("04-runs", "Runs", page.get_by_test_id("runs").locator("tbody tr").first),
+            ("04-runs", "Runs", page.get_by_test_id("runs").locator("tbody tr[tabindex='0']").first),
             ("05-trades", "Trades", page.get_by_test_id("trades").locator("tbody tr").nth(11)),
             ("06-executions", "Executions", page.get_by_test_id("executions").locator("tbody tr").nth(5)),
             ("07-rejected", "Rejected", page.get_by_test_id("rejected").get_by_text("qty")),
@@ -173,7 +173,7 @@ class TestDashboardJourney:
 
         # The run's page.
         page.get_by_role("link", name="Runs", exact=True).click()
-        page.get_by_test_id("runs").locator("tbody tr").first.press("Enter")
+        page.get_by_test_id("runs").locator("tbody tr[tabindex='0']").first.press("Enter")
         expect(page.get_by_role("heading", name=re.compile(r"Run \d+: ORB"))).to_be_visible()
         expect(page.get_by_test_id("equity-chart")).to_be_visible()
         page.wait_for_load_state("networkidle")
@@ -185,7 +185,9 @@ class TestDashboardJourney:
             (dict(parse_qsl(urlsplit(r.url).query)), r.headers.get("content-type", ""))
         ) if "/api/bars?" in r.url else None)  # fmt: skip
         page.get_by_role("link", name="Trades", exact=True).click()
-        first = page.get_by_test_id("trades").locator("tbody tr").first
+        trade_rows = page.get_by_test_id("trades").locator("tbody tr[tabindex='0']")
+        expect(trade_rows).to_have_count(12)
+        first = trade_rows.first
         first.focus()
         first.press("ArrowDown")
         page.keyboard.press("Enter")
@@ -257,7 +259,7 @@ class TestDashboardJourney:
             form.locator(f"input[name={name}]").fill(value)
         form.get_by_role("button", name="Start training").click()
         jobs = page.get_by_test_id("training-jobs")
-        expect(jobs.locator("tbody tr")).to_have_count(1)
+        expect(jobs.locator("tbody tr[tabindex='0']")).to_have_count(1)
         expect(jobs.locator("[data-status=succeeded]")).to_be_visible(timeout=180_000)
         expect(jobs.get_by_role("button", name="model")).to_be_visible()
         with page.expect_download() as report:
@@ -274,7 +276,7 @@ class TestDashboardJourney:
         launch.locator("input[type=file]").set_input_files(one_second_csv(tmp_path / "1s.csv"))
         launch.get_by_role("button", name="Launch backtest").click()
         backtests = page.get_by_test_id("backtests")
-        expect(backtests.locator("tbody tr")).to_have_count(1)
+        expect(backtests.locator("tbody tr[tabindex='0']")).to_have_count(1)
         expect(backtests.locator("[data-status=completed]")).to_be_visible(timeout=120_000)
         expect(backtests.get_by_role("link")).to_be_visible()
         shot(page, "13-backtests")
@@ -326,5 +328,36 @@ class TestDashboardJourney:
         page.fill("input[name=password]", "right password")
         page.click("button[type=submit]")
         expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        assert console.errors == []
+        context.close()
+
+    def test_live_updates_come_back_after_a_backend_restart(
+        self, server: LiveServer, browser: Browser
+    ) -> None:
+        account = server.create_account("carol")
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(f"localStorage.setItem('fillbook.token', {account.token!r})")
+        page = context.new_page()
+        # While the backend is down the browser logs each refused WebSocket; nothing else.
+        console = ConsoleWatch(page, allowed=("WebSocket connection to",))
+        page.goto(server.url)
+        state = page.get_by_test_id("stream-state")
+        expect(state).to_have_text("live")
+        expect(page.get_by_test_id("recent-trades")).to_contain_text("No trades yet")
+        page.wait_for_load_state("networkidle")
+        page.evaluate("window.__sameDocument = true")
+        server.kill()
+        expect(state).not_to_have_text("live")
+        server.start()
+        expect(state).to_have_text("live", timeout=30_000)
+        bars = demo_data.bars(count=40)
+        events = [demo_data.instrument(), *bars, *demo_data.round_trips(bars, count=3)]
+        httpx.post(
+            f"{server.url}/api/ingest", headers=account.ingest_headers,
+            json={"source": "carol", "run": demo_data.run_ref("after-restart"), "events": events},
+        ).raise_for_status()  # fmt: skip
+        expect(page.get_by_test_id("recent-trades").locator("tbody tr")).to_have_count(3)
+        assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
         assert console.errors == []
         context.close()

@@ -3,7 +3,7 @@ import { api, unwrap } from "../api/client";
 import { DataTable, type Column } from "../components/DataTable";
 import { ErrorNote, Loading } from "../components/Layout";
 import { dateTime, label, metricValue, money, num, pnlClass } from "../lib/format";
-import { useLoad } from "../lib/hooks";
+import { useLoad, useStream } from "../lib/hooks";
 import { useUnits } from "../lib/metricUnits";
 
 interface SideTrade {
@@ -47,6 +47,10 @@ export default function Compare() {
       (await unwrap(api.GET("/api/compare", { params: { query: { a, b, tolerance_s: tolerance } }, signal }))) as unknown as Comparison,
     [a, b, tolerance],
   );
+  // Either run's trades may still be rebuilding when the page opens: follow them.
+  useStream(["position_derived", "metrics_updated"], (message) => {
+    if (message.run_id === a || message.run_id === b) comparison.reload();
+  });
   const runA = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: a } }, signal })), [a]);
   const runB = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: b } }, signal })), [b]);
   if (!a || !b) return <p>Pick two runs on the Runs page to compare them.</p>;
