@@ -28,8 +28,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
 from backend.market.resample import NS_PER_SECOND
 from backend.regimes.classify import (
@@ -146,6 +144,8 @@ def classify_series(
     first = 0
     if since_ns is not None:  # the bar in effect at since_ns, if any has closed by then
         first = max(0, int(np.searchsorted(close_ns, since_ns, side="right")) - 1)
+    from threadpoolctl import threadpool_limits  # with sklearn: imported on first use (~2 s)
+
     with _FIT_LOCK, threadpool_limits(limits=1):
         while first < len(ts):
             start = int(periods[first]) * period_ns
@@ -178,6 +178,8 @@ def _label_period(
     volatility: CodeArray,
 ) -> None:
     """Fit on `rows`, then label the bars `first..stop-1` whose features are known."""
+    from sklearn.mixture import GaussianMixture  # imported on first use: ~2 s of start-up
+
     fit = table[rows]
     mean = fit.mean(axis=0)
     scale = np.maximum(fit.std(axis=0), _MIN_STD)
