@@ -24,6 +24,7 @@ from backend.db.engine import Database
 from backend.db.models import Execution, Instrument, Trade
 from backend.errors import InvalidPayload
 from backend.ingest.batch import PreparedBatch
+from backend.ingest.decode import NUL_PROBLEM, has_nul
 from backend.ingest.repository import IngestRepository
 from backend.ingest.schemas import EventListAdapter, RunRef
 from backend.ingest.sql import Dialect
@@ -67,6 +68,8 @@ def parse_journal(lines: Iterable[bytes | str]) -> _Journal:
             continue
         try:
             record = orjson.loads(line)
+            if has_nul(record):  # as on ingest: PostgreSQL cannot store it, so nowhere does
+                raise ValueError(NUL_PROBLEM)
             kind = record["kind"]
             if not seen_header:
                 if kind != "header" or record.get("format") != FORMAT:

@@ -127,6 +127,8 @@ class TestRoundTrip:
             (b'{"kind":"run"}\n', "line 1: the first line must be a fillbook-journal header"),
             (header + b"not json\n", "line 2:"),
             (header + b'{"kind":"wat"}\n', "line 2: unknown kind 'wat'"),
+            (header + b'{"kind":"run","source":"s","key":"k\\u0000","strategy":"x","mode":"live"}\n',
+             "line 2: text must not contain NUL"),
             (header + b'{"kind":"execution","source":"s","run_key":"k"}\n', "line 2: run 'k' of source 's' has no run line"),
             (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e","ts":1,'
              b'"symbol":"A","side":"buy","qty":1,"price":1}\n', "line 3: ts: Value error, 1 looks like epoch seconds"),
