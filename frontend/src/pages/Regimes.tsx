@@ -136,7 +136,7 @@ export default function Regimes() {
                             <strong>{money(pnl)}</strong>
                             <br />
                             <span className="dim">
-                              {num(g.trade_count as number, 0)} trades · {percent(g.win_rate as number | null)} win · PF {num(g.profit_factor as number | null)}
+                              {num(g.trade_count as number, 0)} {g.trade_count === 1 ? "trade" : "trades"} · {percent(g.win_rate as number | null)} win · PF {num(g.profit_factor as number | null)}
                             </span>
                           </>
                         ) : (
