@@ -139,7 +139,7 @@ def replay(
         " ORDER BY ts, id"
     )
     params = (run_id, account, symbol, ts, ts, ts, seq)
-    rows: list[Any] = list(connection.exec_driver_sql(dialect.q(sql), params))
+    rows: list[Any] = list(connection.exec_driver_sql(dialect.q(sql), params).fetchall())
     return rows
 
 
