@@ -171,6 +171,12 @@ class TestDashboardJourney:
             shot(page, name)
         expect(page.get_by_test_id("regime-matrix")).to_contain_text("trades")
 
+        # Executions filtered on the server: a window after the last fill holds none.
+        page.get_by_role("link", name="Executions", exact=True).click()
+        expect(page.get_by_test_id("executions").locator("tbody tr[tabindex='0']")).to_have_count(36)
+        page.get_by_label("From (UTC)").fill("2030-01-01T00:00:00")
+        expect(page.get_by_test_id("executions")).to_contain_text("No fills match.")
+
         # The run's page.
         page.get_by_role("link", name="Runs", exact=True).click()
         page.get_by_test_id("runs").locator("tbody tr[tabindex='0']").first.press("Enter")

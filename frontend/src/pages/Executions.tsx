@@ -8,6 +8,13 @@ import { useCursorPages } from "../lib/paging";
 
 type Execution = Schemas["ExecutionRead"];
 
+/** A `datetime-local` value read as UTC, in the API's ISO-8601 form (undefined when empty). */
+export function localToIso(value: string): string | undefined {
+  if (!value) return undefined;
+  const withSeconds = value.length === 16 ? `${value}:00` : value;
+  return `${withSeconds}Z`;
+}
+
 export function RunPicker({ value, onChange }: { value: number | null; onChange: (id: number | null) => void }) {
   const runs = useLoad((signal) => unwrap(api.GET("/api/runs", { params: { query: { limit: 500 } }, signal })), []);
   useStream(["ingested"], () => runs.reload(), 2000);
@@ -32,6 +39,8 @@ export default function Executions() {
   const [symbol, setSymbol] = useState("");
   const [side, setSide] = useState("");
   const [includeRemoved, setIncludeRemoved] = useState(false);
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
   const pages = useCursorPages();
   const runs = useLoad((signal) => unwrap(api.GET("/api/runs", { params: { query: { limit: 1 } }, signal })), []);
   const chosen = runId ?? runs.data?.items[0]?.id ?? null;
@@ -48,6 +57,8 @@ export default function Executions() {
                   symbol: symbol || undefined,
                   side: (side || undefined) as "buy" | "sell" | undefined,
                   include_removed: includeRemoved,
+                  start: localToIso(from),
+                  end: localToIso(to),
                   cursor: pages.cursor ?? undefined,
                   limit: 100,
                 },
@@ -55,7 +66,7 @@ export default function Executions() {
               signal,
             }),
           ),
-    [chosen, symbol, side, includeRemoved, pages.cursor],
+    [chosen, symbol, side, includeRemoved, from, to, pages.cursor],
   );
   useStream(["ingested"], (message) => {
     if (message.run_id === chosen && pages.page === 0) executions.reload();
@@ -91,6 +102,14 @@ export default function Executions() {
               <option>buy</option>
               <option>sell</option>
             </select>
+          </label>
+          <label>
+            From (UTC)
+            <input type="datetime-local" step={1} value={from} onChange={(e) => (setFrom(e.target.value), pages.reset())} />
+          </label>
+          <label>
+            To (UTC)
+            <input type="datetime-local" step={1} value={to} onChange={(e) => (setTo(e.target.value), pages.reset())} />
           </label>
           <label className="check">
             <input type="checkbox" checked={includeRemoved} onChange={(e) => (setIncludeRemoved(e.target.checked), pages.reset())} />
