@@ -180,3 +180,12 @@ def test_arrays_of_a_large_book() -> None:
         )
     ]  # fmt: skip
     assert kernel.results(matched, 5.0) == reconstruct(fills, 5.0)
+
+
+def test_warm_up_runs_once_and_reports_its_cost() -> None:
+    thread = kernel._thread
+    kernel.start_warm_up()
+    assert kernel._thread is thread is not None  # one background thread, started once
+    assert kernel.ready()
+    assert set(kernel.warm_up_seconds) == {"import", "compile"}
+    assert all(seconds >= 0 for seconds in kernel.warm_up_seconds.values())
