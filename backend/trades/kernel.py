@@ -11,9 +11,12 @@ each call picks, for the fills it is given, the smallest decimal scales that
 make every quantity and every price an integer (futures: qty scale 1, price
 scale 100 for a 0.25 tick), counts commissions in 1e-8 (the pro-rata split of a
 crossing fill rounds to 1e-8), and checks in advance that every product and
-running sum fits in int64: max |qty| x max |price| x fills, max |commission| x
-max |qty|, and so on. When one would not, or a value is not finite, `compute`
-returns None and callers use the pure-Python path. Results are scaled back to
+running sum fits: max |qty| x max |price| x fills bounds any notional sum, max
+|commission| x max |qty| x fills the pro-rata product (commission x position)
+and the commission sums (both within int64), max |qty| x fills the quantity
+sums (within 2^53, so they are exact as floats too). When one would not, or a
+value is not finite, `compute` returns None and callers use the pure-Python
+path. Results are scaled back to
 reconstruct.py's units with Python integers and go through the same
 `trade_result`, so both paths give equal TradeResults (tests/trades prove it
 on random fill sequences).
