@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from tests.conftest import _postgres_database
 from tests.ingest.helpers import CONTRACT_EVENTS, batch, fill
 from tests.live_server import Account, LiveServer
 
@@ -36,9 +37,16 @@ schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 SKIPPED = {"revoke_api_key", "update_user"}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with LiveServer(Path(tmp_path_factory.mktemp("fuzz"))) as live:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    url = None
+    if request.param == "postgresql":
+        url = _postgres_database(request.getfixturevalue("postgres_server"))
+    with LiveServer(Path(tmp_path_factory.mktemp("fuzz")), database_url=url) as live:
         yield live
 
 
