@@ -14,9 +14,11 @@ from pydantic import BaseModel, Field
 
 from services.training_node.settings import TrainingSettings
 
-TrainingStatus = Literal["pending_submit", "queued", "running", "succeeded", "failed", "cancelled"]
+TrainingStatus = Literal[
+    "pending_submit", "submitting", "queued", "running", "succeeded", "failed", "cancelled"
+]
 ArtifactName = Literal["model", "log", "report", "plot"]
-ACTIVE_STATUSES = ("pending_submit", "queued", "running")
+ACTIVE_STATUSES = ("pending_submit", "submitting", "queued", "running")
 
 
 class TrainingCreate(TrainingSettings):

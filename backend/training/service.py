@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Response
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.config import load_or_create_secret
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 TOKEN_FILE = "training_node_token"
 POLL_SECONDS = 2.0
+# A claim to submit a job lapses after this: longer than any node request may take.
+SUBMIT_LEASE = dt.timedelta(minutes=2)
 NODE_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 
@@ -124,7 +126,7 @@ class TrainingService:
             if self._stopping.is_set():
                 return
             try:
-                if status == "pending_submit":
+                if status in ("pending_submit", "submitting"):
                     self.submit(job_id)
                 else:
                     self.refresh(job_id)
@@ -159,12 +161,32 @@ class TrainingService:
             ) from None
         return self.get(user_id, job_id, refresh=False)
 
+    def _claim(self, job_id: int) -> bool:
+        """Take a pending job for sending. One caller wins, across threads and worker
+        processes alike (a conditional UPDATE), so a job reaches the node once."""
+        now = _now()
+        claimable = or_(
+            TrainingJob.status == "pending_submit",
+            and_(TrainingJob.status == "submitting", TrainingJob.updated_at < now - SUBMIT_LEASE),
+        )
+        with self.context.db.session(write=True) as session:
+            result = session.execute(
+                update(TrainingJob)
+                .where(TrainingJob.id == job_id, claimable)
+                .values(status="submitting", updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     def submit(self, job_id: int, payload: dict[str, Any] | None = None) -> None:
         """Send a pending job to the node. NodeUnavailable leaves it pending (attempt counted);
-        a rejection fails it with the node's reason."""
+        a rejection fails it with the node's reason. A job another caller is sending is left
+        to it."""
+        if not self._claim(job_id):
+            return
         with self.context.db.session() as session:
             job = session.get(TrainingJob, job_id)
-            if job is None or job.status != "pending_submit":
+            if job is None:
                 return
             if payload is None:
                 try:
@@ -176,14 +198,28 @@ class TrainingService:
         try:
             node_job_id = self.client.train(payload)
         except NodeUnavailable as exc:
-            self._update(job_id, attempts_plus=1, error=f"waiting for the training node: {exc}")
+            self._update(
+                job_id,
+                attempts_plus=1,
+                status="pending_submit",
+                error=f"waiting for the training node: {exc}",
+            )
             raise
         except NodeRejected as exc:
             self._update(
                 job_id, attempts_plus=1, status="failed", error=f"the node refused: {exc.detail}"
             )
             return
+        if self._status(job_id) == "cancelled":  # cancelled while it was being sent
+            self._update(job_id, attempts_plus=1, node_job_id=node_job_id)
+            self.client.cancel(node_job_id)
+            return
         self._update(job_id, attempts_plus=1, status="queued", node_job_id=node_job_id, error=None)
+
+    def _status(self, job_id: int) -> str | None:
+        with self.context.db.session() as session:
+            job = session.get(TrainingJob, job_id)
+            return job.status if job is not None else None
 
     # -- follow ----------------------------------------------------------------------------
 

@@ -138,3 +138,40 @@ def wait_for_jobs(
         if len(jobs) >= count or time.monotonic() > deadline:
             return jobs
         time.sleep(0.05)
+
+
+class TestSubmitClaim:
+    def test_one_caller_sends_a_pending_job_and_a_stale_claim_is_taken_over(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
+    ) -> None:
+        import datetime as dt
+
+        from sqlalchemy import update
+
+        from backend.db.models import TrainingJob
+        from backend.training.service import SUBMIT_LEASE, training_service
+
+        run_id = ingest(client, alice_key, run_batch())
+        assert (
+            client.post(
+                f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice
+            ).status_code
+            == 503
+        )
+        job_id = client.get("/api/training/jobs", headers=alice).json()["jobs"][0]["id"]
+        context = client.app.state.context  # type: ignore[attr-defined]
+        service = training_service(context)
+        assert service._claim(job_id) is True  # the monitor (or another worker) took it
+        assert service._claim(job_id) is False  # a second sender backs off: no double submit
+        job = client.get(f"/api/training/jobs/{job_id}", headers=alice).json()
+        assert job["status"] == "submitting"
+        with context.db.session(write=True) as session:  # the claimant died a while ago
+            session.execute(
+                update(TrainingJob)
+                .where(TrainingJob.id == job_id)
+                .values(updated_at=dt.datetime.now(dt.UTC) - SUBMIT_LEASE - dt.timedelta(seconds=1))
+            )
+        attempts = job["attempts"]
+        service.tick()  # takes the stale claim over; the node is still down: pending again
+        job = client.get(f"/api/training/jobs/{job_id}", headers=alice).json()
+        assert (job["status"], job["attempts"]) == ("pending_submit", attempts + 1)

@@ -23,7 +23,9 @@ class TrainingJob(Base):
 
     `status` is the node's (`queued`, `running`, `succeeded`, `failed`,
     `cancelled`), or `pending_submit` while the node could not be reached: such
-    a job is submitted when the node is back. `trigger` is `manual` or `auto`
+    a job is submitted when the node is back. `submitting` marks the one caller
+    (thread or worker process) that claimed a pending job and is sending it; a
+    claim older than the service's lease is taken over (the sender died). `trigger` is `manual` or `auto`
     (started when its run ended). `result` holds the node's learning curve,
     evaluation report and ready artifacts.
     """

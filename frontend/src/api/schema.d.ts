@@ -2406,7 +2406,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "pending_submit" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            status: "pending_submit" | "submitting" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /**
              * Trigger
              * @enum {string}
