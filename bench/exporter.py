@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
 import sys
 import tempfile
@@ -82,10 +81,11 @@ class Phase:
 
 
 def server_cpu_s(server: LiveServer) -> float:
-    """User + system CPU seconds of the backend process (Linux /proc)."""
-    assert server._process is not None
-    fields = Path(f"/proc/{server._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of the backend process (Linux /proc, which this bench needs)."""
+    seconds = server.cpu_seconds()
+    if seconds is None:
+        raise SystemExit(f"cannot read /proc/{server.pid}/stat: this bench needs Linux")
+    return seconds
 
 
 @contextlib.contextmanager

@@ -37,16 +37,11 @@ import contextlib
 import datetime as dt
 import math
 import os
-import secrets
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +51,11 @@ import msgpack
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.live_server import LiveServer  # noqa: E402
+from tests.postgres_server import throwaway_database  # noqa: E402
+
 BASE_NS = 1_702_650_600_000_000_000  # 2023-12-15T14:30:00Z
 NS_PER_SECOND = 1_000_000_000
 SYMBOLS = (("MESZ3", 4700.0), ("MNQZ3", 16_000.0), ("M2KZ3", 1900.0), ("MYMZ3", 37_000.0))
@@ -179,15 +179,6 @@ class RawResult:
         return statistics.median(self.replay_rows_per_s)
 
 
-def process_cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of a process (Linux /proc), or None where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def machine_busy_cpu_s() -> float | None:
     """CPU seconds all processes have used since boot (Linux /proc/stat), or None."""
     try:
@@ -201,76 +192,6 @@ def machine_busy_cpu_s() -> float | None:
 # -- the server -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def running_server(
-    workdir: Path, port: int, database_url: str | None = None, workers: int = 1
-) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.db'}",
-        "DATA_DIR": str(workdir),
-        "SECRET_KEY": secrets.token_hex(32),
-        "BCRYPT_ROUNDS": "4",
-    }
-    log = (workdir / "server.log").open("wb")
-    command = [sys.executable, str(ROOT / "run_server.py"), "--port", str(port),
-               "--workers", str(workers)]  # fmt: skip
-    server = subprocess.Popen(
-        [*command, "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    try:
-        wait_healthy(server, f"http://127.0.0.1:{port}", workdir / "server.log")
-        yield server
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        log.close()
-
-
-def wait_healthy(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"the server was not healthy within 60 s:\n{log.read_text()}")
-
-
-def create_api_key(base_url: str) -> str:
-    """Register, log in and create an API key, as an exporter's owner would."""
-    with httpx.Client(base_url=base_url, timeout=30) as client:
-        credentials = {"username": USERNAME, "password": PASSWORD}
-        response = client.post("/api/auth/register", json=credentials)
-        response.raise_for_status()
-        response = client.post("/api/auth/login", data=credentials)
-        response.raise_for_status()
-        token = response.json()["access_token"]
-        response = client.post(
-            "/api/auth/api-keys",
-            json={"name": "bench"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        response.raise_for_status()
-        return str(response.json()["key"])
-
-
 # -- the clients ------------------------------------------------------------------------
 
 CONTENT_TYPES = {"json": "application/json", "msgpack": "application/msgpack"}
@@ -280,7 +201,7 @@ async def run_phase(
     args: argparse.Namespace,
     base_url: str,
     api_key: str,
-    server_pid: int,
+    server: LiveServer,
     name: str,
     encoding: str,
     *,
@@ -291,7 +212,7 @@ async def run_phase(
     result = PhaseResult(name, encoding, expect_duplicates=replay is not None)
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": CONTENT_TYPES[encoding]}
     seconds = args.seconds if name != "warm-up" else 0
-    server_cpu = process_cpu_s(server_pid)
+    server_cpu = server.cpu_seconds()
     busy_cpu = machine_busy_cpu_s()
     client_cpu = time.process_time()
     started = time.perf_counter()
@@ -331,7 +252,7 @@ async def run_phase(
     await asyncio.gather(*(client_loop(c) for c in range(args.clients)))
     result.wall_s = time.perf_counter() - started
     result.client_cpu_s = time.process_time() - client_cpu
-    server_after = process_cpu_s(server_pid)
+    server_after = server.cpu_seconds()
     if server_cpu is not None and server_after is not None:
         result.server_cpu_s = server_after - server_cpu
     busy_after = machine_busy_cpu_s()
@@ -402,8 +323,6 @@ def raw_ceiling(
 ) -> RawResult:
     """Insert `rows`, then insert them again (all duplicates), once per attempt, each time
     into a fresh migrated database."""
-    # Imported here: `python bench/ingest.py` puts bench/, not the root, on sys.path.
-    sys.path.insert(0, str(ROOT))
     from backend.db.engine import Database
     from backend.db.migrate import upgrade
 
@@ -459,27 +378,6 @@ def seed_parents(connection: sqlite3.Connection, clients: int) -> None:
         [(client + 1, f"bench-{client}", now) for client in range(clients)],
     )
     connection.execute("COMMIT")
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A database on a throwaway PostgreSQL server (tests/postgres_server.py)."""
-    import psycopg
-
-    sys.path.insert(0, str(ROOT))
-    from tests.postgres_server import PostgresServer, find_bindir
-
-    bindir = find_bindir()
-    if bindir is None:
-        raise SystemExit("--postgres needs PostgreSQL's server binaries (Debian: postgresql)")
-    server = PostgresServer(bindir)
-    server.start()
-    try:
-        with psycopg.connect(server.conninfo(), autocommit=True) as connection:
-            connection.execute("CREATE DATABASE bench")
-        yield server.database_url("bench")
-    finally:
-        server.stop()
 
 
 def count_postgres_executions(database_url: str) -> int:
@@ -624,18 +522,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def run_all(
-    args: argparse.Namespace, base_url: str, api_key: str, server_pid: int
+    args: argparse.Namespace, base_url: str, api_key: str, server: LiveServer
 ) -> list[PhaseResult]:
-    warm = await run_phase(args, base_url, api_key, server_pid, "warm-up", "json")
+    warm = await run_phase(args, base_url, api_key, server, "warm-up", "json")
     phases = [
-        await run_phase(args, base_url, api_key, server_pid, "json", "json"),
-        await run_phase(args, base_url, api_key, server_pid, "msgpack", "msgpack"),
+        await run_phase(args, base_url, api_key, server, "json", "json"),
+        await run_phase(args, base_url, api_key, server, "msgpack", "msgpack"),
     ]
     if not args.no_replay:
         replay = phases[0].batches_by_client
         phases.append(
             await run_phase(
-                args, base_url, api_key, server_pid, "json replay", "json", replay=replay
+                args, base_url, api_key, server, "json replay", "json", replay=replay
             )
         )
     return [warm, *phases]
@@ -659,17 +557,20 @@ def main(argv: list[str] | None = None) -> int:
             batches = dict.fromkeys(range(args.clients), per_client)
             rows = raw_rows(PHASE_IDS["json"], batches, args.batch, limit)
             raw = raw_ceiling(workdir, rows, args.clients, args.batch, range(1))
-        port = args.port or free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        database_url = stack.enter_context(postgres_database()) if args.postgres else None
-        with running_server(workdir, port, database_url, args.workers) as server:
-            api_key = create_api_key(base_url)
-            warm, *phases = asyncio.run(run_all(args, base_url, api_key, server.pid))
+        database_url = stack.enter_context(throwaway_database("bench")) if args.postgres else None
+        server = LiveServer(workdir, database_url=database_url, port=args.port or None,
+                            args=("--workers", str(args.workers)))  # fmt: skip
+        server.start(timeout=180)
+        try:
+            api_key = server.create_account(USERNAME, PASSWORD).api_key
+            warm, *phases = asyncio.run(run_all(args, server.url, api_key, server))
+        finally:
+            server.stop(timeout=30)
         expected = sum(p.events for p in [warm, *phases] if not p.expect_duplicates)
         stored = (
             count_postgres_executions(database_url)
             if database_url
-            else count_executions(workdir / "bench.db")
+            else count_executions(workdir / "fillbook.db")
         )
         if raw is not None and args.raw_repeats > 1:
             after = range(1, args.raw_repeats)

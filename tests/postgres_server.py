@@ -6,6 +6,7 @@ user that the Debian package creates. Durability is off: it is a test server.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -13,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -94,3 +96,21 @@ class PostgresServer:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_database(name: str) -> Iterator[str]:
+    """The SQLAlchemy URL of an empty database `name` on a server started for it (benches)."""
+    import psycopg
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL's server binaries are not installed (Debian: postgresql)")
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        yield server.database_url(name)
+    finally:
+        server.stop()
