@@ -80,6 +80,9 @@ class AppContext:
 
     def stop(self) -> None:
         training_service(self).stop()
+        backtests = self.extras.get("backtests")  # created on first use, if ever
+        if backtests is not None:
+            backtests.stop()  # type: ignore[attr-defined]
         self.ingest.stop()
         if isinstance(self.broker, PgBroker):
             self.broker.stop()

@@ -5,6 +5,13 @@ process, its threads or its database connections is inherited). One monitor
 thread per worker reads its queue, stores progress and the outcome, publishes
 `backtest_progress` messages on the user's live channel, and revokes the API key
 made for the backtest when it ends.
+
+A backtest belongs to the process that runs it. That process's heartbeat thread
+keeps `updated_at` of its queued and running backtests fresh; any process's
+heartbeat marks failed ("interrupted") an unfinished backtest whose heartbeat has
+stopped for `STALE_AFTER`, i.e. whose process died. So a restart, or a second
+worker process, never fails a backtest that is still alive elsewhere, and reads
+never write.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ log = logging.getLogger(__name__)
 
 MAX_WORKERS = 2
 STORE_PROGRESS_EVERY_S = 1.0
+HEARTBEAT_S = 5.0
+STALE_AFTER = dt.timedelta(seconds=30)  # six missed heartbeats: the owning process is gone
 SOURCE = "backtester"
 
 
@@ -53,7 +62,25 @@ class BacktestManager:
         self._lock = threading.Lock()
         self._waiting: deque[Launch] = deque()
         self._running: dict[int, BaseProcess] = {}
-        self._fail_interrupted()
+        self._stopping = threading.Event()
+        self._heartbeat = threading.Thread(
+            target=self._beat, name="backtest-heartbeat", daemon=True
+        )
+        self._heartbeat.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the heartbeat (workers still running are left to finish or be orphaned)."""
+        self._stopping.set()
+        self._heartbeat.join(timeout)
+
+    def _beat(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._touch_active()
+                self._fail_orphans()
+            except Exception:  # the database may be briefly unavailable: next beat
+                log.exception("backtest heartbeat failed")
+            self._stopping.wait(HEARTBEAT_S)
 
     def submit(self, launch: Launch) -> None:
         with self._lock:
@@ -182,13 +209,27 @@ class BacktestManager:
             message["error"] = error
         self.context.broker.publish(launch.user_id, message)
 
-    def _fail_interrupted(self) -> None:
-        """Backtests left queued or running by an earlier process will not finish: say so."""
+    def _touch_active(self) -> None:
+        active = self.active()
+        if active:
+            with self.context.db.session(write=True) as session:
+                repository.touch(session, active, dt.datetime.now(dt.UTC))
+
+    def _fail_orphans(self) -> None:
+        """Backtests whose process stopped beating will not finish: say so."""
+        now = dt.datetime.now(dt.UTC)
+        with self.context.db.session() as session:
+            orphans = [b.id for b in repository.unfinished(session, stale_before=now - STALE_AFTER)]
+        orphans = [backtest_id for backtest_id in orphans if backtest_id not in self.active()]
+        if not orphans:
+            return
         with self.context.db.session(write=True) as session:
-            for backtest in repository.unfinished(session):
+            for backtest in repository.unfinished(session, stale_before=now - STALE_AFTER):
+                if backtest.id not in orphans:
+                    continue
                 backtest.status = "failed"
                 backtest.error = "interrupted: the server stopped before the backtest finished"
-                backtest.updated_at = backtest.finished_at = dt.datetime.now(dt.UTC)
+                backtest.updated_at = backtest.finished_at = now
                 _revoke(session, backtest)
 
 

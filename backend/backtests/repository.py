@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.db.models import Backtest, StrategyRun
@@ -30,8 +31,22 @@ def list_for_user(session: Session, user_id: int, limit: int) -> Sequence[Backte
     return session.scalars(query).all()
 
 
-def unfinished(session: Session) -> Sequence[Backtest]:
-    return session.scalars(select(Backtest).where(Backtest.status.in_(("queued", "running")))).all()
+def unfinished(session: Session, *, stale_before: dt.datetime) -> Sequence[Backtest]:
+    """Queued or running backtests whose heartbeat is older than `stale_before`."""
+    query = select(Backtest).where(
+        Backtest.status.in_(("queued", "running")), Backtest.updated_at < stale_before
+    )
+    return session.scalars(query).all()
+
+
+def touch(session: Session, backtest_ids: Iterable[int], now: dt.datetime) -> None:
+    """The heartbeat of a process's own queued and running backtests."""
+    session.execute(
+        update(Backtest)
+        .where(Backtest.id.in_(list(backtest_ids)), Backtest.status.in_(("queued", "running")))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def run_id(session: Session, user_id: int, source: str, key: str) -> int | None:

@@ -126,7 +126,7 @@ def create(context: AppContext, session: Session, user: User, data: BacktestCrea
 def list_backtests(
     context: AppContext, session: Session, user_id: int, limit: int
 ) -> Sequence[Backtest]:
-    manager(context)  # marks backtests an earlier process left unfinished
+    manager(context)  # its heartbeat marks backtests whose process died
     return repository.list_for_user(session, user_id, limit)
 
 

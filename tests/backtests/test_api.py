@@ -26,9 +26,16 @@ class TestStrategies:
         strategies = {s["name"]: s for s in response.json()}
         assert {"ma_cross", "rsi_reversion", "donchian"} <= set(strategies)
         fast = next(p for p in strategies["ma_cross"]["parameters"] if p["name"] == "fast")
-        assert fast == {"name": "fast", "type": "int", "default": 10,
-                        "description": "fast average length, candles", "minimum": 1.0,
-                        "maximum": 500.0, "step": 5.0, "choices": None}
+        assert fast == {
+            "name": "fast",
+            "type": "int",
+            "default": 10,
+            "description": "fast average length, candles",
+            "minimum": 1.0,
+            "maximum": 500.0,
+            "step": 5.0,
+            "choices": None,
+        }
 
     def test_needs_credentials(self, client: TestClient) -> None:
         assert client.get("/api/strategies").status_code == 401
@@ -39,23 +46,39 @@ class TestLaunchRefusals:
         ("form", "status", "detail"),
         [
             ({"strategy": "nope", "csv": CSV}, 422, "strategy: unknown strategy 'nope'"),
-            ({"params": json.dumps({"fast": 0}), "csv": CSV}, 422,
-             "params: fast: must be >= 1, got 0"),
-            ({"params": json.dumps({"fast": 30, "slow": 10}), "csv": CSV}, 422,
-             "params: fast must be shorter than slow, got fast=30 slow=10"),
+            (
+                {"params": json.dumps({"fast": 0}), "csv": CSV},
+                422,
+                "params: fast: must be >= 1, got 0",
+            ),
+            (
+                {"params": json.dumps({"fast": 30, "slow": 10}), "csv": CSV},
+                422,
+                "params: fast must be shorter than slow, got fast=30 slow=10",
+            ),
             ({"params": "[1]", "csv": CSV}, 422, "params: expected a JSON object, got list"),
             ({"params": "{", "csv": CSV}, 422, "params: not JSON"),
             ({"interval": "5 minutes", "csv": CSV}, 422, "interval: must be a positive number"),
-            ({"settings": json.dumps({"tick_size": 0}), "csv": CSV}, 422,
-             "settings.tick_size: Input should be greater than 0"),
-            ({"settings": json.dumps({"both_touched": "coin"}), "csv": CSV}, 422,
-             "settings.both_touched"),
+            (
+                {"settings": json.dumps({"tick_size": 0}), "csv": CSV},
+                422,
+                "settings.tick_size: Input should be greater than 0",
+            ),
+            (
+                {"settings": json.dumps({"both_touched": "coin"}), "csv": CSV},
+                422,
+                "settings.both_touched",
+            ),
             ({"csv": b""}, 422, "file: the uploaded dataset is empty"),
             ({"symbol": "NOBARS"}, 404, "symbol: no 1-second bars of 'NOBARS' are stored"),
         ],
     )
     def test_says_what_is_wrong(
-        self, client: TestClient, alice: dict[str, str], form: dict[str, Any], status: int,
+        self,
+        client: TestClient,
+        alice: dict[str, str],
+        form: dict[str, Any],
+        status: int,
         detail: str,
     ) -> None:
         response = launch(client, alice, **form)
@@ -63,9 +86,7 @@ class TestLaunchRefusals:
         assert detail in response.json()["detail"]
         assert client.get("/api/backtests", headers=alice).json() == []
 
-    def test_an_api_key_cannot_launch(
-        self, client: TestClient, alice_key: dict[str, str]
-    ) -> None:
+    def test_an_api_key_cannot_launch(self, client: TestClient, alice_key: dict[str, str]) -> None:
         response = launch(client, alice_key, csv=CSV)
         assert response.status_code == 403
 
@@ -75,3 +96,33 @@ class TestLaunchRefusals:
         response = client.get("/api/backtests/99", headers=alice)
         assert response.status_code == 404
         assert response.json()["detail"] == "backtest 99 not found"
+
+
+class TestOrphans:
+    def test_only_backtests_whose_process_stopped_beating_are_failed(
+        self, client: TestClient, alice: dict[str, str]
+    ) -> None:
+        import datetime as dt
+
+        from backend.backtests.manager import STALE_AFTER, manager
+        from backend.db.models import Backtest
+
+        context = client.app.state.context  # type: ignore[attr-defined]
+        user_id = client.get("/api/auth/me", headers=alice).json()["id"]
+        now = dt.datetime.now(dt.UTC)
+        with context.db.session(write=True) as session:
+            for key, beat in (
+                ("alive", now),
+                ("dead", now - STALE_AFTER - dt.timedelta(seconds=1)),
+            ):
+                session.add(Backtest(
+                    user_id=user_id, status="running", strategy="ma_cross", interval="5m",
+                    symbol="ES", data_source="upload", run_key=key, updated_at=beat,
+                ))  # fmt: skip
+        manager(context)._fail_orphans()  # what the heartbeat of any process does
+        listed = {b["run_key"]: b for b in client.get("/api/backtests", headers=alice).json()}
+        assert listed["alive"]["status"] == "running"  # another process may be running it
+        assert listed["dead"]["status"] == "failed"
+        assert listed["dead"]["error"] == (
+            "interrupted: the server stopped before the backtest finished"
+        )
