@@ -72,8 +72,12 @@ class AppContext:
         touched = {d.run_id for d in done} | self.ingest.take_ended_runs()
         if not touched:
             return
-        with self.db.session(write=True) as session:
-            ended = refresh_ended_runs(session, sorted(touched))
+        try:
+            with self.db.session(write=True) as session:
+                ended = refresh_ended_runs(session, sorted(touched))
+        except Exception:
+            self.ingest.requeue_runs(touched)  # e.g. ingest held the lock: next round
+            raise
         for user_id, run_id in ended:
             self.broker.publish(user_id, {"type": "metrics_updated", "run_id": run_id})
         training_service(self).runs_ended(ended)

@@ -72,6 +72,13 @@ class IngestService:
             ended, self._ended_runs = self._ended_runs, set()
         return ended
 
+    def requeue_runs(self, run_ids: set[int]) -> None:
+        """Hand runs back to the next `take_ended_runs` (their refresh failed) and wake the
+        runner, so a failed write delays final metrics but never loses them."""
+        with self._lock:
+            self._ended_runs |= run_ids
+        self.derivations.notify()
+
     def _derived(self, done: list[Derivation]) -> None:
         for derivation in done:
             self.broker.publish(

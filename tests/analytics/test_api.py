@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.ingest.helpers import RUN, batch, fill, push
@@ -70,6 +71,32 @@ class TestRunAnalytics:
         definitions = client.get("/api/metrics/definitions", headers=alice_key).json()
         assert {"name": "win_rate", "unit": "fraction",
                 "formula": "winners / closed trades; a winner has net PnL > 0"} in definitions  # fmt: skip
+
+    def test_final_metrics_survive_a_failed_refresh(
+        self, client: TestClient, alice_key: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from backend.api import context as context_module
+
+        real, calls = context_module.refresh_ended_runs, []
+
+        def fails_once(session: Any, run_ids: list[int]) -> Any:
+            calls.append(list(run_ids))
+            if len(calls) == 1:
+                raise OSError("disk I/O error")  # the write failed: nothing was stored
+            return real(session, run_ids)
+
+        monkeypatch.setattr(context_module, "refresh_ended_runs", fails_once)
+        run_id = _push(client, alice_key, [*TRADES, END], run={**RUN, "initial_capital": 1000})
+        derivations = client.app.state.context.ingest.derivations  # type: ignore[attr-defined]
+        for _ in range(50):  # the runner retries on its next round
+            if client.get(f"/api/runs/{run_id}", headers=alice_key).json()["metrics"]:
+                break
+            derivations.notify()
+            derivations.wait_idle()
+        stored = client.get(f"/api/runs/{run_id}", headers=alice_key).json()["metrics"]
+        assert stored is not None
+        assert stored["net_pnl"] == 11.0
+        assert calls[0] == calls[1] == [run_id]
 
     def test_ratios_are_null_with_a_reason_without_capital(
         self, client: TestClient, alice_key: dict[str, str]
