@@ -75,9 +75,10 @@ class TestRunAnalytics:
     def test_final_metrics_survive_a_failed_refresh(
         self, client: TestClient, alice_key: dict[str, str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        from backend.analytics.service import refresh_ended_runs as real
         from backend.api import context as context_module
 
-        real, calls = context_module.refresh_ended_runs, []
+        calls: list[list[int]] = []
 
         def fails_once(session: Any, run_ids: list[int]) -> Any:
             calls.append(list(run_ids))
