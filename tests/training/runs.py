@@ -6,6 +6,9 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+from fastapi.testclient import TestClient
+
+from tests.ingest.helpers import push
 
 START = dt.datetime(2024, 3, 4, 14, 30, tzinfo=dt.UTC)
 BARS = 200
@@ -71,6 +74,13 @@ def run_batch(key: str = "trend-1", *, end: bool = True) -> dict[str, Any]:
         },
         "events": events,
     }
+
+
+def ingest(client: TestClient, key_headers: dict[str, str], batch: dict[str, Any]) -> int:
+    """Push `batch` with an API key; every event must be accepted. The run's id."""
+    result = push(client, key_headers, batch)
+    assert not result["rejected"]
+    return int(result["run_id"])
 
 
 SMALL_TRAINING = {

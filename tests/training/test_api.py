@@ -3,34 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from backend.config import Settings
-from tests.conftest import make_settings
-from tests.live_server import free_port
-from tests.training.runs import SMALL_TRAINING, run_batch
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    # nothing listens on this port: the node is down
-    return make_settings(
-        database_url,
-        tmp_path / "data",
-        training_node_url=f"http://127.0.0.1:{free_port()}",
-        training_node_token="backend-test-node-token-0123456789",
-    )
-
-
-def ingest(client: TestClient, key_headers: dict[str, str], batch: dict[str, Any]) -> int:
-    response = client.post("/api/ingest", json=batch, headers=key_headers)
-    assert response.status_code == 200, response.text
-    assert not response.json()["rejected"]
-    return int(response.json()["run_id"])
+from tests.training.runs import SMALL_TRAINING, ingest, run_batch
 
 
 class TestTrainingWhileTheNodeIsDown:

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.config import Settings
 from backend.db.models import StrategyRun
 from backend.training.package import build_request
 from backend.training.schemas import TrainingCreate
-from tests.conftest import make_settings
-from tests.live_server import free_port
-from tests.training.runs import BARS, SMALL_TRAINING, run_batch
-from tests.training.test_api import ingest
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(
-        database_url,
-        tmp_path / "data",
-        training_node_url=f"http://127.0.0.1:{free_port()}",
-        training_node_token="backend-test-node-token-0123456789",
-    )
+from tests.training.runs import BARS, SMALL_TRAINING, ingest, run_batch
 
 
 class TestBuildRequest:
