@@ -107,12 +107,15 @@ class TestAutoTraining:
 def wait_for_jobs(
     client: TestClient, headers: dict[str, str], count: int, timeout: float = 10.0
 ) -> list[dict[str, Any]]:
+    """The user's jobs once there are `count` and none is `submitting`: the monitor thread
+    holds that claim only while it calls the node, so a read then saw it ~1 time in 5."""
     deadline = time.monotonic() + timeout
     while True:
         jobs: list[dict[str, Any]] = client.get("/api/training/jobs", headers=headers).json()[
             "jobs"
         ]
-        if len(jobs) >= count or time.monotonic() > deadline:
+        settled = all(job["status"] != "submitting" for job in jobs)
+        if (len(jobs) >= count and settled) or time.monotonic() > deadline:
             return jobs
         time.sleep(0.05)
 
