@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live_server import PROJECT_ROOT, Account, LiveServer
+from tests.live_server import PROJECT_ROOT, Account, LiveServer, all_pages
 
 DOTNET_DIR = PROJECT_ROOT / "exporters" / "dotnet"
 TOOLS = ("mcs", "mono", "nunit-console")
@@ -104,18 +104,6 @@ def run_id(http: httpx.Client, key: str) -> int:
     matching = [run["id"] for run in runs if run["key"] == key and run["source"] == "csharp-tests"]
     assert len(matching) == 1, f"expected one run with key {key}, got {runs}"
     return int(matching[0])
-
-
-def all_pages(http: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        query = {**params, "limit": 5000, **({"cursor": cursor} if cursor else {})}
-        page = http.get(path, params=query).raise_for_status().json()
-        items.extend(page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
 
 
 def closed_trades(http: httpx.Client, run: int, expected: int, timeout: float = 30.0) -> list[Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import orjson
 
-from tests.live_server import Account, LiveServer
+from tests.live_server import Account, LiveServer, all_pages
 
 BASE_NS = 1_702_650_600_000_000_000  # 2023-12-15T14:30:00Z
 RUN = {"key": "r-1", "strategy": "Exporter test", "mode": "backtest"}
@@ -91,19 +90,11 @@ def wait_derived(server: LiveServer, timeout: float = 180.0) -> None:
                        f"{pending} positions pending; its log ends:\n{server.log()[-3000:]}")
 
 
-def pages(server: LiveServer, account: Account, path: str, **params: Any) -> Iterator[Any]:
+def pages(server: LiveServer, account: Account, path: str, **params: Any) -> list[Any]:
     """Every item of a paged list endpoint."""
-    cursor = None
-    while True:
-        query = {**params, "limit": 500, **({"cursor": cursor} if cursor else {})}
-        response = httpx.get(f"{server.url}{path}", params=query, headers=account.headers,
-                             timeout=30.0)
-        response.raise_for_status()
-        page = response.json()
-        yield from page["items"]
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return
+    with httpx.Client(base_url=server.url, headers=account.headers, timeout=30.0,
+                      trust_env=False) as http:  # fmt: skip
+        return all_pages(http, path, **params)
 
 
 def run_id(server: LiveServer, account: Account, key: str) -> int:

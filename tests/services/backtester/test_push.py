@@ -25,7 +25,7 @@ from services.backtester.matching import FillRules
 from services.backtester.runner import PushTarget, RunSpec, StoredBars, run_backtest
 from services.backtester.sinks import Instrument
 from services.backtester.synthetic import random_walk
-from tests.live_server import Account, LiveServer
+from tests.live_server import Account, LiveServer, all_pages
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +53,8 @@ def wait_for_run(server: LiveServer, account: Account, key: str) -> dict[str, An
 
 
 def all_trades(server: LiveServer, account: Account, run_id: int) -> list[dict[str, Any]]:
-    trades: list[dict[str, Any]] = []
-    cursor = None
     with httpx.Client(base_url=server.url, headers=account.headers, timeout=10) as http:
-        while True:
-            params: dict[str, Any] = {"limit": 500}
-            if cursor:
-                params["cursor"] = cursor
-            page = http.get(f"/api/runs/{run_id}/trades", params=params).json()
-            trades.extend(page["items"])
-            cursor = page["next_cursor"]
-            if not cursor:
-                return trades
+        return all_pages(http, f"/api/runs/{run_id}/trades")
 
 
 def test_a_pushed_backtest_becomes_a_run_with_its_trades_and_metrics(
