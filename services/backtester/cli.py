@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,19 +159,26 @@ def _pairs(items: Sequence[str]) -> dict[str, str]:
     return pairs
 
 
-def _run(args: argparse.Namespace) -> int:
-    spec = _spec(args)
-    bar = tqdm(total=0, unit="candle", desc=spec.strategy, disable=args.no_progress or None,
-               file=sys.stderr)
+@contextlib.contextmanager
+def _progress_bar(desc: str, unit: str, hidden: bool) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr (hidden with --no-progress, or off a terminal) and its
+    `progress(done, total)` callback."""
+    bar = tqdm(total=0, unit=unit, desc=desc, disable=hidden or None, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
         bar.total = total
         bar.update(done - bar.n)
 
     try:
-        outcome = run_backtest(spec, push=_push(args, args.pace), progress=progress)
+        yield progress
     finally:
         bar.close()
+
+
+def _run(args: argparse.Namespace) -> int:
+    spec = _spec(args)
+    with _progress_bar(spec.strategy, "candle", args.no_progress) as progress:
+        outcome = run_backtest(spec, push=_push(args, args.pace), progress=progress)
     summary: dict[str, Any] = outcome.result.summary()
     summary["run_key"] = outcome.run_key
     summary["pushed"] = outcome.pushed
@@ -205,18 +213,9 @@ def _sweep(args: argparse.Namespace) -> int:
         raise ValueError("a sweep needs at least one --grid")
     fixed = _pairs(args.param)
     axes.update({name: [value] for name, value in fixed.items() if name not in axes})
-    bar = tqdm(total=0, unit="run", desc="sweep", disable=args.no_progress or None,
-               file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-
-    try:
+    with _progress_bar("sweep", "run", args.no_progress) as progress:
         rows = sweep(spec, axes, metric=args.metric, top=args.top, push=_push(args),
                      workers=args.workers, on_done=progress)
-    finally:
-        bar.close()
     if args.json:
         _print(json.dumps([row.__dict__ for row in rows], indent=2, default=str))
         return 0
