@@ -403,12 +403,14 @@ class Journal:
     def stored_vs_scratch(self, symbol: str) -> list[str]:
         """Differences between the stored trades and a reconstruction of the stored fills."""
         with self.db.session() as session:
-            fills = repository.fills(session, self.run_id, ACCOUNT, symbol, (0, 0), inclusive=True)
+            replayed = repository.replay(session, self.run_id, ACCOUNT, symbol, (0, 0),
+                                         inclusive=True)
             stored = session.execute(
                 select(Trade.id, Trade.exit_ts, Trade.qty, Trade.net_pnl)
                 .where(Trade.run_id == self.run_id, Trade.symbol == symbol)
                 .order_by(Trade.entry_ts, Trade.id)
             ).all()
+        fills = [Fill(*row[:6]) for row in replayed]  # without the order id
         expected = [(t.id, t.exit_ts, float(t.qty), t.net_pnl) for t in reconstruct(fills)]
         got = [tuple(row) for row in stored]
         if got == expected:

@@ -25,7 +25,7 @@ from backend.db.models import (
 )
 from backend.ingest.sql import Dialect
 from backend.trades.incremental import StoredTrade
-from backend.trades.reconstruct import SCALE, Fill
+from backend.trades.reconstruct import SCALE
 from backend.trades.risk import FINISHED, StopOrder
 
 
@@ -86,13 +86,6 @@ def delete_trades(session: Session, trade_ids: Sequence[int]) -> None:
         session.execute(delete(Trade).where(Trade.id.in_(trade_ids)))
 
 
-# The execution columns a `Fill` is made of, in its field order.
-_FILL_COLUMNS = (
-    Execution.id, Execution.ts, Execution.side, Execution.qty, Execution.price,
-    Execution.commission,
-)  # fmt: skip
-
-
 # A fill as the replay reads it: (seq, ts, side, qty, price, commission, order_id)
 ReplayRow = tuple[int, int, str, float, float, float, str | None]
 
@@ -141,33 +134,6 @@ def replay(
     params = (run_id, account, symbol, ts, ts, ts, seq)
     rows: list[Any] = list(connection.exec_driver_sql(dialect.q(sql), params).fetchall())
     return rows
-
-
-def fills(
-    session: Session,
-    run_id: int,
-    account: str,
-    symbol: str,
-    key: tuple[int, int],
-    *,
-    inclusive: bool,
-) -> list[Fill]:
-    """The position's live fills at (or after) `key` = (ts, seq), in (ts, seq) order."""
-    ts, seq = key
-    later = Execution.id >= seq if inclusive else Execution.id > seq
-    rows = session.execute(
-        select(*_FILL_COLUMNS)
-        .where(
-            Execution.run_id == run_id,
-            Execution.account == account,
-            Execution.symbol == symbol,
-            Execution.removed_at.is_(None),
-            Execution.ts >= ts,  # a range on the position's (ts) index; the OR alone is not
-            or_(Execution.ts > ts, and_(Execution.ts == ts, later)),
-        )
-        .order_by(Execution.ts, Execution.id)
-    )
-    return [Fill(*row) for row in rows]
 
 
 def _first_event(column: str, conditions: Callable[[Any], tuple[Any, ...]]) -> Any:
