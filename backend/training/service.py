@@ -195,31 +195,39 @@ class TrainingService:
                 except (NotFound, InvalidPayload) as exc:
                     self._update(job_id, status="failed", error=f"cannot package the run: {exc}")
                     return
+        # Each outcome applies only while the job is still `submitting`: a job cancelled while
+        # it was being sent stays cancelled (the attempt is counted all the same).
         try:
             node_job_id = self.client.train(payload)
         except NodeUnavailable as exc:
             self._update(
                 job_id,
                 attempts_plus=1,
+                if_status="submitting",
                 status="pending_submit",
                 error=f"waiting for the training node: {exc}",
             )
             raise
         except NodeRejected as exc:
             self._update(
-                job_id, attempts_plus=1, status="failed", error=f"the node refused: {exc.detail}"
+                job_id,
+                attempts_plus=1,
+                if_status="submitting",
+                status="failed",
+                error=f"the node refused: {exc.detail}",
             )
             return
-        if self._status(job_id) == "cancelled":  # cancelled while it was being sent
-            self._update(job_id, attempts_plus=1, node_job_id=node_job_id)
+        queued = self._update(
+            job_id,
+            attempts_plus=1,
+            if_status="submitting",
+            status="queued",
+            node_job_id=node_job_id,
+            error=None,
+        )
+        if not queued:  # cancelled while it was being sent
+            self._update(job_id, node_job_id=node_job_id)
             self.client.cancel(node_job_id)
-            return
-        self._update(job_id, attempts_plus=1, status="queued", node_job_id=node_job_id, error=None)
-
-    def _status(self, job_id: int) -> str | None:
-        with self.context.db.session() as session:
-            job = session.get(TrainingJob, job_id)
-            return job.status if job is not None else None
 
     # -- follow ----------------------------------------------------------------------------
 
@@ -252,13 +260,18 @@ class TrainingService:
             },
         )
 
-    def _update(self, job_id: int, *, attempts_plus: int = 0, **fields: Any) -> None:
+    def _update(
+        self, job_id: int, *, attempts_plus: int = 0, if_status: str | None = None, **fields: Any
+    ) -> bool:
+        """Set `fields` (and count attempts); with `if_status`, the fields only while the job
+        is in that status. Whether they were set."""
         with self.context.db.session(write=True) as session:
             job = session.get(TrainingJob, job_id)
             if job is None:
-                return
+                return False
+            applied = if_status is None or job.status == if_status
             before = (job.status, round(job.progress, 4), job.result)
-            for name, value in fields.items():
+            for name, value in fields.items() if applied else ():
                 setattr(job, name, value)
             job.attempts += attempts_plus
             job.updated_at = _now()
@@ -275,6 +288,7 @@ class TrainingService:
             user_id = job.user_id
         if after != before:  # a new status, progress or learning-curve point
             self.context.broker.publish(user_id, message)
+        return applied
 
     # -- reads and actions for the API -----------------------------------------------------
 

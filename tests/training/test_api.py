@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from typing import Any
 
@@ -155,3 +157,44 @@ class TestSubmitClaim:
         service.tick()  # takes the stale claim over; the node is still down: pending again
         job = client.get(f"/api/training/jobs/{job_id}", headers=alice).json()
         assert (job["status"], job["attempts"]) == ("pending_submit", attempts + 1)
+
+
+class TestCancelWhileSending:
+    def test_a_job_cancelled_while_the_node_hangs_stays_cancelled(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
+    ) -> None:
+        from backend.training.client import TrainingNodeClient
+        from backend.training.service import training_service
+
+        run_id = ingest(client, alice_key, run_batch())
+        response = client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice)
+        assert response.status_code == 503, response.text
+        job_id = client.get("/api/training/jobs", headers=alice).json()["jobs"][0]["id"]
+        service = training_service(client.app.state.context)  # type: ignore[attr-defined]
+        # A node that takes the connection and never answers: the send fails on its timeout.
+        with socket.create_server(("127.0.0.1", 0)) as hanging:
+            port = hanging.getsockname()[1]
+            service.client = TrainingNodeClient(f"http://127.0.0.1:{port}", "t" * 32, timeout=2.0)
+            sender = threading.Thread(target=service.tick)
+            sender.start()
+            (sending,) = wait_for_status(client, alice, "submitting")
+            assert sending["id"] == job_id
+            cancelled = client.post(f"/api/training/jobs/{job_id}/cancel", headers=alice)
+            assert cancelled.json()["status"] == "cancelled", cancelled.text
+            sender.join(10)
+        job = client.get(f"/api/training/jobs/{job_id}", headers=alice).json()
+        assert (job["status"], job["attempts"]) == ("cancelled", sending["attempts"] + 1)
+
+
+def wait_for_status(
+    client: TestClient, headers: dict[str, str], status: str, timeout: float = 10.0
+) -> list[dict[str, Any]]:
+    """The user's jobs in `status`, once there is one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = client.get("/api/training/jobs", headers=headers).json()["jobs"]
+        found = [job for job in jobs if job["status"] == status]
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"no job became {status} in {timeout} s")
