@@ -12,6 +12,17 @@ from fastapi.testclient import TestClient
 from tests.training.runs import SMALL_TRAINING, ingest, run_batch
 
 
+def pending_job(
+    client: TestClient, headers: dict[str, str], key_headers: dict[str, str]
+) -> tuple[int, int]:
+    """A run and its training job, kept pending_submit: the node is down (503)."""
+    run_id = ingest(client, key_headers, run_batch())
+    response = client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=headers)
+    assert response.status_code == 503, response.text
+    job_id = int(client.get("/api/training/jobs", headers=headers).json()["jobs"][0]["id"])
+    return run_id, job_id
+
+
 class TestTrainingWhileTheNodeIsDown:
     def test_503_names_the_job_which_is_kept_pending(
         self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
@@ -60,9 +71,7 @@ class TestTrainingWhileTheNodeIsDown:
         alice_key: dict[str, str],
         bob: dict[str, str],
     ) -> None:
-        run_id = ingest(client, alice_key, run_batch())
-        client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice)
-        job_id = client.get("/api/training/jobs", headers=alice).json()["jobs"][0]["id"]
+        run_id, job_id = pending_job(client, alice, alice_key)
         assert (
             client.post(
                 f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=bob
@@ -133,14 +142,7 @@ class TestSubmitClaim:
         from backend.db.models import TrainingJob
         from backend.training.service import SUBMIT_LEASE, training_service
 
-        run_id = ingest(client, alice_key, run_batch())
-        assert (
-            client.post(
-                f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice
-            ).status_code
-            == 503
-        )
-        job_id = client.get("/api/training/jobs", headers=alice).json()["jobs"][0]["id"]
+        _, job_id = pending_job(client, alice, alice_key)
         context = client.app.state.context  # type: ignore[attr-defined]
         service = training_service(context)
         assert service._claim(job_id) is True  # the monitor (or another worker) took it
@@ -166,10 +168,7 @@ class TestCancelWhileSending:
         from backend.training.client import TrainingNodeClient
         from backend.training.service import training_service
 
-        run_id = ingest(client, alice_key, run_batch())
-        response = client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice)
-        assert response.status_code == 503, response.text
-        job_id = client.get("/api/training/jobs", headers=alice).json()["jobs"][0]["id"]
+        _, job_id = pending_job(client, alice, alice_key)
         service = training_service(client.app.state.context)  # type: ignore[attr-defined]
         # A node that takes the connection and never answers: the send fails on its timeout.
         with socket.create_server(("127.0.0.1", 0)) as hanging:
