@@ -8,7 +8,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -44,9 +43,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(bindir)
     server.start()
     try:
-        with psycopg.connect(server.conninfo(), autocommit=True) as connection:
-            connection.execute(f"CREATE DATABASE {TEMPLATE_DB}")
-        database = Database(server.database_url(TEMPLATE_DB))
+        database = Database(server.create_database(TEMPLATE_DB))
         upgrade(database.engine)
         database.dispose()
         yield server
@@ -55,10 +52,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 def _postgres_database(server: PostgresServer) -> str:
-    name = f"fillbook_test_{next(_database_numbers)}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
-    return server.database_url(name)
+    return server.create_database(f"fillbook_test_{next(_database_numbers)}", template=TEMPLATE_DB)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -49,6 +49,15 @@ class PostgresServer:
         """A libpq connection string, for psycopg directly."""
         return f"postgresql://fillbook@127.0.0.1:{self.port}/{name}"
 
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create database `name` (a copy of `template`, if given); its SQLAlchemy URL."""
+        import psycopg
+
+        copy = f" TEMPLATE {template}" if template else ""
+        with psycopg.connect(self.conninfo(), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}{copy}")
+        return self.database_url(name)
+
     def _run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self._as_postgres:
@@ -101,16 +110,12 @@ class PostgresServer:
 @contextlib.contextmanager
 def throwaway_database(name: str) -> Iterator[str]:
     """The SQLAlchemy URL of an empty database `name` on a server started for it (benches)."""
-    import psycopg
-
     bindir = find_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL's server binaries are not installed (Debian: postgresql)")
     server = PostgresServer(bindir)
     server.start()
     try:
-        with psycopg.connect(server.conninfo(), autocommit=True) as connection:
-            connection.execute(f"CREATE DATABASE {name}")
-        yield server.database_url(name)
+        yield server.create_database(name)
     finally:
         server.stop()
