@@ -140,11 +140,12 @@ class TestSubmitClaim:
         from sqlalchemy import update
 
         from backend.db.models import TrainingJob
-        from backend.training.service import SUBMIT_LEASE, training_service
+        from backend.training.service import SUBMIT_LEASE, TrainingService, training_service
 
         _, job_id = pending_job(client, alice, alice_key)
         context = client.app.state.context  # type: ignore[attr-defined]
-        service = training_service(context)
+        training_service(context).stop()  # no monitor round races the claims below
+        service = TrainingService(context)  # a second sender, e.g. another worker's
         assert service._claim(job_id) is True  # the monitor (or another worker) took it
         assert service._claim(job_id) is False  # a second sender backs off: no double submit
         job = client.get(f"/api/training/jobs/{job_id}", headers=alice).json()

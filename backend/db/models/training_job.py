@@ -25,9 +25,9 @@ class TrainingJob(Base):
     `cancelled`), or `pending_submit` while the node could not be reached: such
     a job is submitted when the node is back. `submitting` marks the one caller
     (thread or worker process) that claimed a pending job and is sending it; a
-    claim older than the service's lease is taken over (the sender died). `trigger` is `manual` or `auto`
-    (started when its run ended). `result` holds the node's learning curve,
-    evaluation report and ready artifacts.
+    claim older than the service's lease is taken over (the sender died).
+    `trigger` is `manual` or `auto` (started when its run ended). `result` holds
+    the node's learning curve, evaluation report and ready artifacts.
     """
 
     __tablename__ = "training_job"
