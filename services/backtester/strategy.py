@@ -22,6 +22,7 @@ the context hands out only the values up to the current candle.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -113,7 +114,7 @@ class Bar(NamedTuple):
     volume: float
 
 
-class Strategy:
+class Strategy(ABC):
     """Subclass it, set `name`, `description`, `parameters`, and implement `on_bar`."""
 
     name: ClassVar[str] = ""
@@ -124,7 +125,7 @@ class Strategy:
         self.params: dict[str, ParamValue] = self.resolve(params or {})
         self.check()
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 (an optional hook)
         """Raise ValueError when the parameters do not go together (each is checked already)."""
 
     @classmethod
@@ -146,16 +147,17 @@ class Strategy:
         as the run bars' values)."""
         return {}
 
-    def on_start(self, ctx: Context) -> None:
+    def on_start(self, ctx: Context) -> None:  # noqa: B027 (an optional hook)
         """Before the first candle."""
 
+    @abstractmethod
     def on_bar(self, ctx: Context, bar: Bar) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement on_bar")
+        """At each candle's close: the strategy's decisions."""
 
-    def on_fill(self, ctx: Context, fill: Execution) -> None:
+    def on_fill(self, ctx: Context, fill: Execution) -> None:  # noqa: B027 (an optional hook)
         """After each fill (the position already includes it)."""
 
-    def on_stop(self, ctx: Context) -> None:
+    def on_stop(self, ctx: Context) -> None:  # noqa: B027 (an optional hook)
         """After the last candle."""
 
 
