@@ -38,7 +38,8 @@ class TestTrainingWhileTheNodeIsDown:
         job = jobs[0]
         assert job["status"] == "pending_submit"
         assert job["run_id"] == run_id
-        assert job["attempts"] == 1
+        # the create's own attempt; the monitor thread may already have retried once more
+        assert job["attempts"] in (1, 2)
         assert "unreachable" in job["error"]
         assert job["settings"]["hyperparameters"]["steps"] == 200
         detail = client.get(f"/api/training/jobs/{job['id']}", headers=alice).json()

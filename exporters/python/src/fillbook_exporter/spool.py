@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -220,19 +221,32 @@ class Spool:
 
     def unabsorbed(self) -> int:
         """Events in the journal not yet moved into SQLite."""
-        return len(self._journal_tail())
+        _rows, offset = self._snapshot("SELECT 1")
+        return len(self._journal_tail(offset))
 
-    def _journal_tail(self) -> list[tuple[int, float, bytes]]:
+    def _journal_tail(self, offset: int) -> list[tuple[int, float, bytes]]:
+        """The journal's records from `offset` (the start, if the journal was cut since)."""
         with open(self.journal_path, "rb") as journal:
-            offset = self._stored_offset()
             journal.seek(offset if offset <= os.fstat(journal.fileno()).st_size else 0)
             rows, _ = parse_records(journal.read())
         return rows
 
-    def _stored_offset(self) -> int:
+    def _snapshot(self, sql: str) -> tuple[list[Any], int]:
+        """Rows of `sql` and the journal offset, read in one transaction.
+
+        `absorb` moves records into `event` and advances the offset in one commit,
+        so only a single snapshot counts each pending event exactly once: reading the
+        two apart could miss a whole absorbed group (and `flush` return too early).
+        """
         with self._read_lock:
-            return int(self._read.execute(
-                "SELECT value FROM meta WHERE key = 'journal_offset'").fetchone()[0])
+            self._read.execute("BEGIN")
+            try:
+                rows = self._read.execute(sql).fetchall()
+                offset = int(self._read.execute(
+                    "SELECT value FROM meta WHERE key = 'journal_offset'").fetchone()[0])
+            finally:
+                self._read.execute("COMMIT")
+        return rows, offset
 
     # -- reading and acknowledging (the sender's side) --------------------------------------
 
@@ -297,22 +311,20 @@ class Spool:
 
     def pending(self) -> int:
         """Events not yet acknowledged: in SQLite and still in the journal."""
-        with self._read_lock:
-            stored = int(self._read.execute("SELECT COUNT(*) FROM event").fetchone()[0])
-        return stored + self.unabsorbed()
+        rows, offset = self._snapshot("SELECT COUNT(*) FROM event")
+        return int(rows[0][0]) + len(self._journal_tail(offset))
 
     def status(self) -> list[StreamStatus]:
         """Per stream: pending events, the oldest one's time, events the service refused."""
-        with self._read_lock:
-            rows = self._read.execute(
-                "SELECT s.id, s.source, s.run_key, "
-                "(SELECT COUNT(*) FROM event e WHERE e.stream_id = s.id), "
-                "(SELECT MIN(at) FROM event e WHERE e.stream_id = s.id), "
-                "(SELECT COUNT(*) FROM rejected r WHERE r.stream_id = s.id) "
-                "FROM stream s ORDER BY s.id"
-            ).fetchall()
+        rows, offset = self._snapshot(
+            "SELECT s.id, s.source, s.run_key, "
+            "(SELECT COUNT(*) FROM event e WHERE e.stream_id = s.id), "
+            "(SELECT MIN(at) FROM event e WHERE e.stream_id = s.id), "
+            "(SELECT COUNT(*) FROM rejected r WHERE r.stream_id = s.id) "
+            "FROM stream s ORDER BY s.id"
+        )
         in_journal: dict[int, list[float]] = {}
-        for stream_id, at, _body in self._journal_tail():
+        for stream_id, at, _body in self._journal_tail(offset):
             in_journal.setdefault(stream_id, []).append(at)
         result = []
         for stream_id, source, key, pending, oldest, rejected in rows:
