@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Cap the SQLite file at this many pages (4 KiB each): past it, writes answer 507.
     sqlite_max_page_count: int | None = Field(default=None, gt=0)
     log_format: Literal["text", "json"] = "text"
+    # Re-derive trades after ingest in a worker process (the other core) rather than a
+    # thread sharing the API process's GIL (docs/ingest.md, "What happens after a commit").
+    derivation_process: bool = True
     # A scraper's bearer secret for GET /metrics (an ADMIN's access token works too).
     metrics_token: SecretStr | None = None
 

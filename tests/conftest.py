@@ -71,6 +71,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "data_dir": data_dir,
         "secret_key": "test-secret-key-that-is-long-enough-for-hs256-0123456789",
         "bcrypt_rounds": 4,
+        # In a thread, so that tests can add derivers to the running app (a worker process is
+        # tested in tests/ingest/test_derivation_worker.py and by the live-server tests).
+        "derivation_process": False,
     }
     values.update(overrides)
     return Settings.model_validate(values)

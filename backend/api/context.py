@@ -10,7 +10,7 @@ from backend.auth.security import PasswordHasher, TokenCodec
 from backend.auth.throttle import LoginThrottle
 from backend.config import Settings
 from backend.db.engine import Database
-from backend.ingest.derivations import Derivation
+from backend.ingest.derivations import Derivation, WorkerConfig
 from backend.ingest.service import IngestService
 from backend.observability.metrics import Metrics
 from backend.stream.broker import Broker
@@ -51,7 +51,17 @@ class AppContext:
             login_throttle=LoginThrottle(
                 settings.login_max_failures, settings.login_window_seconds
             ),
-            ingest=IngestService(db, broker),
+            ingest=IngestService(
+                db,
+                broker,
+                WorkerConfig(
+                    settings.resolved_database_url,
+                    settings.sqlite_busy_timeout_ms,
+                    settings.sqlite_max_page_count,
+                )
+                if settings.derivation_process
+                else None,
+            ),
             broker=broker,
         )
 

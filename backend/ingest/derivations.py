@@ -7,15 +7,24 @@ each pending row in a write transaction of its own: deletes it, runs every
 registered deriver over it, commits. A deriver that fails rolls the row back
 in; it is retried on the next wake-up. On start it finishes whatever a
 previous process left.
+
+Given a `WorkerConfig`, the runner derives in a worker process of its own
+instead (backend/ingest/derivation_worker.py): rebuilding trades is most of
+ingest's CPU, and in a thread it shares the API process's GIL with validation
+and the writer. The interface stays the same: `notify()` wakes the worker,
+`wait_idle()` waits for its answer, and the listeners and timers run here, in
+the API process, with what it reports.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -23,6 +32,9 @@ from sqlalchemy.orm import Session
 from backend.db.engine import Database
 from backend.db.errors import is_busy
 from backend.db.models import PendingDerivation
+
+if TYPE_CHECKING:
+    from backend.ingest.derivation_worker import WorkerLink
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +54,24 @@ Deriver = Callable[[Session, Derivation], None]
 Listener = Callable[[list[Derivation]], None]
 
 
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How a derivation worker process opens the database (the API's `Database` settings)."""
+
+    url: str
+    busy_timeout_ms: int = 5000
+    max_page_count: int | None = None
+
+
+@dataclass
+class Round:
+    """What one pass over the pending positions did."""
+
+    done: list[Derivation]
+    seconds: list[float]  # each derived position's derive time
+    failed: bool  # some stay pending: retry later
+
+
 class DerivationRunner:
     def __init__(
         self,
@@ -50,8 +80,13 @@ class DerivationRunner:
         retry_seconds: float = 5.0,
         yield_to: Callable[[], bool] = lambda: False,
         max_yield_seconds: float = 1.0,
+        worker: WorkerConfig | None = None,
+        busy_flag: Any = None,
     ) -> None:
         self.db = db
+        # In a worker process when given (and every deriver can be named there), else a thread.
+        self.worker = worker
+        self.busy_flag = busy_flag  # a shared ctypes value the writer sets while it has work
         # Ingest goes first: SQLite has one write lock, and a runner that takes it
         # again right after each commit starves the writer into "database is locked".
         self.yield_to = yield_to
@@ -65,15 +100,39 @@ class DerivationRunner:
         self._idle = threading.Condition()
         self._busy = False
         self._thread: threading.Thread | None = None
+        self._link: WorkerLink | None = None
 
     def start(self) -> None:
+        if self._link is None and self._thread is None and self._can_use_worker():
+            from backend.ingest.derivation_worker import WorkerLink
+
+            assert self.worker is not None
+            self._link = WorkerLink(self, self.worker, self.busy_flag)
+            self._link.start()
+            return
         if self._thread is None:
             self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="derivations", daemon=True)
             self._thread.start()
             self._wake.set()  # finish what a previous process left pending
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The worker process deriving for this runner, or None when it derives in a thread."""
+        return None if self._link is None else self._link.pid
+
+    def _can_use_worker(self) -> bool:
+        if self.worker is None:
+            return False
+        named = all(is_importable(deriver) for deriver in self.derivers)
+        if not named:
+            log.warning("a deriver cannot be named in a worker process; deriving in a thread")
+        return named
+
     def stop(self, timeout: float = 30.0) -> None:
+        if self._link is not None:
+            self._link.stop(timeout)
+            self._link = None
         if self._thread is not None:
             self._stopping.set()
             self._wake.set()
@@ -82,10 +141,15 @@ class DerivationRunner:
 
     def notify(self) -> None:
         """Something new is pending."""
+        if self._link is not None:
+            self._link.notify()
+            return
         self._wake.set()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until nothing is pending or being derived (tests, shutdown)."""
+        if self._link is not None:
+            return self._link.wait_idle(timeout)
         with self._idle:
             return self._idle.wait_for(lambda: not self._busy and not self._wake.is_set(), timeout)
 
@@ -108,28 +172,16 @@ class DerivationRunner:
 
     def run_pending(self) -> bool:
         """Derive every pending position once; True when some failed and stay pending."""
-        with self.db.session() as session:
-            rows = (
-                session.execute(select(PendingDerivation.id).order_by(PendingDerivation.id))
-                .scalars()
-                .all()
-            )
-        done: list[Derivation] = []
+        result = self.derive_pending()
+        for seconds in result.seconds:
+            for timer in self.timers:
+                timer(seconds)
+        return self.tell_listeners(result.done) or result.failed
+
+    def tell_listeners(self, done: list[Derivation]) -> bool:
+        """Every round, so work queued without rows runs too; True when one must run again."""
         failed = False
-        for row_id in rows:
-            self._let_ingest_go_first()
-            try:
-                derivation = self._derive_one(row_id)
-            except Exception as exc:
-                failed = True
-                if is_busy(exc):  # ingest kept SQLite's write lock: not an error, later
-                    log.info("ingest is busy; deriving the pending positions later")
-                    break
-                log.exception("deriving pending position %s failed; will retry", row_id)
-                continue
-            if derivation is not None:
-                done.append(derivation)
-        for listener in self.listeners:  # every round, so work queued without rows runs too
+        for listener in self.listeners:
             try:
                 listener(done)
             except Exception as exc:
@@ -140,12 +192,36 @@ class DerivationRunner:
                     log.exception("derivation listener failed")
         return failed
 
+    def derive_pending(self) -> Round:
+        """Run the derivers over every pending position once (no listeners, no timers)."""
+        with self.db.session() as session:
+            rows = (
+                session.execute(select(PendingDerivation.id).order_by(PendingDerivation.id))
+                .scalars()
+                .all()
+            )
+        result = Round([], [], False)
+        for row_id in rows:
+            self._let_ingest_go_first()
+            try:
+                derivation = self._derive_one(row_id, result.seconds)
+            except Exception as exc:
+                result.failed = True
+                if is_busy(exc):  # ingest kept SQLite's write lock: not an error, later
+                    log.info("ingest is busy; deriving the pending positions later")
+                    break
+                log.exception("deriving pending position %s failed; will retry", row_id)
+                continue
+            if derivation is not None:
+                result.done.append(derivation)
+        return result
+
     def _let_ingest_go_first(self) -> None:
         deadline = time.monotonic() + self.max_yield_seconds
         while self.yield_to() and time.monotonic() < deadline:
             time.sleep(0.002)
 
-    def _derive_one(self, row_id: int) -> Derivation | None:
+    def _derive_one(self, row_id: int, seconds: list[float]) -> Derivation | None:
         with self.db.session(write=True) as session:
             row = session.get(PendingDerivation, row_id)
             if row is None:  # taken by another process
@@ -155,6 +231,17 @@ class DerivationRunner:
             started = time.perf_counter()
             for deriver in self.derivers:
                 deriver(session, derivation)
-        for timer in self.timers:
-            timer(time.perf_counter() - started)
+        seconds.append(time.perf_counter() - started)
         return derivation
+
+
+def is_importable(function: Callable[..., Any]) -> bool:
+    """Can a spawned process find `function` by its module and name (pickle by reference)?"""
+    module = sys.modules.get(getattr(function, "__module__", "") or "")
+    name = getattr(function, "__qualname__", "")
+    if module is None or "<" in name or module.__name__ == "__main__":
+        return False
+    found: Any = module
+    for part in name.split("."):
+        found = getattr(found, part, None)
+    return found is function

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections import defaultdict
 from typing import Any
@@ -13,7 +14,7 @@ from backend.db.engine import Database
 from backend.errors import PayloadTooLarge
 from backend.ingest.batch import StoredBatch
 from backend.ingest.decode import media_type, prepare_batch
-from backend.ingest.derivations import Derivation, DerivationRunner
+from backend.ingest.derivations import Derivation, DerivationRunner, WorkerConfig
 from backend.ingest.schemas import MAX_BODY_BYTES
 from backend.ingest.timestamps import format_ts
 from backend.ingest.writer import IngestWriter
@@ -23,10 +24,14 @@ log = logging.getLogger(__name__)
 
 
 class IngestService:
-    def __init__(self, db: Database, broker: Broker) -> None:
+    def __init__(self, db: Database, broker: Broker, worker: WorkerConfig | None = None) -> None:
+        """`worker`: derive in a worker process of its own (else in a thread of this one)."""
         self.broker = broker
-        self.writer = IngestWriter(db, on_commit=self._committed)
-        self.derivations = DerivationRunner(db, yield_to=self.writer.has_work)
+        busy_flag = None if worker is None else multiprocessing.get_context("spawn").RawValue("b")
+        self.writer = IngestWriter(db, on_commit=self._committed, busy_flag=busy_flag)
+        self.derivations = DerivationRunner(
+            db, yield_to=self.writer.has_work, worker=worker, busy_flag=busy_flag
+        )
         self.derivations.listeners.append(self._derived)
         # Bumped whenever a user's bars of a symbol change; keys of the aggregated-bars cache.
         self._bar_versions: dict[tuple[int, str], int] = defaultdict(int)

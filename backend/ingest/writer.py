@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from backend.db.engine import Database
 from backend.db.errors import is_storage_full, is_transient, storage_full
@@ -64,6 +65,7 @@ class IngestWriter:
         *,
         on_commit: Callable[[list[StoredBatch]], None] | None = None,
         max_group_events: int = 20_000,
+        busy_flag: Any = None,
     ) -> None:
         self.db = db
         self.dialect = Dialect(db.engine.dialect.name)
@@ -72,6 +74,9 @@ class IngestWriter:
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._writing = False
+        # A shared ctypes value (or None) that is 1 while this writer has work, so that a
+        # derivation worker process can yield SQLite's write lock to it (has_work's twin).
+        self.busy_flag = busy_flag
         self.batches_written = 0
 
     def has_work(self) -> bool:
@@ -96,6 +101,7 @@ class IngestWriter:
             raise WriterUnavailable("the ingest writer is not running; retry shortly")
         loop = asyncio.get_running_loop()
         job = _Job(batch, loop, loop.create_future())
+        self._signal(True)
         self._queue.put(job)
         return await job.future
 
@@ -117,12 +123,18 @@ class IngestWriter:
                 group.append(job)
                 size += job.size
             self._writing = True
+            self._signal(True)
             try:
                 self._write_group(group)
             finally:
                 self._writing = False
+                self._signal(not self._queue.empty())
             if stop:
                 return
+
+    def _signal(self, busy: bool) -> None:
+        if self.busy_flag is not None:
+            self.busy_flag.value = int(busy)
 
     def _write_group(self, group: list[_Job]) -> None:
         started = time.perf_counter()

@@ -15,7 +15,7 @@ from fillbook_exporter import Exporter
 
 from tests.live_server import LiveServer
 
-EVENTS = 6000
+EVENTS = 12_000  # more than fit after the probe, whether or not trades were derived meanwhile
 RUN = {"key": "full", "strategy": "x", "mode": "live"}
 
 
