@@ -6,6 +6,10 @@ upgrade a stale read snapshot), and no busy timeout helps. So every transaction
 that will write starts with `BEGIN IMMEDIATE`, taking the write lock up front
 and queueing behind other writers for up to the busy timeout; read-only
 transactions start deferred and never block anyone.
+
+Before `BEGIN IMMEDIATE`, a write transaction on a SQLite file takes the
+service's writer lock (backend/db/write_lock.py), which hands the lock over
+the moment it is free instead of leaving waiters asleep in SQLite's busy handler.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from backend.db.write_lock import WriteLock, write_lock
 
 _BEGIN_OPTION = "fillbook_sqlite_begin"
 
@@ -41,9 +47,11 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        self.write_lock: WriteLock | None = None
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                self.write_lock = write_lock(parsed.database)
             kwargs["connect_args"] = {"check_same_thread": False}
             kwargs["pool_size"] = 20
             kwargs["max_overflow"] = 20
@@ -61,7 +69,7 @@ class Database:
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
         factory = self._writers if write else self._readers
-        with factory() as session:
+        with self._holding(write), factory() as session:
             try:
                 yield session
                 session.commit()
@@ -72,8 +80,17 @@ class Database:
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """A Core connection in a write transaction (the ingest writer's hot path)."""
-        with self.write_engine.begin() as connection:
+        with self._holding(True), self.write_engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def _holding(self, write: bool) -> Iterator[None]:
+        """The SQLite writer lock around a write transaction (backend/db/write_lock.py)."""
+        if write and self.write_lock is not None:
+            with self.write_lock.hold(self.busy_timeout_ms / 1000):
+                yield
+        else:
+            yield
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -195,10 +195,10 @@ def work(
         max_yield_seconds=max_yield_seconds,
     )
     runner.derivers.extend(derivers)
-    failed = False
+    failed = more = False
     try:
         while not stop_flag.value:
-            woken = wake.poll(retry_seconds if failed else _POLL_SECONDS)
+            woken = more or wake.poll(retry_seconds if failed else _POLL_SECONDS)
             while wake.poll(0):
                 wake.recv_bytes()  # EOFError: the API process is gone
             if stop_flag.value:
@@ -211,8 +211,9 @@ def work(
             except Exception:
                 log.exception("deriving pending positions failed")
                 result = Round([], [], True)
-            failed = result.failed
-            results.send((taken, result))
+            failed, more = result.failed, result.more and not result.failed
+            # A round that left slices pending completes nothing yet (wait_idle waits on).
+            results.send((0 if more else taken, result))
     except (EOFError, BrokenPipeError):
         return
     finally:

@@ -8,6 +8,11 @@ registered deriver over it, commits. A deriver that fails rolls the row back
 in; it is retried on the next wake-up. On start it finishes whatever a
 previous process left.
 
+A deriver works in bounded slices (the trade rebuild: SLICE_FILLS fills), so
+that no transaction holds SQLite's write lock for long while a big stretch is
+stale: it returns where it stopped, the row goes back pending from there in
+the same transaction, and the next round goes on at once.
+
 Given a `WorkerConfig`, the runner derives in a worker process of its own
 instead (backend/ingest/derivation_worker.py): rebuilding trades is most of
 ingest's CPU, and in a thread it shares the API process's GIL with validation
@@ -32,6 +37,8 @@ from sqlalchemy.orm import Session
 from backend.db.engine import Database
 from backend.db.errors import is_busy
 from backend.db.models import PendingDerivation
+from backend.ingest.repository import IngestRepository
+from backend.ingest.sql import Dialect
 
 if TYPE_CHECKING:
     from backend.ingest.derivation_worker import WorkerLink
@@ -50,7 +57,9 @@ class Derivation:
     from_ts: int
 
 
-Deriver = Callable[[Session, Derivation], None]
+# A deriver may stop early, after a bounded slice of the work, so that no transaction holds
+# SQLite's write lock for long: it returns the time from which the position is still stale.
+Deriver = Callable[[Session, Derivation], int | None]
 Listener = Callable[[list[Derivation]], None]
 
 
@@ -70,6 +79,7 @@ class Round:
     done: list[Derivation]
     seconds: list[float]  # each derived position's derive time
     failed: bool  # some stay pending: retry later
+    more: bool = False  # a deriver stopped after a slice: the next round goes on at once
 
 
 class DerivationRunner:
@@ -171,12 +181,16 @@ class DerivationRunner:
                 self._stopping.wait(self.retry_seconds)
 
     def run_pending(self) -> bool:
-        """Derive every pending position once; True when some failed and stay pending."""
-        result = self.derive_pending()
-        for seconds in result.seconds:
-            for timer in self.timers:
-                timer(seconds)
-        return self.tell_listeners(result.done) or result.failed
+        """Derive every pending position, slice after slice, telling the listeners after
+        each round; True when some failed and stay pending."""
+        while True:
+            result = self.derive_pending()
+            for seconds in result.seconds:
+                for timer in self.timers:
+                    timer(seconds)
+            failed = self.tell_listeners(result.done) or result.failed
+            if failed or not result.more:
+                return failed
 
     def tell_listeners(self, done: list[Derivation]) -> bool:
         """Every round, so work queued without rows runs too; True when one must run again."""
@@ -204,7 +218,7 @@ class DerivationRunner:
         for row_id in rows:
             self._let_ingest_go_first()
             try:
-                derivation = self._derive_one(row_id, result.seconds)
+                derivation = self._derive_one(row_id, result)
             except Exception as exc:
                 result.failed = True
                 if is_busy(exc):  # ingest kept SQLite's write lock: not an error, later
@@ -221,7 +235,7 @@ class DerivationRunner:
         while self.yield_to() and time.monotonic() < deadline:
             time.sleep(0.002)
 
-    def _derive_one(self, row_id: int, seconds: list[float]) -> Derivation | None:
+    def _derive_one(self, row_id: int, result: Round) -> Derivation | None:
         with self.db.session(write=True) as session:
             row = session.get(PendingDerivation, row_id)
             if row is None:  # taken by another process
@@ -229,9 +243,18 @@ class DerivationRunner:
             derivation = Derivation(row.user_id, row.run_id, row.account, row.symbol, row.from_ts)
             session.execute(delete(PendingDerivation).where(PendingDerivation.id == row_id))
             started = time.perf_counter()
-            for deriver in self.derivers:
-                deriver(session, derivation)
-        seconds.append(time.perf_counter() - started)
+            stops = [deriver(session, derivation) for deriver in self.derivers]
+            resume = [ts for ts in stops if ts is not None]
+            if resume:  # the rest of the position is the next slice's: pending again
+                d = derivation
+                connection = session.connection()
+                dialect = Dialect(connection.dialect.name)
+                stamp = dialect.timestamp(row.created_at)
+                IngestRepository(connection, dialect).mark_pending(
+                    [(d.user_id, d.run_id, d.account, d.symbol, min(resume), stamp)]
+                )
+                result.more = True
+        result.seconds.append(time.perf_counter() - started)
         return derivation
 
 

@@ -23,10 +23,23 @@ from backend.trades.incremental import plan_rebuild
 from backend.trades.reconstruct import Fill, TradeResult, reconstruct
 from backend.trades.risk import initial_risk, initial_stop, r_multiple
 
+# Fills one rebuild replays at most, so that its transaction holds SQLite's write lock for
+# milliseconds, not seconds, when a long stretch is stale (a backtest's push, a backlog).
+SLICE_FILLS = 1000
 
-def rebuild_position(session: Session, derivation: Derivation) -> None:
-    """Re-derive the trades of one (run, account, symbol) from `derivation.from_ts` on."""
+
+def rebuild_position(
+    session: Session, derivation: Derivation, slice_fills: int | None = None
+) -> int | None:
+    """Re-derive the trades of one (run, account, symbol) from `derivation.from_ts` on.
+
+    At most `slice_fills` fills at a time: when more are stale, the trades up to the
+    cut are stored (the one open there as open) and the time of the first fill left is
+    returned, from which the next slice goes on (plan_rebuild replaces that open trade
+    and replays from where the position was flat). None when the position is done.
+    """
     d = derivation
+    slice_fills = SLICE_FILLS if slice_fills is None else slice_fills
     kernel.start_warm_up()  # in the background, once; until it is ready, pure Python serves
     multiplier, default_risk = repository.instrument(session, d.user_id, d.symbol)
     plan = plan_rebuild(
@@ -42,16 +55,31 @@ def rebuild_position(session: Session, derivation: Derivation) -> None:
     kept = repository.user_annotations(session, plan.replace)
     repository.delete_trades(session, plan.replace)
     fills = seed + repository.replay(
-        session, d.run_id, d.account, d.symbol, key, inclusive=inclusive
+        session, d.run_id, d.account, d.symbol, key, inclusive=inclusive, limit=slice_fills + 1
     )
-    trades, parts = derive(fills, multiplier)
+    resume: int | None = None
+    if len(fills) > slice_fills:
+        resume = fills[slice_fills][1]
+        trades, parts = derive(fills[:slice_fills], multiplier)
+        if trades[-1].is_open and trades[-1].id == fills[0][0]:
+            # One trade spans the whole slice: the next would start where this one did.
+            # Never flat for that long, the position is rebuilt in one go.
+            resume = None
+            fills = seed + repository.replay(
+                session, d.run_id, d.account, d.symbol, key, inclusive=inclusive
+            )
+        else:
+            fills = fills[:slice_fills]
+    if resume is None:
+        trades, parts = derive(fills, multiplier)
     if not trades:
-        return
+        return None
     entry_orders = {row[0]: row[6] for row in fills}
     rows = _enrich(session, d, trades, entry_orders, multiplier, default_risk)
     for row in rows:  # every row carries the same keys: one executemany
         row.update(kept.get(row["id"], {"notes": None, "setup": None}))
     repository.insert_trades(session, rows, parts)
+    return resume
 
 
 def derive(

@@ -120,8 +120,10 @@ def replay(
     key: tuple[int, int],
     *,
     inclusive: bool,
+    limit: int | None = None,
 ) -> list[ReplayRow]:
-    """`fills` as the driver's tuples, with each fill's order id: a rebuild's hot path."""
+    """`fills` as the driver's tuples, with each fill's order id: a rebuild's hot path;
+    the first `limit` of them when given."""
     connection = session.connection()
     dialect = Dialect(connection.dialect.name)
     ts, seq = key
@@ -131,7 +133,10 @@ def replay(
         f" AND ts >= ? AND (ts > ? OR (ts = ? AND id {'>=' if inclusive else '>'} ?))"
         " ORDER BY ts, id"
     )
-    params = (run_id, account, symbol, ts, ts, ts, seq)
+    params: tuple[Any, ...] = (run_id, account, symbol, ts, ts, ts, seq)
+    if limit is not None:
+        sql += " LIMIT ?"
+        params += (limit,)
     rows: list[Any] = list(connection.exec_driver_sql(dialect.q(sql), params).fetchall())
     return rows
 

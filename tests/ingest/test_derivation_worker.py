@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from backend.api.app import create_app
 from backend.api.context import AppContext
 from backend.config import Settings
-from backend.db.models import PendingDerivation
+from backend.db.models import PendingDerivation, Trade
 from backend.ingest.derivations import Derivation, is_importable
+from backend.trades import rebuild
 from backend.trades.rebuild import rebuild_position
 from tests.conftest import create_api_key, login, make_settings, register
 from tests.ingest.helpers import batch, fill, push
@@ -96,6 +97,30 @@ class TestDerivationWorker:
         assert [(d.run_id, d.symbol) for d in heard] == [(run_id, "MESZ3")]
         assert _pending(context) == 0
         assert _rebuilds(context) == before + 1  # the timers heard the worker's round
+
+    def test_a_long_stretch_is_derived_in_slices_before_it_counts_as_idle(
+        self, worker_client: TestClient
+    ) -> None:
+        context = _context(worker_client)
+        runner = context.ingest.derivations
+        key = _key(worker_client)
+        before = _rebuilds(context)
+        fills = [
+            fill(f"x{i}{side}", f"2023-12-15T14:00:00.{i:04d}{j}Z", side, 1, 100.0 + i % 7 + j)
+            for i in range(1250)
+            for j, side in enumerate(("buy", "sell"))
+        ]  # 2,500 fills: three slices of at most SLICE_FILLS (1,000)
+        assert rebuild.SLICE_FILLS == 1000
+        run_id = push(worker_client, key, batch(fills))["run_id"]
+        assert runner.wait_idle(timeout=60)
+        trades = _trades(worker_client, key, run_id)
+        assert len(trades) == 500  # the first page: all are there, none open
+        assert not any(t["open"] for t in trades)
+        with context.db.session() as session:
+            count = session.scalar(select(func.count()).select_from(Trade)) or 0
+        assert count == 1250
+        assert _pending(context) == 0
+        assert _rebuilds(context) == before + 3
 
     def test_a_worker_that_dies_is_replaced_and_loses_nothing(
         self, worker_client: TestClient
