@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from backend.errors import BadRequest, InvalidPayload, PayloadTooLarge, UnsupportedMediaType
 from backend.ingest.batch import PreparedBatch, Rejection, raw_text
-from backend.ingest.schemas import MAX_EVENTS, BatchAdapter, EventListAdapter, RunRef
+from backend.ingest.schemas import (
+    EVENT_TYPES,
+    EXECUTION_MEMBERS,
+    MAX_EVENTS,
+    BatchAdapter,
+    EventListAdapter,
+    RunRef,
+)
 
 JSON_TYPES = {"application/json"}
 MSGPACK_TYPES = {"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"}
@@ -115,13 +122,16 @@ def _reject_nul(prepared: PreparedBatch, document: Any) -> PreparedBatch:
 def _split(user_id: int, document: Any, exc: ValidationError) -> PreparedBatch:
     """Reject the envelope (422/413), or keep the bad events aside and validate the rest."""
     envelope_errors, event_errors = [], defaultdict(list)
+    events = document.get("events") if isinstance(document, dict) else None
     for error in exc.errors():
         loc = error["loc"]
         if len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
-            event_errors[loc[1]].append({**error, "loc": loc[3:]})  # drop events, index, tag
+            event = events[loc[1]] if isinstance(events, list) else None
+            detail = _event_error(error, event)
+            if detail is not None:
+                event_errors[loc[1]].append(detail)
         else:
             envelope_errors.append(error)
-    events = document.get("events") if isinstance(document, dict) else None
     if isinstance(events, list) and len(events) > MAX_EVENTS:
         raise PayloadTooLarge(f"events: at most {MAX_EVENTS} events per batch, got {len(events)}")
     if envelope_errors:
@@ -154,6 +164,36 @@ def _split(user_id: int, document: Any, exc: ValidationError) -> PreparedBatch:
         rejected,
         raw_events=events,
     )
+
+
+def event_problems(exc: ValidationError, events: list[Any]) -> dict[int, str]:
+    """What is wrong with each bad event, from `EventListAdapter.validate_python(events)`."""
+    problems: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for error in exc.errors():
+        index = int(error["loc"][0])
+        detail = _event_error({**error, "loc": ("events", *error["loc"])}, events[index])
+        if detail is not None:
+            problems[index].append(detail)
+    return {index: _describe(errors) for index, errors in problems.items()}
+
+
+_UNKNOWN_TYPE = f"unknown event type; expected one of {', '.join(EVENT_TYPES)}"
+
+
+def _event_error(error: Any, event: Any) -> dict[str, Any] | None:
+    """An event's error with its location inside the event, or None for an error of the
+    execution variant the event is not (a fill is not checked against the bust's fields)."""
+    loc = error["loc"][2:]  # drop "events" and the index
+    if not loc:  # the event itself: not an object, or no type we know
+        return {**error, "loc": (), "type": "unknown_event_type", "msg": _UNKNOWN_TYPE,
+                "input": event}  # fmt: skip
+    tag, *rest = loc
+    if tag == "execution" and rest and rest[0] in EXECUTION_MEMBERS.values():
+        removal = isinstance(event, dict) and event.get("op") == "remove"
+        if rest[0] != EXECUTION_MEMBERS["remove" if removal else "fill"]:
+            return None
+        rest = rest[1:]
+    return {**error, "loc": tuple(rest)}
 
 
 def _field(event: Any, name: str, limit: int) -> str | None:

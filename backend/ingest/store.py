@@ -36,9 +36,10 @@ def store_batch(repo: IngestRepository, batch: PreparedBatch, now: dt.datetime) 
         _count(result, 1, int(changed))
         result.run_ended = True
 
-    times = [e["ts"] for _i, e in batch.events if "ts" in e and e["type"] != "run_end"]
-    if times:
-        repo.extend_run_start(run_id, min(times))
+    first = min((e["ts"] for _i, e in batch.events if "ts" in e and e["type"] != "run_end"),
+                default=None)  # fmt: skip
+    if first is not None:
+        repo.extend_run_start(run_id, first)
     if result.positions:
         repo.mark_pending(
             [
@@ -218,8 +219,13 @@ def _store_executions(
             new = [row for row in pending if row[3] in fresh]
         else:
             new = []
+        earliest: dict[tuple[str, str], int] = {}  # (account, symbol) → earliest new ts
         for row in new:
-            result.touch(PositionKey(run_id, row[11], row[6]), row[5])
+            key, ts = (row[11], row[6]), row[5]
+            if ts < earliest.get(key, ts + 1):
+                earliest[key] = ts
+        for (account, symbol), ts in earliest.items():
+            result.touch(PositionKey(run_id, account, symbol), ts)
         pending.clear()
 
     for index, event in events:
@@ -256,9 +262,7 @@ def _amend_or_remove(
         problem = f"id: execution {event['id']!r} was removed; send a fill with a new id"
     if problem is not None:
         raw = batch.raw_events[index] if batch.raw_events else event
-        result.rejected.append(
-            Rejection(index, event["id"], "execution", raw_text(raw), problem)
-        )
+        result.rejected.append(Rejection(index, event["id"], "execution", raw_text(raw), problem))
         return
     assert stored is not None
     pk, run_id, account, symbol, ts = stored[:5]

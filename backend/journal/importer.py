@@ -24,7 +24,7 @@ from backend.db.engine import Database
 from backend.db.models import Execution, Instrument, Trade
 from backend.errors import InvalidPayload
 from backend.ingest.batch import PreparedBatch
-from backend.ingest.decode import NUL_PROBLEM, has_nul
+from backend.ingest.decode import NUL_PROBLEM, event_problems, has_nul
 from backend.ingest.repository import IngestRepository
 from backend.ingest.schemas import EventListAdapter, RunRef
 from backend.ingest.sql import Dialect
@@ -121,10 +121,7 @@ def _event(event: dict[str, Any]) -> dict[str, Any]:
     try:
         (validated,) = EventListAdapter.validate_python([present])
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][2:]) or 'event'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValueError(problems) from None
+        raise ValueError(event_problems(exc, [present])[0]) from None
     return dict(validated)
 
 

@@ -131,7 +131,7 @@ class TestRoundTrip:
              "line 2: text must not contain NUL"),
             (header + b'{"kind":"execution","source":"s","run_key":"k"}\n', "line 2: run 'k' of source 's' has no run line"),
             (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e","ts":1,'
-             b'"symbol":"A","side":"buy","qty":1,"price":1}\n', "line 3: ts: Value error, 1 looks like epoch seconds"),
+             b'"symbol":"A","side":"buy","qty":1,"price":1}\n', "line 3: ts: 1 looks like epoch seconds; send epoch nanoseconds"),
         ):
             response = client.post("/api/import", content=body, headers=alice)
             assert response.status_code == 422, response.text

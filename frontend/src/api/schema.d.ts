@@ -1080,8 +1080,8 @@ export interface components {
             /** Ts */
             ts: number;
             /**
-             * Type
-             * @constant
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
             type: "bar";
             /** Values */
@@ -1291,6 +1291,7 @@ export interface components {
              */
             window: number;
         };
+        Execution: components["schemas"]["ExecutionEvent"] | components["schemas"]["ExecutionRemoval"];
         /**
          * ExecutionEvent
          * @description A new fill, or (`op: amend`) the corrected version of one already sent.
@@ -1513,7 +1514,7 @@ export interface components {
          */
         IngestBatch: {
             /** Events */
-            events: (components["schemas"]["InstrumentEvent"] | components["schemas"]["OrderEvent"] | components["schemas"]["ExecutionEvent"] | components["schemas"]["ExecutionRemoval"] | components["schemas"]["BarEvent"] | components["schemas"]["RunEndEvent"])[];
+            events: (components["schemas"]["InstrumentEvent"] | components["schemas"]["OrderEvent"] | components["schemas"]["Execution"] | components["schemas"]["BarEvent"] | components["schemas"]["RunEndEvent"])[];
             run: components["schemas"]["RunRef"];
             /** Source */
             source: string;
@@ -1542,8 +1543,8 @@ export interface components {
             /** Tick Size */
             tick_size?: number | null;
             /**
-             * Type
-             * @constant
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
             type: "instrument";
         };
@@ -1726,8 +1727,8 @@ export interface components {
             /** Ts */
             ts: number;
             /**
-             * Type
-             * @constant
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
             type: "order";
         };
@@ -1941,8 +1942,8 @@ export interface components {
             /** Ts */
             ts: number;
             /**
-             * Type
-             * @constant
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
             type: "run_end";
         };
