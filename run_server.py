@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import gc
 import logging
 import logging.config
 import os
@@ -31,6 +30,7 @@ from backend.config import PROJECT_ROOT, Settings, get_settings
 from backend.db.engine import Database
 from backend.db.migrate import upgrade
 from backend.observability.logs import logging_config
+from backend.runtime import tune_gc
 from backend.training.service import node_token
 
 
@@ -75,11 +75,7 @@ def main(argv: list[str] | None = None) -> None:
 def worker_app() -> FastAPI:
     """The app of one serving process (the factory each Uvicorn worker calls)."""
     app = create_app(get_settings())
-    # Long-lived start-up objects out of the collector's sight, and fewer young-generation
-    # passes: the collector cost 10-20 % of ingest and most of its p99 (performance-notes.md).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
+    tune_gc()
     return app
 
 

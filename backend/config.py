@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Re-derive trades after ingest in a worker process (the other core) rather than a
     # thread sharing the API process's GIL (docs/ingest.md, "What happens after a commit").
     derivation_process: bool = True
+    # On SQLite, store ingest batches in a writer process of its own rather than a thread
+    # sharing the API process's GIL with validation (backend/ingest/writer_process.py).
+    writer_process: bool = True
     # A scraper's bearer secret for GET /metrics (an ADMIN's access token works too).
     metrics_token: SecretStr | None = None
 

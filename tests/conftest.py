@@ -74,6 +74,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         # In a thread, so that tests can add derivers to the running app (a worker process is
         # tested in tests/ingest/test_derivation_worker.py and by the live-server tests).
         "derivation_process": False,
+        # Likewise the ingest writer (tests/ingest/test_writer_process.py runs it in a process).
+        "writer_process": False,
     }
     values.update(overrides)
     return Settings.model_validate(values)

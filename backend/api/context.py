@@ -40,6 +40,11 @@ class AppContext:
         )
         # Several processes share one PostgreSQL: live updates travel by LISTEN/NOTIFY.
         broker = Broker() if db.is_sqlite else PgBroker(settings.resolved_database_url)
+        config = WorkerConfig(
+            settings.resolved_database_url,
+            settings.sqlite_busy_timeout_ms,
+            settings.sqlite_max_page_count,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -54,13 +59,8 @@ class AppContext:
             ingest=IngestService(
                 db,
                 broker,
-                WorkerConfig(
-                    settings.resolved_database_url,
-                    settings.sqlite_busy_timeout_ms,
-                    settings.sqlite_max_page_count,
-                )
-                if settings.derivation_process
-                else None,
+                config if settings.derivation_process else None,
+                writer=config if settings.writer_process else None,
             ),
             broker=broker,
         )

@@ -40,8 +40,15 @@ class Database:
     """One engine and the two kinds of session the service uses."""
 
     def __init__(
-        self, url: str, *, busy_timeout_ms: int = 5000, max_page_count: int | None = None
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 5000,
+        max_page_count: int | None = None,
+        wal_autocheckpoint: bool = True,
     ) -> None:
+        """`wal_autocheckpoint=False`: this engine's commits never checkpoint the WAL (the
+        ingest writer process checkpoints in a thread of its own instead)."""
         url = normalise_url(url)
         parsed = make_url(url)
         self.busy_timeout_ms = busy_timeout_ms
@@ -60,7 +67,7 @@ class Database:
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine, busy_timeout_ms, max_page_count)
+            _configure_sqlite(self.engine, busy_timeout_ms, max_page_count, wal_autocheckpoint)
         self.write_engine: Engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(self.write_engine, expire_on_commit=False)
@@ -96,7 +103,9 @@ class Database:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int, max_page_count: int | None) -> None:
+def _configure_sqlite(
+    engine: Engine, busy_timeout_ms: int, max_page_count: int | None, wal_autocheckpoint: bool
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver, so that BEGIN is ours (see module doc).
@@ -106,6 +115,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, max_page_count: int 
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if not wal_autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         if max_page_count is not None:  # a cap on the file: writes past it fail as "full"
             cursor.execute(f"PRAGMA max_page_count={int(max_page_count)}")
         cursor.close()

@@ -31,6 +31,7 @@ from typing import Any
 
 from backend.db.engine import Database
 from backend.ingest.derivations import DerivationRunner, Deriver, Round, WorkerConfig
+from backend.runtime import tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ def work(
         max_yield_seconds=max_yield_seconds,
     )
     runner.derivers.extend(derivers)
+    tune_gc()
     failed = more = False
     try:
         while not stop_flag.value:

@@ -18,17 +18,30 @@ from backend.ingest.derivations import Derivation, DerivationRunner, WorkerConfi
 from backend.ingest.schemas import MAX_BODY_BYTES
 from backend.ingest.timestamps import format_ts
 from backend.ingest.writer import IngestWriter
+from backend.ingest.writer_process import WriterLink
 from backend.stream.broker import Broker
 
 log = logging.getLogger(__name__)
 
 
 class IngestService:
-    def __init__(self, db: Database, broker: Broker, worker: WorkerConfig | None = None) -> None:
-        """`worker`: derive in a worker process of its own (else in a thread of this one)."""
+    def __init__(
+        self,
+        db: Database,
+        broker: Broker,
+        worker: WorkerConfig | None = None,
+        *,
+        writer: WorkerConfig | None = None,
+    ) -> None:
+        """`worker`: derive in a worker process of its own (else in a thread of this one);
+        `writer`: store batches in a process of its own (SQLite; else in a thread)."""
         self.broker = broker
         busy_flag = None if worker is None else multiprocessing.get_context("spawn").RawValue("b")
-        self.writer = IngestWriter(db, on_commit=self._committed, busy_flag=busy_flag)
+        self.writer: IngestWriter | WriterLink = (
+            WriterLink(writer, on_commit=self._committed, busy_flag=busy_flag)
+            if writer is not None and db.is_sqlite
+            else IngestWriter(db, on_commit=self._committed, busy_flag=busy_flag)
+        )
         self.derivations = DerivationRunner(
             db, yield_to=self.writer.has_work, worker=worker, busy_flag=busy_flag
         )

@@ -30,6 +30,8 @@ from backend.ingest.store import store_batch
 
 log = logging.getLogger(__name__)
 
+OnCommit = Callable[[list[StoredBatch]], None]
+
 
 class WriterUnavailable(AppError):
     status_code = 503
@@ -63,7 +65,7 @@ class IngestWriter:
         self,
         db: Database,
         *,
-        on_commit: Callable[[list[StoredBatch]], None] | None = None,
+        on_commit: OnCommit | None = None,
         max_group_events: int = 20_000,
         busy_flag: Any = None,
     ) -> None:
@@ -138,35 +140,7 @@ class IngestWriter:
 
     def _write_group(self, group: list[_Job]) -> None:
         started = time.perf_counter()
-        outcomes: list[StoredBatch | BaseException] = []
-        try:
-            with self.db.write_connection() as connection:
-                repo = IngestRepository(connection, self.dialect)
-                now = dt.datetime.now(dt.UTC)
-                for job in group:
-                    savepoint = connection.begin_nested()
-                    try:
-                        outcomes.append(store_batch(repo, job.batch, now))
-                        savepoint.commit()
-                    except Exception as exc:  # one bad batch must not sink the group
-                        if is_storage_full(exc):
-                            raise  # the transaction itself is lost: every batch of it fails
-                        savepoint.rollback()
-                        if is_transient(exc):  # e.g. a deadlock with another worker process
-                            exc = WriterUnavailable(f"a concurrent write conflicted: {exc}; resend")
-                        elif not isinstance(exc, AppError):
-                            log.exception("storing a batch failed", exc_info=exc)
-                        outcomes.append(exc)
-        except Exception as exc:
-            log.exception("ingest commit failed", exc_info=exc)
-            failure: AppError = (
-                storage_full("the batch")
-                if is_storage_full(exc)
-                else WriterUnavailable(f"the batch could not be committed: {exc}; resend it")
-            )
-            for job in group:
-                job.resolve(failure)
-            return
+        outcomes = store_group(self.db, self.dialect, [job.batch for job in group])
         stored = [o for o in outcomes if isinstance(o, StoredBatch)]
         self.batches_written += len(stored)
         # Before answering: a client that reads right after its response must not
@@ -182,3 +156,38 @@ class IngestWriter:
             "ingest group committed",
             extra={"batches": len(group), "ms": round((time.perf_counter() - started) * 1e3, 2)},
         )
+
+
+def store_group(
+    db: Database, dialect: Dialect, batches: list[PreparedBatch]
+) -> list[StoredBatch | BaseException]:
+    """Store `batches` in one transaction, each under a savepoint of its own: a batch that
+    fails is rolled back alone, unless the transaction itself is lost (then all fail)."""
+    outcomes: list[StoredBatch | BaseException] = []
+    try:
+        with db.write_connection() as connection:
+            repo = IngestRepository(connection, dialect)
+            now = dt.datetime.now(dt.UTC)
+            for batch in batches:
+                savepoint = connection.begin_nested()
+                try:
+                    outcomes.append(store_batch(repo, batch, now))
+                    savepoint.commit()
+                except Exception as exc:  # one bad batch must not sink the group
+                    if is_storage_full(exc):
+                        raise  # the transaction itself is lost: every batch of it fails
+                    savepoint.rollback()
+                    if is_transient(exc):  # e.g. a deadlock with another worker process
+                        exc = WriterUnavailable(f"a concurrent write conflicted: {exc}; resend")
+                    elif not isinstance(exc, AppError):
+                        log.exception("storing a batch failed", exc_info=exc)
+                    outcomes.append(exc)
+    except Exception as exc:
+        log.exception("ingest commit failed", exc_info=exc)
+        failure: AppError = (
+            storage_full("the batch")
+            if is_storage_full(exc)
+            else WriterUnavailable(f"the batch could not be committed: {exc}; resend it")
+        )
+        return [failure] * len(batches)
+    return outcomes

@@ -25,7 +25,7 @@ from backend.trades.risk import initial_risk, initial_stop, r_multiple
 
 # Fills one rebuild replays at most, so that its transaction holds SQLite's write lock for
 # milliseconds, not seconds, when a long stretch is stale (a backtest's push, a backlog).
-SLICE_FILLS = 1000
+SLICE_FILLS = 500
 
 
 def rebuild_position(
