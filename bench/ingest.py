@@ -35,13 +35,16 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import math
+import multiprocessing
 import os
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +200,70 @@ def machine_busy_cpu_s() -> float | None:
 CONTENT_TYPES = {"json": "application/json", "msgpack": "application/msgpack"}
 
 
+@dataclass
+class ClientResult:
+    """What one client saw in a phase."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    events: int = 0
+    errors: list[str] = field(default_factory=list)
+    batches: int = 0
+    connections: set[Any] = field(default_factory=set)
+    cpu_s: float = 0.0
+
+
+async def one_client(
+    args: argparse.Namespace,
+    base_url: str,
+    headers: dict[str, str],
+    tag: str,
+    encoding: str,
+    client: int,
+    replay_count: int | None,
+    deadline: float,
+) -> ClientResult:
+    """Send batches on one keep-alive connection until `deadline` (time.monotonic())."""
+    result = ClientResult()
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=60
+    ) as http:
+        seq = 0
+        while True:
+            if replay_count is not None and seq >= replay_count:
+                break
+            document = make_document(tag, client, seq, args.batch, iso=args.iso)
+            body = encode(document, encoding)
+            sent = time.perf_counter()
+            try:
+                response = await http.post("/api/ingest", content=body)
+            except httpx.HTTPError as exc:
+                result.errors.append(f"client {client} batch {seq}: {exc!r}")
+                break
+            result.latencies_ms.append((time.perf_counter() - sent) * 1e3)
+            stream = response.extensions.get("network_stream")
+            if stream is not None:
+                result.connections.add(stream.get_extra_info("client_addr"))
+            problem = check_response(response, args.batch, duplicates=replay_count is not None)
+            if problem:
+                result.errors.append(f"client {client} batch {seq}: {problem}")
+            else:
+                result.events += args.batch
+            seq += 1
+            if time.monotonic() >= deadline:
+                break
+    result.batches = seq
+    return result
+
+
+def client_process(*job: Any) -> ClientResult:
+    """One client in a process of its own (--client-processes), as exporters are."""
+    cpu = time.process_time()
+    result = asyncio.run(one_client(*job))
+    result.cpu_s = time.process_time() - cpu
+    return result
+
+
 async def run_phase(
     args: argparse.Namespace,
     base_url: str,
@@ -206,8 +273,10 @@ async def run_phase(
     encoding: str,
     *,
     replay: dict[int, int] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> PhaseResult:
-    """Every client sends batches until `--seconds` have passed (or, replaying, it runs out)."""
+    """Every client sends batches until `--seconds` have passed (or, replaying, it runs out):
+    each in a process of its own given a pool, else all on this process's event loop."""
     tag = PHASE_IDS["json" if replay is not None else name]
     result = PhaseResult(name, encoding, expect_duplicates=replay is not None)
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": CONTENT_TYPES[encoding]}
@@ -216,42 +285,27 @@ async def run_phase(
     busy_cpu = machine_busy_cpu_s()
     client_cpu = time.process_time()
     started = time.perf_counter()
-    deadline = started + seconds
-
-    async def client_loop(client: int) -> None:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(
-            base_url=base_url, headers=headers, limits=limits, timeout=60
-        ) as http:
-            seq = 0
-            while True:
-                if replay is not None and seq >= replay.get(client, 0):
-                    break
-                document = make_document(tag, client, seq, args.batch, iso=args.iso)
-                body = encode(document, encoding)
-                sent = time.perf_counter()
-                try:
-                    response = await http.post("/api/ingest", content=body)
-                except httpx.HTTPError as exc:
-                    result.errors.append(f"client {client} batch {seq}: {exc!r}")
-                    break
-                result.latencies_ms.append((time.perf_counter() - sent) * 1e3)
-                stream = response.extensions.get("network_stream")
-                if stream is not None:
-                    result.connections.add((client, stream.get_extra_info("client_addr")))
-                problem = check_response(response, args.batch, duplicates=replay is not None)
-                if problem:
-                    result.errors.append(f"client {client} batch {seq}: {problem}")
-                else:
-                    result.events += args.batch
-                seq += 1
-                if time.perf_counter() >= deadline:
-                    break
-            result.batches_by_client[client] = seq
-
-    await asyncio.gather(*(client_loop(c) for c in range(args.clients)))
+    deadline = time.monotonic() + seconds
+    jobs = [
+        (args, base_url, headers, tag, encoding, c,
+         None if replay is None else replay.get(c, 0), deadline)
+        for c in range(args.clients)
+    ]  # fmt: skip
+    if pool is None:
+        clients = await asyncio.gather(*(one_client(*job) for job in jobs))
+    else:
+        loop = asyncio.get_running_loop()
+        clients = await asyncio.gather(
+            *(loop.run_in_executor(pool, client_process, *job) for job in jobs)
+        )
     result.wall_s = time.perf_counter() - started
-    result.client_cpu_s = time.process_time() - client_cpu
+    result.client_cpu_s = time.process_time() - client_cpu + sum(c.cpu_s for c in clients)
+    for client, seen in enumerate(clients):
+        result.latencies_ms += seen.latencies_ms
+        result.events += seen.events
+        result.errors += seen.errors
+        result.batches_by_client[client] = seen.batches
+        result.connections |= {(client, address) for address in seen.connections}
     server_after = server.cpu_seconds()
     if server_cpu is not None and server_after is not None:
         result.server_cpu_s = server_after - server_cpu
@@ -450,7 +504,8 @@ def report(
             f" other {_fmt(raw.other_cores, 1, 2)}"
         )
     print(
-        "srv/cli µs/ev: CPU time of the server / of this process per event; other: CPUs busy"
+        "srv/cli µs/ev: CPU time of the server (with its writer and derivation processes) / of"
+        " the clients per event; other: CPUs busy"
         " with other processes; ratio: events/s / raw rows/s (duplicates' for the replay)"
     )
     print(f"executions in the database: {stored:,} (sent {expected:,})")
@@ -491,6 +546,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-replay", action="store_true", help="skip re-sending the JSON batches")
     parser.add_argument(
+        "--one-loop",
+        action="store_true",
+        help="run every client on this process's event loop (as before 2026-11-22) instead of "
+        "each in a process of its own: then a client's response waits while another builds "
+        "and encodes its next batch, which adds to the measured latency",
+    )
+    parser.add_argument(
         "--raw-repeats",
         type=int,
         default=3,
@@ -524,18 +586,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def run_all(
     args: argparse.Namespace, base_url: str, api_key: str, server: LiveServer
 ) -> list[PhaseResult]:
-    warm = await run_phase(args, base_url, api_key, server, "warm-up", "json")
-    phases = [
-        await run_phase(args, base_url, api_key, server, "json", "json"),
-        await run_phase(args, base_url, api_key, server, "msgpack", "msgpack"),
-    ]
-    if not args.no_replay:
-        replay = phases[0].batches_by_client
-        phases.append(
-            await run_phase(
-                args, base_url, api_key, server, "json replay", "json", replay=replay
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if not args.one_loop:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(args.clients, mp_context=multiprocessing.get_context("spawn"))
             )
-        )
+            list(pool.map(time.sleep, [0.0] * args.clients))  # started before any phase
+        run = functools.partial(run_phase, args, base_url, api_key, server, pool=pool)
+        warm = await run("warm-up", "json")
+        phases = [await run("json", "json"), await run("msgpack", "msgpack")]
+        if not args.no_replay:
+            replay = phases[0].batches_by_client
+            phases.append(await run("json replay", "json", replay=replay))
     return [warm, *phases]
 
 

@@ -151,13 +151,25 @@ class ServerProcess:
         return self._process.pid
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU seconds of the process (Linux /proc), or None where unavailable."""
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
+        """User + system CPU seconds of the process and its live descendants (the ingest
+        writer and derivation workers), from Linux /proc; None where unavailable."""
+        stats: dict[int, tuple[int, int]] = {}  # pid → (parent, CPU ticks)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        if self.pid not in stats:
             return None
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks, family = 0, [self.pid]
+        while family:
+            pid = family.pop()
+            ticks += stats[pid][1]
+            family += [child for child, (parent, _t) in stats.items() if parent == pid]
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
