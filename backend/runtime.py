@@ -1,8 +1,13 @@
-"""Process-wide tuning for the service's long-running processes (API, writer, deriver)."""
+"""Process-wide tuning for the service's long-running processes (API, writer, deriver),
+and stopping the workers."""
 
 from __future__ import annotations
 
 import gc
+import logging
+from multiprocessing.process import BaseProcess
+
+log = logging.getLogger(__name__)
 
 
 def tune_gc() -> None:
@@ -12,3 +17,12 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+
+
+def stop_process(process: BaseProcess, timeout: float, what: str) -> None:
+    """Wait up to `timeout` for a worker told to stop, then terminate it."""
+    process.join(timeout)
+    if process.is_alive():
+        log.warning("%s did not stop in %ss; terminating it", what, timeout)
+        process.terminate()
+        process.join(5)

@@ -31,7 +31,7 @@ from typing import Any
 
 from backend.db.engine import Database
 from backend.ingest.derivations import DerivationRunner, Deriver, Round, WorkerConfig
-from backend.runtime import tune_gc
+from backend.runtime import stop_process, tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +123,7 @@ class WorkerLink:
         if self._retry is not None:
             self._retry.cancel()
         if self._process is not None:
-            self._process.join(timeout)
-            if self._process.is_alive():
-                log.warning("the derivation worker did not stop in %ss; terminating it", timeout)
-                self._process.terminate()
-                self._process.join(5)
+            stop_process(self._process, timeout, "the derivation worker")
         if self._reader is not None:
             self._reader.join(timeout)
             self._reader = None

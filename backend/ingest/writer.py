@@ -39,14 +39,17 @@ class WriterUnavailable(AppError):
 
 
 @dataclass
-class _Job:
-    batch: PreparedBatch
+class Waiting:
+    """A request waiting on its event loop for its batch's outcome, which another thread
+    hands it."""
+
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[StoredBatch]
 
-    @property
-    def size(self) -> int:
-        return len(self.batch.events) + len(self.batch.rejected)
+    @classmethod
+    def here(cls) -> Waiting:
+        loop = asyncio.get_running_loop()
+        return cls(loop, loop.create_future())
 
     def resolve(self, result: StoredBatch | BaseException) -> None:
         def _set() -> None:
@@ -58,6 +61,19 @@ class _Job:
                 self.future.set_result(result)
 
         self.loop.call_soon_threadsafe(_set)
+
+
+@dataclass
+class _Job:
+    batch: PreparedBatch
+    waiting: Waiting
+
+    @property
+    def size(self) -> int:
+        return len(self.batch.events) + len(self.batch.rejected)
+
+    def resolve(self, result: StoredBatch | BaseException) -> None:
+        self.waiting.resolve(result)
 
 
 class IngestWriter:
@@ -101,11 +117,10 @@ class IngestWriter:
         """Store `batch`; returns once it is committed."""
         if self._thread is None or not self._thread.is_alive():
             raise WriterUnavailable("the ingest writer is not running; retry shortly")
-        loop = asyncio.get_running_loop()
-        job = _Job(batch, loop, loop.create_future())
+        job = _Job(batch, Waiting.here())
         self._signal(True)
         self._queue.put(job)
-        return await job.future
+        return await job.waiting.future
 
     def _run(self) -> None:
         while True:

@@ -22,7 +22,6 @@ exporter resends; the ids make that safe) and another worker is started.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import multiprocessing
@@ -31,7 +30,7 @@ import pickle
 import queue
 import sqlite3
 import threading
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -44,8 +43,8 @@ from backend.ingest.batch import PreparedBatch, Rejection, StoredBatch
 from backend.ingest.derivations import WorkerConfig
 from backend.ingest.schemas import RunRef
 from backend.ingest.sql import Dialect
-from backend.ingest.writer import OnCommit, WriterUnavailable, store_group
-from backend.runtime import tune_gc
+from backend.ingest.writer import OnCommit, Waiting, WriterUnavailable, store_group
+from backend.runtime import stop_process, tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +52,6 @@ _CONTEXT = multiprocessing.get_context("spawn")
 _POLL_SECONDS = 0.5  # how often an idle worker checks that its parent lives
 _STOP = b""  # sent last: finish what came before it, then exit
 CHECKPOINT_SECONDS = 0.05
-
-
-@dataclass
-class _Pending:
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[StoredBatch]
-
-    def resolve(self, result: StoredBatch | BaseException) -> None:
-        def _set() -> None:
-            if self.future.done():
-                return
-            if isinstance(result, BaseException):
-                self.future.set_exception(result)
-            else:
-                self.future.set_result(result)
-
-        self.loop.call_soon_threadsafe(_set)
 
 
 def encode(job_id: int, batch: PreparedBatch) -> bytes:
@@ -109,7 +91,7 @@ class WriterLink:
         self.max_group_events = max_group_events
         self.batches_written = 0
         self._ids = itertools.count(1)
-        self._pending: dict[int, _Pending] = {}
+        self._pending: dict[int, Waiting] = {}
         self._state = threading.Lock()
         self._outbox: queue.Queue[tuple[int, bytes]] = queue.Queue()
         self._process: BaseProcess | None = None
@@ -164,11 +146,7 @@ class WriterLink:
         self._outbox.put((0, _STOP))
         if self._sender is not None:
             self._sender.join(timeout)
-        self._process.join(timeout)
-        if self._process.is_alive():
-            log.warning("the ingest writer did not stop in %ss; terminating it", timeout)
-            self._process.terminate()
-            self._process.join(5)
+        stop_process(self._process, timeout, "the ingest writer")
         if self._reader is not None:
             self._reader.join(timeout)
         self._fail_pending(WriterUnavailable("the server is shutting down; resend the batch"))
@@ -179,9 +157,8 @@ class WriterLink:
 
     async def submit(self, batch: PreparedBatch) -> StoredBatch:
         """Store `batch`; returns once it is committed."""
-        loop = asyncio.get_running_loop()
         job_id = next(self._ids)
-        pending = _Pending(loop, loop.create_future())
+        pending = Waiting.here()
         with self._state:
             if self._process is None or self._stopping:
                 raise WriterUnavailable("the ingest writer is not running; retry shortly")

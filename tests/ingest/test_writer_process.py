@@ -126,7 +126,7 @@ class TestWriterProcess:
             if response.status_code == 200:
                 break
             assert response.status_code == 503, response.text
-            assert response.json()["code"] == "ingest_unavailable"
+            assert response.json()["error"] == "ingest_unavailable"
             time.sleep(0.1)
         assert statuses[-1] == 200
         assert writer.pid not in (None, first)
