@@ -30,6 +30,7 @@ import pickle
 import queue
 import sqlite3
 import threading
+import time
 from dataclasses import astuple
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -52,6 +53,7 @@ _CONTEXT = multiprocessing.get_context("spawn")
 _POLL_SECONDS = 0.5  # how often an idle worker checks that its parent lives
 _STOP = b""  # sent last: finish what came before it, then exit
 CHECKPOINT_SECONDS = 0.05
+_CRASH_LOOP_SECONDS = 1.0  # a worker that dies sooner than this waits as long to restart
 
 
 def encode(job_id: int, batch: PreparedBatch) -> bytes:
@@ -100,6 +102,7 @@ class WriterLink:
         self._sender: threading.Thread | None = None
         self._reader: threading.Thread | None = None
         self._stopping = False
+        self._spawned = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -128,6 +131,7 @@ class WriterLink:
             daemon=True,
         )
         process.start()
+        self._spawned = time.monotonic()
         jobs_in.close()  # the worker's ends: closed here, so that either side sees the other go
         results_out.close()
         with self._state:
@@ -202,6 +206,8 @@ class WriterLink:
                         return
                 log.error("the ingest writer exited (code %s); starting another",
                           process.exitcode)  # fmt: skip
+                if time.monotonic() - self._spawned < _CRASH_LOOP_SECONDS:
+                    time.sleep(_CRASH_LOOP_SECONDS)  # it died at start: no tight respawn loop
                 self._spawn()
                 continue
             self._answer(answered)
