@@ -131,14 +131,21 @@ def _check_bar(bar: BarEvent) -> BarEvent:
     if values:
         bad = [name for name, number in values.items() if not _finite_number(number)]
         if bad:
-            raise ValueError(f"values must be finite numbers (or null), not for {bad[:5]}")
+            raise ValueError(
+                f"values must be finite numbers or 64-bit integers (or null), not for {bad[:5]}"
+            )
     return bar
 
 
 def _finite_number(value: object) -> bool:
+    """A finite float, a 64-bit integer (what JSON columns and the writer's pipe carry), or None."""
     if value is None:
         return True
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, float) and math.isfinite(value)
 
 
 @with_config(ConfigDict(extra="ignore"))

@@ -284,6 +284,11 @@ class TestBars:
             "ema": 100.3,
             "signal": 1,
         }
+        huge = {**bar, "ts": "2023-12-15T14:31:00Z", "values": {"count": 2**64, "ok": 1}}
+        result = push(client, alice_key, batch([huge]))
+        assert result["accepted"] == 0
+        assert result["rejected"] == [{"index": 0, "id": None, "error": (
+            "values must be finite numbers or 64-bit integers (or null), not for ['count']")}]
 
 
 class TestRejections:
