@@ -31,7 +31,7 @@ from typing import Any
 
 from backend.db.engine import Database
 from backend.ingest.derivations import DerivationRunner, Deriver, Round, WorkerConfig
-from backend.runtime import stop_process, tune_gc
+from backend.runtime import spawn_worker, stop_process, tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +69,10 @@ class WorkerLink:
         self.notify()  # finish what a previous process left pending
 
     def _spawn(self) -> None:
-        wake_in, wake_out = _CONTEXT.Pipe(duplex=False)
-        results_in, results_out = _CONTEXT.Pipe(duplex=False)
-        process = _CONTEXT.Process(
-            target=work,
-            name="fillbook-derivations",
-            args=(
+        process, wake_out, results_in = spawn_worker(
+            work,
+            "fillbook-derivations",
+            (
                 self.config,
                 list(self.runner.derivers),
                 self.runner.retry_seconds,
@@ -82,14 +80,8 @@ class WorkerLink:
                 self.busy_flag,
                 self._stop_flag,
                 self._requested_shared,
-                wake_in,
-                results_out,
             ),
-            daemon=True,
         )
-        process.start()
-        wake_in.close()  # the worker's ends: closed here, so that either side sees the other go
-        results_out.close()
         os.set_blocking(wake_out.fileno(), False)  # a full pipe already holds a wake-up
         with self._state:
             old = (self._wake, self._results)

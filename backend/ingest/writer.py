@@ -158,19 +158,23 @@ class IngestWriter:
         outcomes = store_group(self.db, self.dialect, [job.batch for job in group])
         stored = [o for o in outcomes if isinstance(o, StoredBatch)]
         self.batches_written += len(stored)
-        # Before answering: a client that reads right after its response must not
-        # be served what the commit made stale (e.g. cached aggregated bars).
-        if stored and self.on_commit is not None:
-            try:
-                self.on_commit(stored)
-            except Exception:  # the data is committed; pending work is recorded in the db
-                log.exception("post-commit hook failed")
+        run_on_commit(self.on_commit, stored)
         for job, outcome in zip(group, outcomes, strict=True):
             job.resolve(outcome)
         log.debug(
             "ingest group committed",
             extra={"batches": len(group), "ms": round((time.perf_counter() - started) * 1e3, 2)},
         )
+
+
+def run_on_commit(on_commit: OnCommit | None, stored: list[StoredBatch]) -> None:
+    """Run before answering the batches: a client that reads right after its response must
+    not be served what the commit made stale (e.g. cached aggregated bars)."""
+    if stored and on_commit is not None:
+        try:
+            on_commit(stored)
+        except Exception:  # the data is committed; pending work is recorded in the db
+            log.exception("post-commit hook failed")
 
 
 def store_group(

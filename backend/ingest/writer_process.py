@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
 import os
 import pickle
 import queue
@@ -44,12 +43,17 @@ from backend.ingest.batch import PreparedBatch, Rejection, StoredBatch
 from backend.ingest.derivations import WorkerConfig
 from backend.ingest.schemas import RunRef
 from backend.ingest.sql import Dialect
-from backend.ingest.writer import OnCommit, Waiting, WriterUnavailable, store_group
-from backend.runtime import stop_process, tune_gc
+from backend.ingest.writer import (
+    OnCommit,
+    Waiting,
+    WriterUnavailable,
+    run_on_commit,
+    store_group,
+)
+from backend.runtime import spawn_worker, stop_process, tune_gc
 
 log = logging.getLogger(__name__)
 
-_CONTEXT = multiprocessing.get_context("spawn")
 _POLL_SECONDS = 0.5  # how often an idle worker checks that its parent lives
 _STOP = b""  # sent last: finish what came before it, then exit
 CHECKPOINT_SECONDS = 0.05
@@ -122,18 +126,10 @@ class WriterLink:
         self._reader.start()
 
     def _spawn(self) -> None:
-        jobs_in, jobs_out = _CONTEXT.Pipe(duplex=False)
-        results_in, results_out = _CONTEXT.Pipe(duplex=False)
-        process = _CONTEXT.Process(
-            target=work,
-            name="fillbook-ingest-writer",
-            args=(self.config, self.max_group_events, jobs_in, results_out),
-            daemon=True,
+        process, jobs_out, results_in = spawn_worker(
+            work, "fillbook-ingest-writer", (self.config, self.max_group_events)
         )
-        process.start()
         self._spawned = time.monotonic()
-        jobs_in.close()  # the worker's ends: closed here, so that either side sees the other go
-        results_out.close()
         with self._state:
             old = (self._jobs, self._results)
             self._process, self._jobs, self._results = process, jobs_out, results_in
@@ -215,11 +211,7 @@ class WriterLink:
     def _answer(self, answered: list[tuple[int, StoredBatch | BaseException]]) -> None:
         stored = [outcome for _id, outcome in answered if isinstance(outcome, StoredBatch)]
         self.batches_written += len(stored)
-        if stored and self.on_commit is not None:
-            try:
-                self.on_commit(stored)
-            except Exception:  # the data is committed; pending work is recorded in the db
-                log.exception("post-commit hook failed")
+        run_on_commit(self.on_commit, stored)
         with self._state:
             waiting = [(self._pending.pop(job_id, None), outcome) for job_id, outcome in answered]
             self._signal(bool(self._pending))
