@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from backend.api.context import AppContext
+from backend.db.models import PendingDerivation
 
 RUN = {
     "key": "2023-12-15-live",
@@ -92,3 +96,14 @@ def push(client: TestClient, headers: dict[str, str], body: dict[str, Any]) -> d
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def app_context(client: TestClient) -> AppContext:
+    """The running app's context (its database, ingest service, derivations)."""
+    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
+    return context
+
+
+def pending_derivations(context: AppContext) -> int:
+    with context.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(PendingDerivation)) or 0)

@@ -17,22 +17,12 @@ from sqlalchemy import func, select
 from backend.api.app import create_app
 from backend.api.context import AppContext
 from backend.config import Settings
-from backend.db.models import PendingDerivation, Trade
+from backend.db.models import Trade
 from backend.ingest.derivations import Derivation, is_importable
 from backend.trades import rebuild
 from backend.trades.rebuild import rebuild_position
 from tests.conftest import create_api_key, login, make_settings, register
-from tests.ingest.helpers import batch, fill, push
-
-
-def _context(client: TestClient) -> AppContext:
-    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
-    return context
-
-
-def _pending(context: AppContext) -> int:
-    with context.db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(PendingDerivation)) or 0)
+from tests.ingest.helpers import app_context, batch, fill, pending_derivations, push
 
 
 def _round_trips(prefix: str, count: int, hour: int = 14) -> list[dict[str, Any]]:
@@ -80,7 +70,7 @@ class TestDerivationWorker:
     def test_trades_are_derived_in_another_process_and_heard_here(
         self, worker_client: TestClient
     ) -> None:
-        context = _context(worker_client)
+        context = app_context(worker_client)
         runner = context.ingest.derivations
         assert runner.worker_pid is not None
         assert runner.worker_pid != os.getpid()
@@ -96,13 +86,13 @@ class TestDerivationWorker:
             (100.0 + i, 101.0 + i, False) for i in range(5)
         ]
         assert [(d.run_id, d.symbol) for d in heard] == [(run_id, "MESZ3")]
-        assert _pending(context) == 0
+        assert pending_derivations(context) == 0
         assert _rebuilds(context) == before + 1  # the timers heard the worker's round
 
     def test_a_long_stretch_is_derived_in_slices_before_it_counts_as_idle(
         self, worker_client: TestClient
     ) -> None:
-        context = _context(worker_client)
+        context = app_context(worker_client)
         runner = context.ingest.derivations
         key = _key(worker_client)
         before = _rebuilds(context)
@@ -121,13 +111,13 @@ class TestDerivationWorker:
         with context.db.session() as session:
             count = session.scalar(select(func.count()).select_from(Trade)) or 0
         assert count == 1250
-        assert _pending(context) == 0
+        assert pending_derivations(context) == 0
         assert _rebuilds(context) == before + slices
 
     def test_a_worker_that_dies_is_replaced_and_loses_nothing(
         self, worker_client: TestClient
     ) -> None:
-        context = _context(worker_client)
+        context = app_context(worker_client)
         runner = context.ingest.derivations
         key = _key(worker_client)
         run_id = push(worker_client, key, batch(_round_trips("a", 2)))["run_id"]
@@ -143,7 +133,7 @@ class TestDerivationWorker:
         push(worker_client, key, batch(_round_trips("b", 3, hour=15)))
         assert runner.wait_idle(timeout=60)
         assert len(_trades(worker_client, key, run_id)) == 5
-        assert _pending(context) == 0
+        assert pending_derivations(context) == 0
 
     def test_work_left_pending_by_a_previous_process_is_finished(
         self, settings: Settings, worker_settings: Settings, client: TestClient,
@@ -152,16 +142,16 @@ class TestDerivationWorker:
         def broken(_session: object, _derivation: Derivation) -> None:
             raise RuntimeError("deriver crashed")
 
-        _context(client).ingest.derivations.derivers.append(broken)
+        app_context(client).ingest.derivations.derivers.append(broken)
         run_id = push(client, alice_key, batch(_round_trips("a", 3)))["run_id"]
-        assert _context(client).ingest.derivations.wait_idle()
-        assert _pending(_context(client)) == 1
+        assert app_context(client).ingest.derivations.wait_idle()
+        assert pending_derivations(app_context(client)) == 1
         client.__exit__(None, None, None)
 
         with TestClient(create_app(worker_settings)) as second:
-            assert _context(second).ingest.derivations.worker_pid is not None
-            assert _context(second).ingest.derivations.wait_idle(timeout=60)
-            assert _pending(_context(second)) == 0
+            assert app_context(second).ingest.derivations.worker_pid is not None
+            assert app_context(second).ingest.derivations.wait_idle(timeout=60)
+            assert pending_derivations(app_context(second)) == 0
             assert len(_trades(second, login(second, "alice"), run_id)) == 3
 
     def test_a_deriver_a_worker_cannot_import_keeps_the_work_in_a_thread(
@@ -173,7 +163,7 @@ class TestDerivationWorker:
             lambda _session, derivation: seen.append(derivation)
         )
         with TestClient(app) as client:
-            runner = _context(client).ingest.derivations
+            runner = app_context(client).ingest.derivations
             assert runner.worker_pid is None
             push(client, _key(client), batch(_round_trips("a", 1)))
             assert runner.wait_idle()

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from backend.api.app import create_app
-from backend.api.context import AppContext
 from backend.config import Settings
-from backend.db.models import PendingDerivation
 from backend.ingest.derivations import Derivation
 from backend.ingest.timestamps import parse_ts
 from tests.conftest import create_api_key, login
-from tests.ingest.helpers import batch, fill, push
-
-
-def _context(client: TestClient) -> AppContext:
-    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
-    return context
-
-
-def _pending(context: AppContext) -> int:
-    with context.db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(PendingDerivation)) or 0)
+from tests.ingest.helpers import app_context, batch, fill, pending_derivations, push
 
 
 class TestDerivations:
@@ -30,7 +17,7 @@ class TestDerivations:
         self, client: TestClient, alice_key: dict[str, str]
     ) -> None:
         seen: list[Derivation] = []
-        runner = _context(client).ingest.derivations
+        runner = app_context(client).ingest.derivations
         runner.derivers.append(lambda _session, derivation: seen.append(derivation))
 
         push(client, alice_key, batch([
@@ -70,12 +57,12 @@ class TestDerivations:
         push(client, alice_key, batch([c1, e1]))
         assert runner.wait_idle()
         assert seen[1:] == [Derivation(1, 1, "", "NQZ3", parse_ts("2023-12-15T14:41:00Z"))]
-        assert _pending(_context(client)) == 0
+        assert pending_derivations(app_context(client)) == 0
 
     def test_failed_work_stays_pending_and_a_restart_finishes_it(
         self, settings: Settings, client: TestClient, alice_key: dict[str, str]
     ) -> None:
-        runner = _context(client).ingest.derivations
+        runner = app_context(client).ingest.derivations
 
         def broken(_session: object, _derivation: Derivation) -> None:
             raise RuntimeError("deriver crashed")
@@ -83,7 +70,7 @@ class TestDerivations:
         runner.derivers.append(broken)
         push(client, alice_key, batch([fill("a1", "2023-12-15T14:31:00Z", "buy", 1, 100.0)]))
         assert runner.wait_idle()
-        assert _pending(_context(client)) == 1  # committed fills, work recorded, not lost
+        assert pending_derivations(app_context(client)) == 1  # committed fills, work recorded, not lost
         client.__exit__(None, None, None)  # the process stops with the work pending
 
         seen: list[Derivation] = []
@@ -92,9 +79,9 @@ class TestDerivations:
             lambda _session, derivation: seen.append(derivation)
         )
         with TestClient(restarted) as second:
-            assert _context(second).ingest.derivations.wait_idle()
+            assert app_context(second).ingest.derivations.wait_idle()
             assert seen == [Derivation(1, 1, "", "MESZ3", parse_ts("2023-12-15T14:31:00Z"))]
-            assert _pending(_context(second)) == 0
+            assert pending_derivations(app_context(second)) == 0
             headers = login(second, "alice")
             key = {"Authorization": f"Bearer {create_api_key(second, headers, 'after-restart')}"}
             assert (

@@ -22,7 +22,7 @@ from backend.ingest.batch import PreparedBatch, Rejection
 from backend.ingest.schemas import RunRef
 from backend.ingest.writer_process import WriterLink, decode, encode
 from tests.conftest import create_api_key, login, make_settings, register
-from tests.ingest.helpers import CONTRACT_EVENTS, batch, fill, push
+from tests.ingest.helpers import CONTRACT_EVENTS, app_context, batch, fill, push
 
 
 def test_a_batch_crosses_the_pipe_exactly() -> None:
@@ -57,11 +57,6 @@ def writer_client(sqlite_template: Path, tmp_path: Path) -> Iterator[TestClient]
         yield client
 
 
-def _context(client: TestClient) -> AppContext:
-    context: AppContext = client.app.state.context  # type: ignore[attr-defined]
-    return context
-
-
 def _key(client: TestClient) -> dict[str, str]:
     register(client, "alice")
     return {"Authorization": f"Bearer {create_api_key(client, login(client, 'alice'))}"}
@@ -76,7 +71,7 @@ class TestWriterProcess:
     def test_batches_are_stored_and_answered_as_by_the_thread(
         self, writer_client: TestClient
     ) -> None:
-        context = _context(writer_client)
+        context = app_context(writer_client)
         writer = context.ingest.writer
         assert isinstance(writer, WriterLink)
         assert writer.pid is not None
@@ -108,7 +103,7 @@ class TestWriterProcess:
     def test_a_killed_writer_is_replaced_and_a_resent_batch_is_stored_once(
         self, writer_client: TestClient
     ) -> None:
-        context = _context(writer_client)
+        context = app_context(writer_client)
         writer = context.ingest.writer
         assert isinstance(writer, WriterLink)
         key = _key(writer_client)
