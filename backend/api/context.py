@@ -71,6 +71,7 @@ class AppContext:
             derivations.derivers.insert(0, rebuild_position)
             derivations.listeners.append(self._refresh_metrics)
             derivations.timers.append(self.metrics.rebuild_seconds.observe)
+            derivations.failure_counters.append(self.metrics.derivation_failures.inc)
             self.metrics.watch(self.db, self.broker.client_count)
         if isinstance(self.broker, PgBroker):
             self.broker.start()

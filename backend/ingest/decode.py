@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from backend.errors import BadRequest, InvalidPayload, PayloadTooLarge, UnsupportedMediaType
 from backend.ingest.batch import PreparedBatch, Rejection, raw_text
+from backend.ingest.domain import MAX_AMOUNT, MAX_CAPITAL, MIN_AMOUNT
 from backend.ingest.schemas import (
     EVENT_TYPES,
     EXECUTION_MEMBERS,
@@ -221,5 +222,22 @@ def _message(error: dict[str, Any]) -> str:
         if not isinstance(value, dict):
             return f"an event must be an object, got {type(value).__name__}"
         return f"type: {error['msg']}, got {value.get('type')!r}"
+    limit = _amount_limit(error)
+    if limit is not None:
+        return limit
     message = str(error["msg"]).removeprefix("Value error, ")
     return message.replace("Input should be", "must be", 1)
+
+
+def _amount_limit(error: dict[str, Any]) -> str | None:
+    """The amount bounds of backend/ingest/domain.py in words, with the value sent."""
+    ctx, value = error.get("ctx") or {}, error.get("input")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if error["type"] == "greater_than_equal" and ctx.get("ge") == MIN_AMOUNT:
+        if value <= 0:
+            return "must be greater than 0"  # the contract's own words
+        return f"must be at least {MIN_AMOUNT:g} (the smallest amount counted), got {value!r}"
+    if error["type"] == "less_than_equal" and ctx.get("le") in (MAX_AMOUNT, MAX_CAPITAL):
+        return f"must be at most {ctx['le']:,.0f}, got {value!r}"
+    return None

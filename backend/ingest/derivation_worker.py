@@ -25,6 +25,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -144,9 +145,7 @@ class WorkerLink:
                 with self._state:
                     self._poke()
                 continue
-            for seconds in result.seconds:
-                for timer in self.runner.timers:
-                    timer(seconds)
+            self.runner.tell_timers(result)
             if self.runner.tell_listeners(result.done):
                 self._retry_later()
             with self._state:
@@ -186,6 +185,7 @@ def work(
     runner.derivers.extend(derivers)
     tune_gc()
     failed = more = False
+    due: float | None = None  # monotonic time when a failed position may be tried again
     try:
         while not stop_flag.value:
             woken = more or wake.poll(retry_seconds if failed else _POLL_SECONDS)
@@ -193,7 +193,8 @@ def work(
                 wake.recv_bytes()  # EOFError: the API process is gone
             if stop_flag.value:
                 return
-            if not woken and not failed:
+            retry_due = due is not None and time.monotonic() >= due
+            if not woken and not failed and not retry_due:
                 continue
             taken = requested.value
             try:
@@ -202,6 +203,7 @@ def work(
                 log.exception("deriving pending positions failed")
                 result = Round([], [], True)
             failed, more = result.failed, result.more and not result.failed
+            due = None if result.retry_in is None else time.monotonic() + result.retry_in
             # A round that left slices pending completes nothing yet (wait_idle waits on).
             results.send((0 if more else taken, result))
     except (EOFError, BrokenPipeError):

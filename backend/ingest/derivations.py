@@ -23,6 +23,7 @@ the API process, with what it reports.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 import threading
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from backend.db.engine import Database
@@ -78,8 +79,18 @@ class Round:
 
     done: list[Derivation]
     seconds: list[float]  # each derived position's derive time
-    failed: bool  # some stay pending: retry later
+    failed: bool  # some stay pending because the database was busy: retry soon
     more: bool = False  # a deriver stopped after a slice: the next round goes on at once
+    failures: int = 0  # positions whose rebuild raised: marked failed, retried with back-off
+    retry_in: float | None = None  # seconds until the next failed position is due again
+
+
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+def backoff_seconds(attempts: int, base: float) -> float:
+    """How long a position that failed `attempts` times in a row waits: base, 2x, 4x ... 1 h."""
+    return float(min(base * 2 ** min(attempts - 1, 20), MAX_BACKOFF_SECONDS))
 
 
 class DerivationRunner:
@@ -104,6 +115,7 @@ class DerivationRunner:
         self.derivers: list[Deriver] = []
         self.listeners: list[Listener] = []
         self.timers: list[Callable[[float], None]] = []  # hear each position's derive seconds
+        self.failure_counters: list[Callable[[], None]] = []  # hear each failed rebuild
         self.retry_seconds = retry_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -113,6 +125,7 @@ class DerivationRunner:
         self._link: WorkerLink | None = None
 
     def start(self) -> None:
+        self._retry_failed_now()
         if self._link is None and self._thread is None and self._can_use_worker():
             from backend.ingest.derivation_worker import WorkerLink
 
@@ -125,6 +138,18 @@ class DerivationRunner:
             self._thread = threading.Thread(target=self._run, name="derivations", daemon=True)
             self._thread.start()
             self._wake.set()  # finish what a previous process left pending
+
+    def _retry_failed_now(self) -> None:
+        """A new process may run fixed code: positions that failed before are due at once."""
+        try:
+            with self.db.session(write=True) as session:
+                session.execute(
+                    update(PendingDerivation)
+                    .where(PendingDerivation.retry_at.is_not(None))
+                    .values(retry_at=None)
+                )
+        except Exception:  # no table yet, or the database is away: the back-off stands
+            log.warning("could not make failed positions due at start", exc_info=True)
 
     @property
     def worker_pid(self) -> int | None:
@@ -164,16 +189,17 @@ class DerivationRunner:
             return self._idle.wait_for(lambda: not self._busy and not self._wake.is_set(), timeout)
 
     def _run(self) -> None:
+        retry_in: float | None = None
         while not self._stopping.is_set():
-            self._wake.wait(timeout=self.retry_seconds)
+            self._wake.wait(timeout=min(self.retry_seconds, retry_in or self.retry_seconds))
             with self._idle:
                 self._busy = True
                 self._wake.clear()
             try:
-                failed = self.run_pending()
+                failed, retry_in = self.run_pending_round()
             except Exception:
                 log.exception("deriving pending positions failed")
-                failed = True
+                failed, retry_in = True, None
             with self._idle:
                 self._busy = False
                 self._idle.notify_all()
@@ -181,16 +207,27 @@ class DerivationRunner:
                 self._stopping.wait(self.retry_seconds)
 
     def run_pending(self) -> bool:
-        """Derive every pending position, slice after slice, telling the listeners after
-        each round; True when some failed and stay pending."""
+        """Derive every pending position that is due, slice after slice, telling the
+        listeners after each round; True when some stay pending because of a busy database
+        (positions whose rebuild raised are marked failed and retried later with back-off)."""
+        return self.run_pending_round()[0]
+
+    def run_pending_round(self) -> tuple[bool, float | None]:
+        """`run_pending`, and the seconds until a failed position is due again."""
         while True:
             result = self.derive_pending()
-            for seconds in result.seconds:
-                for timer in self.timers:
-                    timer(seconds)
+            self.tell_timers(result)
             failed = self.tell_listeners(result.done) or result.failed
             if failed or not result.more:
-                return failed
+                return failed, result.retry_in
+
+    def tell_timers(self, result: Round) -> None:
+        for seconds in result.seconds:
+            for timer in self.timers:
+                timer(seconds)
+        for _ in range(result.failures):
+            for counter in self.failure_counters:
+                counter()
 
     def tell_listeners(self, done: list[Derivation]) -> bool:
         """Every round, so work queued without rows runs too; True when one must run again."""
@@ -207,28 +244,58 @@ class DerivationRunner:
         return failed
 
     def derive_pending(self) -> Round:
-        """Run the derivers over every pending position once (no listeners, no timers)."""
+        """Run the derivers once over every pending position that is due (no listeners, no
+        timers). A position whose rebuild raises is marked failed with the reason and left
+        for a later try (back-off); it never holds up the others."""
+        now = dt.datetime.now(dt.UTC)
         with self.db.session() as session:
-            rows = (
-                session.execute(select(PendingDerivation.id).order_by(PendingDerivation.id))
-                .scalars()
-                .all()
-            )
+            rows = session.execute(
+                select(PendingDerivation.id, PendingDerivation.retry_at).order_by(
+                    PendingDerivation.id
+                )
+            ).all()
         result = Round([], [], False)
-        for row_id in rows:
+        for row_id, retry_at in rows:
+            if retry_at is not None and retry_at > now:
+                result.retry_in = _sooner(result.retry_in, (retry_at - now).total_seconds())
+                continue
             self._let_ingest_go_first()
             try:
                 derivation = self._derive_one(row_id, result)
             except Exception as exc:
-                result.failed = True
                 if is_busy(exc):  # ingest kept SQLite's write lock: not an error, later
+                    result.failed = True
                     log.info("ingest is busy; deriving the pending positions later")
                     break
-                log.exception("deriving pending position %s failed; will retry", row_id)
+                log.warning("deriving pending position %s failed; will retry", row_id,
+                            exc_info=exc)  # fmt: skip
+                if not self._mark_failed(row_id, exc, result):
+                    result.failed = True
                 continue
             if derivation is not None:
                 result.done.append(derivation)
         return result
+
+    def _mark_failed(self, row_id: int, exc: Exception, result: Round) -> bool:
+        """Record why a position's rebuild failed and when to try again; False if even that
+        could not be written (then the round is retried soon)."""
+        now = dt.datetime.now(dt.UTC)
+        try:
+            with self.db.session(write=True) as session:
+                row = session.get(PendingDerivation, row_id)
+                if row is None:
+                    return True
+                row.attempts += 1
+                row.error = failure_text(exc)
+                row.failed_at = row.failed_at or now
+                wait = backoff_seconds(row.attempts, self.retry_seconds)
+                row.retry_at = now + dt.timedelta(seconds=wait)
+        except Exception:
+            log.exception("recording the failure of pending position %s failed", row_id)
+            return False
+        result.failures += 1
+        result.retry_in = _sooner(result.retry_in, wait)
+        return True
 
     def _let_ingest_go_first(self) -> None:
         deadline = time.monotonic() + self.max_yield_seconds
@@ -256,6 +323,16 @@ class DerivationRunner:
                 result.more = True
         result.seconds.append(time.perf_counter() - started)
         return derivation
+
+
+def failure_text(exc: BaseException) -> str:
+    """What a user is told about a failed rebuild: the exception's type and first line."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else 'no message'}"[:500]
+
+
+def _sooner(current: float | None, seconds: float) -> float:
+    return seconds if current is None else min(current, seconds)
 
 
 def is_importable(function: Callable[..., Any]) -> bool:

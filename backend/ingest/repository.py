@@ -240,7 +240,8 @@ class IngestRepository:
         self._executemany(
             "INSERT INTO pending_derivation (user_id, run_id, account, symbol, from_ts, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, account, symbol) DO UPDATE SET"
-            " from_ts = " + self.dialect.least("pending_derivation.from_ts", "excluded.from_ts"),
+            " retry_at = NULL, from_ts = "  # new data: a failed position is tried again at once
+            + self.dialect.least("pending_derivation.from_ts", "excluded.from_ts"),
             rows,
         )
 

@@ -25,6 +25,12 @@ from pydantic import (
 )
 from typing_extensions import TypeAliasType, TypedDict
 
+from backend.ingest.domain import (
+    MAX_AMOUNT,
+    MAX_CAPITAL,
+    MIN_AMOUNT,
+    check_timeframe,
+)
 from backend.ingest.timestamps import parse_ts
 from backend.market.timeframes import parse_timeframe
 
@@ -35,9 +41,11 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 OptionalText = Annotated[str, StringConstraints(max_length=1000)]
 Ts = Annotated[int, BeforeValidator(parse_ts)]
-Timeframe = Annotated[int, BeforeValidator(parse_timeframe)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Timeframe = Annotated[int, BeforeValidator(lambda value: check_timeframe(parse_timeframe(value)))]
+# Amounts as backend/ingest/domain.py bounds them, checked natively (no Python call per field).
+Positive = Annotated[float, Field(ge=MIN_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False, strict=True)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False, strict=True)]
+Volume = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Side = Literal["buy", "sell"]
 OrderType = Literal["market", "limit", "stop", "stop_limit"]
 OrderStatus = Literal[
@@ -56,7 +64,9 @@ class RunRef(BaseModel):
     instance: Name | None = None
     mode: Literal["live", "paper", "backtest"]
     params: dict[str, Any] = Field(default_factory=dict)
-    initial_capital: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    initial_capital: (
+        Annotated[float, Field(ge=MIN_AMOUNT, le=MAX_CAPITAL, allow_inf_nan=False)] | None
+    ) = None
 
 
 @with_config(ConfigDict(extra="ignore"))
@@ -158,9 +168,9 @@ class BarEvent(TypedDict):
     high: Positive
     low: Positive
     close: Positive
-    volume: NotRequired[NonNegative | None]
-    bid_volume: NotRequired[NonNegative | None]
-    ask_volume: NotRequired[NonNegative | None]
+    volume: NotRequired[Volume | None]
+    bid_volume: NotRequired[Volume | None]
+    ask_volume: NotRequired[Volume | None]
     series: NotRequired[Literal["market", "run"]]
     values: NotRequired[dict[Annotated[str, StringConstraints(max_length=100)], Any] | None]
 

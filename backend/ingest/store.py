@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from backend.db.errors import is_storage_full, is_transient
 from backend.errors import InvalidPayload
 from backend.ingest.batch import PositionKey, PreparedBatch, Rejection, StoredBatch, raw_text
 from backend.ingest.repository import IngestRepository, json_text
@@ -322,3 +323,67 @@ def _ohlcv(bar: Mapping[str, Any]) -> tuple[Any, ...]:
         bar["ts"], bar["open"], bar["high"], bar["low"], bar["close"],
         bar.get("volume"), bar.get("bid_volume"), bar.get("ask_volume"),
     )  # fmt: skip
+
+
+def store_isolated(
+    connection: Any, repo: IngestRepository, batch: PreparedBatch, now: dt.datetime
+) -> StoredBatch | BaseException:
+    """Store what can be stored of a batch that failed in storage for a reason of its own.
+
+    Each event is tried alone under a savepoint that is then rolled back; the events
+    storage refuses are dead-lettered with the database's reason, the others are stored
+    together as usual. The client gets a 200 naming the refused events (which exporters
+    do not resend), instead of a 5xx that an exporter would retry for ever. When nothing
+    can be stored, not even the dead letters (the run itself is refused), the answer is a
+    non-retryable 422 naming the cause.
+    """
+    refused: list[Rejection] = []
+    for index, event in batch.events:
+        single = PreparedBatch(batch.user_id, batch.source, batch.run, [(index, event)], [],
+                               batch.raw_events)  # fmt: skip
+        savepoint = connection.begin_nested()
+        try:
+            store_batch(repo, single, now)
+        except Exception as exc:
+            if not isinstance(exc, InvalidPayload) and _is_loss(exc):
+                savepoint.rollback()
+                raise
+            raw = batch.raw_events[index] if batch.raw_events else event
+            problem = f"storage refused the event: {_reason(exc)}"
+            refused.append(Rejection(index, _text(event.get("id")), _text(event.get("type")),
+                                     raw_text(raw), problem))  # fmt: skip
+        savepoint.rollback()
+    refused_at = {r.index for r in refused}
+    rest = PreparedBatch(
+        batch.user_id,
+        batch.source,
+        batch.run,
+        [(index, event) for index, event in batch.events if index not in refused_at],
+        sorted(batch.rejected + refused, key=lambda r: r.index),
+        batch.raw_events,
+    )
+    savepoint = connection.begin_nested()
+    try:
+        result = store_batch(repo, rest, now)
+    except Exception as exc:
+        savepoint.rollback()
+        if isinstance(exc, InvalidPayload):
+            return exc
+        return InvalidPayload(f"the batch cannot be stored: {_reason(exc)}")
+    savepoint.commit()
+    return result
+
+
+def _is_loss(exc: BaseException) -> bool:
+    """The transaction itself is lost (disk full, a conflict): not the event's fault."""
+    return is_storage_full(exc) or is_transient(exc)
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def _text(value: Any) -> str | None:
+    return value[:200] if isinstance(value, str) else None

@@ -14,8 +14,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-NS_PER_SECOND = 1_000_000_000
-_INT64_MAX = 2**63 - 1
+from backend.ingest.domain import NS_PER_SECOND, DomainError, check_ts
+
 # Epoch values for 2001-09-09 (1e9 s): below 1e11 is seconds, below 1e14 milliseconds,
 # below 1e17 microseconds; nanoseconds start at 1e17 (1973-03-03).
 _UNIT_LIMITS = ((10**11, "seconds"), (10**14, "milliseconds"), (10**17, "microseconds"))
@@ -48,15 +48,20 @@ def parse_ts(value: object) -> int:
 def _from_int(value: int) -> int:
     if value < 0:
         raise TimestampError(f"must be epoch nanoseconds >= 0, got {value}")
-    if value > _INT64_MAX:
-        raise TimestampError(f"is past the largest 64-bit epoch nanosecond, got {value}")
     for limit, unit in _UNIT_LIMITS:
         if value < limit:
             raise TimestampError(
                 f"{value} looks like epoch {unit}; send epoch nanoseconds "
                 "or an ISO-8601 string with an offset"
             )
-    return value
+    return _in_domain(value, value)
+
+
+def _in_domain(ns: int, shown: object) -> int:
+    try:
+        return check_ts(ns, shown)
+    except DomainError as exc:
+        raise TimestampError(str(exc)) from None
 
 
 def _from_iso(value: str) -> int:
@@ -77,7 +82,7 @@ def _from_iso(value: str) -> int:
     seconds = (base - _EPOCH) // dt.timedelta(seconds=1)
     if seconds < 0:
         raise TimestampError(f"is before 1970-01-01: {value[:64]!r}")
-    return seconds * NS_PER_SECOND + nanos
+    return _in_domain(seconds * NS_PER_SECOND + nanos, repr(value[:64]))
 
 
 def _offset(offset: str) -> str:

@@ -26,7 +26,7 @@ from backend.errors import AppError
 from backend.ingest.batch import PreparedBatch, StoredBatch
 from backend.ingest.repository import IngestRepository
 from backend.ingest.sql import Dialect
-from backend.ingest.store import store_batch
+from backend.ingest.store import store_batch, store_isolated
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +197,14 @@ def store_group(
                         raise  # the transaction itself is lost: every batch of it fails
                     savepoint.rollback()
                     if is_transient(exc):  # e.g. a deadlock with another worker process
-                        exc = WriterUnavailable(f"a concurrent write conflicted: {exc}; resend")
-                    elif not isinstance(exc, AppError):
-                        log.exception("storing a batch failed", exc_info=exc)
-                    outcomes.append(exc)
+                        outcomes.append(
+                            WriterUnavailable(f"a concurrent write conflicted: {exc}; resend")
+                        )
+                    elif isinstance(exc, AppError):
+                        outcomes.append(exc)
+                    else:
+                        log.warning("storing a batch failed; isolating its events", exc_info=exc)
+                        outcomes.append(store_isolated(connection, repo, batch, now))
     except Exception as exc:
         log.exception("ingest commit failed", exc_info=exc)
         failure: AppError = (

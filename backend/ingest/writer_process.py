@@ -38,7 +38,7 @@ from typing import Any
 import orjson
 
 from backend.db.engine import Database
-from backend.errors import AppError
+from backend.errors import AppError, InvalidPayload
 from backend.ingest.batch import PreparedBatch, Rejection, StoredBatch
 from backend.ingest.derivations import WorkerConfig
 from backend.ingest.schemas import RunRef
@@ -158,13 +158,17 @@ class WriterLink:
     async def submit(self, batch: PreparedBatch) -> StoredBatch:
         """Store `batch`; returns once it is committed."""
         job_id = next(self._ids)
+        try:  # before the job is registered: a batch that cannot be sent leaves no state
+            message = encode(job_id, batch)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InvalidPayload(f"the batch holds a value that cannot be stored: {exc}") from None
         pending = Waiting.here()
         with self._state:
             if self._process is None or self._stopping:
                 raise WriterUnavailable("the ingest writer is not running; retry shortly")
             self._pending[job_id] = pending
             self._signal(True)
-        self._outbox.put((job_id, encode(job_id, batch)))
+        self._outbox.put((job_id, message))
         return await pending.future
 
     def _signal(self, busy: bool) -> None:

@@ -53,6 +53,11 @@ class Metrics:
             buckets=_BATCH_BUCKETS,
             registry=self.registry,
         )
+        self.derivation_failures = Counter(
+            "fillbook_derivation_failures",
+            "Position rebuilds that raised (the position is marked failed and retried later)",
+            registry=self.registry,
+        )
         self.stream_clients = Gauge(
             "fillbook_stream_clients",
             "WebSocket clients connected to this process",
@@ -70,6 +75,7 @@ class Metrics:
         """Read the live values at scrape time: stream clients, training jobs by status."""
         self.stream_clients.set_function(lambda: float(stream_clients()))
         self.registry.register(_TrainingJobs(db))
+        self.registry.register(_PendingPositions(db))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -97,4 +103,32 @@ class _TrainingJobs(Collector):
             rows = []  # no training table (yet) or the database is away: report nothing
         for status, count in sorted(rows):
             family.add_metric([str(status)], float(count))
+        yield family
+
+
+class _PendingPositions(Collector):
+    """`fillbook_derivation_positions{state}`: positions waiting to be re-derived (`pending`)
+    and those whose last rebuild failed (`failed`), all users, read at scrape time."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "fillbook_derivation_positions",
+            "Positions whose trades wait to be re-derived, by state (pending, failed)",
+            labels=["state"],
+        )
+        try:
+            with self.db.engine.connect() as connection:
+                failed, total = connection.execute(
+                    text("SELECT COUNT(error), COUNT(*) FROM pending_derivation")
+                ).one()
+        except SQLAlchemyError:
+            return
+        family.add_metric(["pending"], float(total - failed))
+        family.add_metric(["failed"], float(failed))
         yield family

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Trade
 from backend.errors import InvalidPayload, NotFound
-from backend.ingest.timestamps import NS_PER_SECOND, format_ts
+from backend.ingest.domain import NS_PER_SECOND
+from backend.ingest.timestamps import format_ts
 from backend.market import repository as bars
 from backend.market.resample import resample
 from backend.market.timeframes import format_timeframe

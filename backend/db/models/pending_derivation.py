@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, UTCDateTime, id_column, run_fk, user_fk, utcnow
@@ -13,7 +13,8 @@ class PendingDerivation(Base):
 
     Written in the same transaction as the fills that made it stale and deleted
     once derived, so a crash between the two only delays the work: start-up
-    finishes whatever is still here.
+    finishes whatever is still here. A position whose rebuild fails stays here,
+    marked with the reason (`error`), and is retried with back-off.
     """
 
     __tablename__ = "pending_derivation"
@@ -26,3 +27,9 @@ class PendingDerivation(Base):
     symbol: Mapped[str] = mapped_column(String(64), nullable=False)
     from_ts: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # A rebuild that raised: how often in a row, why (the last time), since when, and when
+    # to try again (back-off). New fills of the position clear `retry_at`: retry at once.
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

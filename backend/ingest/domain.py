@@ -1,0 +1,101 @@
+"""The input domain: every number and time the ingest validator accepts. Pure.
+
+What the validator accepts, storage holds and every derivation computes with,
+so a limit lives here once and the schemas, the journal importer and the docs'
+contract page (docs/ingest.md, "Input domain") read it from here. The Python
+exporter SDK mirrors these constants (fillbook_exporter/domain.py); a test
+asserts that both agree.
+
+- Times are UTC epoch nanoseconds from 1970 up to, not including, 2200-01-01.
+  int64 nanoseconds end on 2262-04-11; the 62 years between leave room for
+  everything derived from a time (a bar's end, a time-zone shift, a calendar
+  day) without overflowing.
+- Amounts (quantities, prices, multipliers, tick sizes, commissions) are
+  counted in 1e-8 units (`round(x * 1e8)`, backend/trades/reconstruct.py). That
+  is exact for floats below 2**53 / 1e8 (~9.007e7), so amounts are at most
+  90,000,000, and an amount that must be positive is at least 1e-8: a smaller
+  one would be counted as 0.
+- Timeframes are at most 366 days.
+"""
+
+from __future__ import annotations
+
+import math
+
+NS_PER_SECOND = 1_000_000_000
+MIN_TS_NS = 0  # 1970-01-01T00:00:00Z; integers below 1e17 are refused as another unit
+MAX_TS_NS = 7_258_118_400 * NS_PER_SECOND  # 2200-01-01T00:00:00Z, exclusive
+MAX_TS_TEXT = "2200-01-01T00:00:00Z"
+
+AMOUNT_QUANTUM = 1e-8  # the smallest amount counted
+MIN_AMOUNT = AMOUNT_QUANTUM
+MAX_AMOUNT = 90_000_000.0  # below 2**53 / 1e8: 8 decimals still exact in a float
+MAX_CAPITAL = 10_000_000_000.0  # a run's initial capital
+MAX_TIMEFRAME_SECONDS = 366 * 86_400
+
+
+class DomainError(ValueError):
+    """A value outside the input domain; the message names the value and the limit."""
+
+
+def check_ts(ns: int, text: object | None = None) -> int:
+    """`ns` if it is a time the service can store and derive from."""
+    shown = ns if text is None else text
+    if ns < MIN_TS_NS:
+        raise DomainError(f"must be on or after 1970-01-01T00:00:00Z, got {shown}")
+    if ns >= MAX_TS_NS:
+        raise DomainError(f"must be before {MAX_TS_TEXT} (epoch ns {MAX_TS_NS}), got {shown}")
+    return ns
+
+
+def check_positive_amount(value: float) -> float:
+    """A quantity or price: finite, at least 1e-8, at most MAX_AMOUNT."""
+    _check_finite(value)
+    if value < MIN_AMOUNT:
+        if value <= 0:
+            raise DomainError(f"must be greater than 0, got {value!r}")
+        raise DomainError(
+            f"must be at least {MIN_AMOUNT:g} (the smallest amount counted), got {value!r}"
+        )
+    return _check_max(value, MAX_AMOUNT)
+
+
+def check_amount(value: float) -> float:
+    """A commission or filled quantity: finite, >= 0, at most MAX_AMOUNT."""
+    _check_finite(value)
+    if value < 0:
+        raise DomainError(f"must be greater than or equal to 0, got {value!r}")
+    return _check_max(value, MAX_AMOUNT)
+
+
+def check_capital(value: float) -> float:
+    """A run's initial capital: finite, at least 1e-8, at most MAX_CAPITAL."""
+    _check_finite(value)
+    if value < MIN_AMOUNT:
+        raise DomainError(f"must be at least {MIN_AMOUNT:g}, got {value!r}")
+    return _check_max(value, MAX_CAPITAL)
+
+
+def check_volume(value: float) -> float:
+    """A bar volume: finite and >= 0 (not money, so no upper limit)."""
+    _check_finite(value)
+    if value < 0:
+        raise DomainError(f"must be greater than or equal to 0, got {value!r}")
+    return value
+
+
+def check_timeframe(seconds: int) -> int:
+    if seconds > MAX_TIMEFRAME_SECONDS:
+        raise DomainError(f"must be at most 366d, got {seconds} seconds")
+    return seconds
+
+
+def _check_finite(value: float) -> None:
+    if not math.isfinite(value):
+        raise DomainError(f"must be a finite number, got {value!r}")
+
+
+def _check_max(value: float, limit: float) -> float:
+    if value > limit:
+        raise DomainError(f"must be at most {limit:,.0f}, got {value!r}")
+    return value
