@@ -378,15 +378,21 @@ def sortino(data: RunData) -> Value:
     return float(np.mean(returns)) * PERIODS_PER_YEAR / downside
 
 
+_MAX_EXPONENT = 700.0  # math.exp overflows past ~709.78
+
+
 @metric("annual_return", "fraction", "(final equity / capital)^(252 / days) - 1")
 def annual_return(data: RunData) -> Value:
     returns = data.returns
     if isinstance(returns, Undefined):
         return returns
-    growth = float(np.prod(1.0 + returns))
-    if growth <= 0:
+    if bool(np.any(returns <= -1.0)):
         return Undefined("equity fell to zero or below")
-    return float(growth ** (PERIODS_PER_YEAR / len(returns))) - 1.0
+    # In logs: a run that grew a millionfold in days would overflow growth ** (252 / days).
+    exponent = float(np.sum(np.log1p(returns))) * PERIODS_PER_YEAR / len(returns)
+    if exponent > _MAX_EXPONENT:
+        return Undefined("the annualised growth is beyond what a number can hold")
+    return math.expm1(exponent)
 
 
 @metric("calmar", "ratio", "annual_return / |max_drawdown|")

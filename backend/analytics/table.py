@@ -15,12 +15,13 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from backend.ingest.domain import MAX_TOTAL_UNITS, DomainError
+
 UNIT = 100_000_000  # 1e-8 of the currency: the scale of every stored amount
 ONE_UNIT = Decimal(1)
 NS_PER_SECOND = 1_000_000_000
 # Running totals are int64: exact while the sum of |amounts| stays below 2**62 units
-# (46 billion in the currency), far beyond any one journal's PnL.
-MAX_TOTAL_UNITS = 2**62
+# (46 billion in the currency), far beyond any one journal's PnL (backend/ingest/domain.py).
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -67,7 +68,10 @@ def exact_sum(units: Ints) -> int:
 def running_total(units: Ints) -> Ints:
     """Cumulative sums, exact; refuses amounts whose running total could overflow int64."""
     if units.size and exact_sum(np.abs(units)) >= MAX_TOTAL_UNITS:
-        raise OverflowError("amounts too large for exact running totals (over 2**62 units)")
+        raise DomainError(
+            f"the trades' amounts add up to more than {MAX_TOTAL_UNITS // UNIT:,} "
+            "(the most that analytics total exactly); narrow the selection of runs"
+        )
     result: Ints = np.cumsum(units, dtype=np.int64)
     return result
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.db.errors import is_storage_full, storage_full
 from backend.errors import AppError
+from backend.ingest.domain import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return await _unexpected(request, exc)
         full = storage_full("the change")
         return JSONResponse(error_body(full.code, full.detail), status_code=full.status_code)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        # Values beyond what the service computes with (backend/ingest/domain.py).
+        return JSONResponse(error_body("out_of_range", str(exc)), status_code=422)
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:

@@ -16,11 +16,18 @@ asserts that both agree.
   90,000,000, and an amount that must be positive is at least 1e-8: a smaller
   one would be counted as 0.
 - Timeframes are at most 366 days.
+
+Derived money has a domain too. Analytics count amounts as int64 1e-8 units, so
+a trade's money (PnL, commission, excursion and risk amounts) must stay within
+MAX_TRADE_MONEY (10 billion): a position whose rebuild would give more is
+marked failed with that reason instead of being stored wrong; run totals beyond
+MAX_TOTAL_MONEY (2**62 units, ~46 billion) are refused with a 422.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 NS_PER_SECOND = 1_000_000_000
 MIN_TS_NS = 0  # 1970-01-01T00:00:00Z; integers below 1e17 are refused as another unit
@@ -32,6 +39,8 @@ MIN_AMOUNT = AMOUNT_QUANTUM
 MAX_AMOUNT = 90_000_000.0  # below 2**53 / 1e8: 8 decimals still exact in a float
 MAX_CAPITAL = 10_000_000_000.0  # a run's initial capital
 MAX_TIMEFRAME_SECONDS = 366 * 86_400
+MAX_TRADE_MONEY = 10_000_000_000  # one trade's PnL, commission, excursion or risk amount
+MAX_TOTAL_UNITS = 2**62  # the sum of |amounts| analytics total exactly, in 1e-8 units
 
 
 class DomainError(ValueError):
@@ -82,6 +91,15 @@ def check_volume(value: float) -> float:
     if value < 0:
         raise DomainError(f"must be greater than or equal to 0, got {value!r}")
     return value
+
+
+def check_trade_money(name: str, value: float | Decimal | None, where: str) -> None:
+    """Refuse a derived trade amount beyond MAX_TRADE_MONEY, naming it and the trade."""
+    if value is not None and abs(float(value)) > MAX_TRADE_MONEY:
+        raise DomainError(
+            f"{where}: {name} {float(value):.6g} is beyond the {MAX_TRADE_MONEY:,} a trade "
+            "may amount to; check the instrument's multiplier and the fills' qty and price"
+        )
 
 
 def check_timeframe(seconds: int) -> int:

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from backend.api.deps import ContextDep
 from backend.auth.deps import CurrentPrincipal
 from backend.errors import AppError
+from backend.ingest.progress import DerivationState
 from backend.ingest.schemas import BatchAdapter
 
 router = APIRouter(prefix="/api", tags=["ingest"])
@@ -25,6 +26,10 @@ class IngestResult(BaseModel):
     accepted: int
     duplicates: int
     rejected: list[RejectedItem]
+    derivation: DerivationState | None = None  # with ?wait=derived: the touched positions
+
+
+MAX_WAIT_SECONDS = 60.0
 
 
 _BATCH_SCHEMA = BatchAdapter.json_schema(ref_template="#/components/schemas/{model}")
@@ -50,13 +55,25 @@ _BODY: dict[str, Any] = {
     responses={400: {}, 401: {}, 413: {}, 415: {}, 422: {}},
 )
 async def ingest(
-    request: Request, principal: CurrentPrincipal, context: ContextDep
+    request: Request,
+    principal: CurrentPrincipal,
+    context: ContextDep,
+    wait: Annotated[
+        Literal["derived"] | None,
+        Query(description="`derived`: answer once the trades this batch touched are rebuilt"),
+    ] = None,
+    wait_seconds: Annotated[
+        float,
+        Query(alias="timeout", gt=0, le=MAX_WAIT_SECONDS, description="the most seconds to wait"),
+    ] = 10.0,
 ) -> IngestResult:
     """Push a batch of events (docs/ingest.md): JSON or MessagePack, up to 10,000 events."""
     metrics, started = context.metrics, time.perf_counter()
     try:
         result = IngestResult.model_validate(
-            await context.ingest.ingest(request, principal.user_id)
+            await context.ingest.ingest(
+                request, principal.user_id, wait_derived=wait_seconds if wait else None
+            )
         )
     except AppError as exc:
         metrics.ingest_batches.labels(str(exc.status_code)).inc()

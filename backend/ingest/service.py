@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import multiprocessing
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from backend.db.engine import Database
 from backend.errors import PayloadTooLarge
 from backend.ingest.batch import StoredBatch
 from backend.ingest.decode import media_type, prepare_batch
 from backend.ingest.derivations import Derivation, DerivationRunner, WorkerConfig
+from backend.ingest.progress import DerivationState, Position, derivation_state
 from backend.ingest.schemas import MAX_BODY_BYTES
 from backend.ingest.timestamps import format_ts
 from backend.ingest.writer import IngestWriter
@@ -22,6 +27,8 @@ from backend.ingest.writer_process import WriterLink
 from backend.stream.broker import Broker
 
 log = logging.getLogger(__name__)
+
+_WAIT_POLL_SECONDS = 0.02  # how often `?wait=derived` looks again
 
 
 class IngestService:
@@ -36,6 +43,7 @@ class IngestService:
         """`worker`: derive in a worker process of its own (else in a thread of this one);
         `writer`: store batches in a process of its own (SQLite; else in a thread)."""
         self.broker = broker
+        self.db = db
         busy_flag = None if worker is None else multiprocessing.get_context("spawn").RawValue("b")
         self.writer: IngestWriter | WriterLink = (
             WriterLink(writer, on_commit=self._committed, busy_flag=busy_flag)
@@ -63,12 +71,40 @@ class IngestService:
         with self._lock:
             return self._bar_versions[(user_id, symbol)]
 
-    async def ingest(self, request: Request, user_id: int) -> dict[str, Any]:
+    async def ingest(
+        self, request: Request, user_id: int, *, wait_derived: float | None = None
+    ) -> dict[str, Any]:
+        """Store a batch; with `wait_derived` (seconds), answer only once the positions it
+        touched are rebuilt, or failed, or that many seconds have passed (then `pending`)."""
         kind = media_type(request.headers.get("content-type"))
         body = await read_body(request, MAX_BODY_BYTES)
         batch = prepare_batch(body, kind, user_id)
         stored = await self.writer.submit(batch)
-        return stored.response()
+        response = stored.response()
+        if wait_derived is not None:
+            state = await self.wait_derived(stored, wait_derived)
+            response["derivation"] = state.model_dump(mode="json")
+        return response
+
+    async def wait_derived(self, stored: StoredBatch, seconds: float) -> DerivationState:
+        """Like Elasticsearch's `refresh=wait_for`: poll the touched positions' state until
+        none is due for a rebuild (each derived, or failed and backing off) or time is up."""
+        keys = [(key.run_id, key.account, key.symbol) for key in stored.positions]
+        deadline = time.monotonic() + seconds
+        while True:
+            state, waiting = await run_in_threadpool(self._positions_state, stored.user_id, keys)
+            left = deadline - time.monotonic()
+            if not waiting or left <= 0:
+                return state
+            await asyncio.sleep(min(_WAIT_POLL_SECONDS, left))
+
+    def _positions_state(self, user_id: int, keys: list[Position]) -> tuple[DerivationState, bool]:
+        """The state of `keys`, and whether any of them is still to be (re)tried."""
+        now = dt.datetime.now(dt.UTC)
+        with self.db.session() as session:
+            state = derivation_state(session, user_id, positions=keys)
+        backing_off = sum(1 for f in state.failed_positions if f.retry_at and f.retry_at > now)
+        return state, state.pending_positions + len(state.failed_positions) > backing_off
 
     def _committed(self, stored: list[StoredBatch]) -> None:
         """After a commit: invalidate bar caches, wake the derivations, tell live clients."""

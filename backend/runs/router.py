@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.api.params import query_time
 from backend.auth.deps import CurrentPrincipal, CurrentUser
+from backend.ingest.progress import DerivationState, derivation_state
 from backend.runs import service
 from backend.runs.pagination import Cursor, Limit, Page, decode_cursor
 from backend.runs.repository import FillFilter
@@ -53,6 +54,12 @@ def list_runs(
         session, principal.user_id, mode=mode, strategy=strategy, status=status,
         cursor=cursor, limit=limit,
     )  # fmt: skip
+
+
+@router.get("/derivation", operation_id="get_derivation_state")
+def get_derivation_state(principal: CurrentPrincipal, session: SessionDep) -> DerivationState:
+    """Whether the caller's trades are current: positions still being rebuilt, and failed ones."""
+    return derivation_state(session, principal.user_id)
 
 
 @router.get("/runs/{run_id}", operation_id="get_run")

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from backend.ingest.progress import DerivationState
+
 
 class NamedRef(BaseModel):
     id: int
@@ -28,6 +30,7 @@ class RunRead(BaseModel):
     execution_count: int
     order_count: int
     metrics: dict[str, Any] | None = None  # stored when the run ended (GET .../metrics is live)
+    derivation: DerivationState | None = None  # GET /api/runs/{id} only: are its trades current?
 
 
 class ExecutionRead(BaseModel):

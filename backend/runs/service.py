@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Execution, Instrument, Order, OrderEvent
 from backend.errors import NotFound
+from backend.ingest.progress import derivation_state
 from backend.ingest.repository import IngestRepository
 from backend.ingest.sql import Dialect
 from backend.ingest.timestamps import format_ts
@@ -75,7 +76,9 @@ def get_run(session: Session, user_id: int, run_id: int) -> RunRead:
     row = repository.get_run(session, user_id, run_id)
     if row is None:
         raise NotFound(f"run {run_id} not found")
-    return _run_read(row)
+    run = _run_read(row)
+    run.derivation = derivation_state(session, user_id, run_id=run_id)
+    return run
 
 
 def _execution_read(row: Execution) -> ExecutionRead:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from backend.ingest.derivations import Derivation
+from backend.ingest.domain import MAX_TRADE_MONEY, DomainError, check_trade_money
+from backend.ingest.timestamps import format_ts
 from backend.market import repository as bars
 from backend.regimes.service import regime_at_entries
 from backend.trades import kernel, repository
@@ -38,8 +40,16 @@ def rebuild_position(
     returned, from which the next slice goes on (plan_rebuild replaces that open trade
     and replays from where the position was flat). None when the position is done.
     """
-    d = derivation
-    slice_fills = SLICE_FILLS if slice_fills is None else slice_fills
+    try:
+        return _rebuild(session, derivation, SLICE_FILLS if slice_fills is None else slice_fills)
+    except InvalidOperation:  # a Decimal past 28 digits: far beyond the trade money domain
+        raise DomainError(
+            f"{derivation.symbol}: a trade's amounts are beyond the {MAX_TRADE_MONEY:,} a "
+            "trade may amount to; check the instrument's multiplier and the fills' qty and price"
+        ) from None
+
+
+def _rebuild(session: Session, d: Derivation, slice_fills: int) -> int | None:
     kernel.start_warm_up()  # in the background, once; until it is ready, pure Python serves
     multiplier, default_risk = repository.instrument(session, d.user_id, d.symbol)
     plan = plan_rebuild(
@@ -76,10 +86,16 @@ def rebuild_position(
         return None
     entry_orders = {row[0]: row[6] for row in fills}
     rows = _enrich(session, d, trades, entry_orders, multiplier, default_risk)
+    for row in rows:
+        for name in _MONEY:
+            check_trade_money(name, row[name], f"{d.symbol} trade at {format_ts(row['entry_ts'])}")
     for row in rows:  # every row carries the same keys: one executemany
         row.update(kept.get(row["id"], {"notes": None, "setup": None}))
     repository.insert_trades(session, rows, parts)
     return resume
+
+
+_MONEY = ("gross_pnl", "commission", "net_pnl", "mfe_amount", "mae_amount", "initial_risk")
 
 
 def derive(
