@@ -132,6 +132,13 @@ class TestRoundTrip:
             (header + b'{"kind":"execution","source":"s","run_key":"k"}\n', "line 2: run 'k' of source 's' has no run line"),
             (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e","ts":1,'
              b'"symbol":"A","side":"buy","qty":1,"price":1}\n', "line 3: ts: 1 looks like epoch seconds; send epoch nanoseconds"),
+            # the ingest contract's input domain (backend/ingest/domain.py), the same here
+            (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e",'
+             b'"ts":"2262-04-12T00:00:00Z","symbol":"A","side":"buy","qty":1,"price":1}\n',
+             "line 3: ts: must be before 2200-01-01T00:00:00Z"),
+            (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e",'
+             b'"ts":"2023-01-02T10:00:00Z","symbol":"A","side":"buy","qty":1e-9,"price":1}\n',
+             "line 3: qty: must be at least 1e-08 (the smallest amount counted), got 1e-09"),
         ):
             response = client.post("/api/import", content=body, headers=alice)
             assert response.status_code == 422, response.text
