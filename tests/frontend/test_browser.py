@@ -367,3 +367,38 @@ class TestDashboardJourney:
         assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
         assert console.errors == []
         context.close()
+
+    def test_a_position_that_cannot_be_rebuilt_is_named_on_the_run_and_trades_pages(
+        self, server: LiveServer, browser: Browser
+    ) -> None:
+        account = server.create_account("dave")
+        # A trade whose money is beyond what the books hold (docs/ingest.md, "Input domain"):
+        # the fills are stored, their position is marked failed with the reason.
+        events = [
+            {"type": "execution", "id": "big-1", "ts": "2023-12-15T14:30:00Z", "symbol": "HUGE",
+             "side": "buy", "qty": 9e7, "price": 1e-8},
+            {"type": "execution", "id": "big-2", "ts": "2023-12-15T14:31:00Z", "symbol": "HUGE",
+             "side": "sell", "qty": 9e7, "price": 9e7},
+        ]  # fmt: skip
+        response = httpx.post(
+            f"{server.url}/api/ingest?wait=derived", headers=account.ingest_headers,
+            json={"source": "dave", "run": demo_data.run_ref("too-big"), "events": events},
+        )  # fmt: skip
+        response.raise_for_status()
+        body = response.json()
+        assert body["derivation"]["state"] == "failed"
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(f"localStorage.setItem('fillbook.token', {account.token!r})")
+        page = context.new_page()
+        console = ConsoleWatch(page)
+        page.goto(f"{server.url}/runs/{body['run_id']}")
+        note = page.get_by_test_id("derivation-note")
+        expect(note).to_contain_text("1 position could not be rebuilt")
+        expect(note).to_contain_text("HUGE")
+        expect(note).to_contain_text("is beyond the 10,000,000,000 a trade may amount to")
+        shot(page, "17-run-derivation-failed")
+        page.goto(f"{server.url}/trades")
+        expect(page.get_by_test_id("derivation-note")).to_contain_text(f"Run {body['run_id']}")
+        assert console.errors == []
+        context.close()

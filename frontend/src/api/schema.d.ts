@@ -236,6 +236,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/derivation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Derivation State
+         * @description Whether the caller's trades are current: positions still being rebuilt, and failed ones.
+         */
+        get: operations["get_derivation_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/export": {
         parameters: {
             query?: never;
@@ -1242,6 +1262,22 @@ export interface components {
             ts: number[];
         };
         /**
+         * DerivationState
+         * @description `derived`: nothing is pending; `pending`: positions wait to be rebuilt (none failed);
+         *     `failed`: some could not be rebuilt (see `failed_positions`).
+         */
+        DerivationState: {
+            /** Failed Positions */
+            failed_positions: components["schemas"]["FailedPosition"][];
+            /** Pending Positions */
+            pending_positions: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "derived" | "pending" | "failed";
+        };
+        /**
          * EnvironmentSettings
          * @description How `EnvFlex` turns the bars into observations, actions and rewards.
          */
@@ -1385,6 +1421,29 @@ export interface components {
              */
             type: "execution";
         };
+        /**
+         * FailedPosition
+         * @description A position whose trades could not be rebuilt; it is retried with back-off.
+         */
+        FailedPosition: {
+            /** Account */
+            account: string;
+            /** Attempts */
+            attempts: number;
+            /** Error */
+            error: string;
+            /** Retry At */
+            retry_at: string | null;
+            /** Run Id */
+            run_id: number;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Symbol */
+            symbol: string;
+        };
         /** ErrorBody */
         HTTPValidationError: {
             /** @description what was wrong and where */
@@ -1523,6 +1582,7 @@ export interface components {
         IngestResult: {
             /** Accepted */
             accepted: number;
+            derivation?: components["schemas"]["DerivationState"] | null;
             /** Duplicates */
             duplicates: number;
             /** Rejected */
@@ -1954,6 +2014,7 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            derivation?: components["schemas"]["DerivationState"] | null;
             /** Ended At */
             ended_at: string | null;
             /** Ended Ts */
@@ -2911,6 +2972,26 @@ export interface operations {
             };
         };
     };
+    get_derivation_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DerivationState"];
+                };
+            };
+        };
+    };
     export_journal: {
         parameters: {
             query?: never;
@@ -3000,7 +3081,12 @@ export interface operations {
     };
     ingest: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `derived`: answer once the trades this batch touched are rebuilt */
+                wait?: "derived" | null;
+                /** @description the most seconds to wait */
+                timeout?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

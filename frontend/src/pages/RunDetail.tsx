@@ -4,6 +4,7 @@ import { api, unwrap } from "../api/client";
 import { PnlCalendar, type Day } from "../components/Calendar";
 import { EquityCharts, GroupBars, type EquityPoint } from "../components/Charts";
 import { DataTable, type Column } from "../components/DataTable";
+import { DerivationNote } from "../components/DerivationNote";
 import { ErrorNote, Loading } from "../components/Layout";
 import { HeadlineCards, MetricList, type MetricDoc } from "../components/Metrics";
 import { tradeColumns } from "../components/TradeColumns";
@@ -43,6 +44,9 @@ export default function RunDetail() {
     (signal) => unwrap(api.GET("/api/runs/{run_id}/trades", { params: { path: { run_id: runId }, query: { limit: 50, sort: "-entry_ts" } }, signal })),
     [runId],
   );
+  useStream(["ingested"], (message) => {
+    if (message.run_id === runId) run.reload(); // new fills: positions now pending
+  });
   useStream(["position_derived", "metrics_updated"], (message) => {
     if (message.run_id !== runId) return;
     metrics.reload();
@@ -81,6 +85,7 @@ export default function RunDetail() {
       <p className="dim">
         {r.key} · {r.source} · {r.status} · {dateTime(r.started_ts)} → {dateTime(r.ended_ts)} · {num(r.execution_count, 0)} fills · {num(r.order_count, 0)} orders
       </p>
+      <DerivationNote state={r.derivation} />
       <ErrorNote error={metrics.error} />
       <HeadlineCards metrics={metrics.data} units={units} />
       <section className="panel">

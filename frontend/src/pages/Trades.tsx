@@ -3,6 +3,7 @@
 import { useNavigate, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { DataTable, Pager, formatSort, parseSort } from "../components/DataTable";
+import { DerivationNote } from "../components/DerivationNote";
 import { ErrorNote } from "../components/Layout";
 import { tradeColumns } from "../components/TradeColumns";
 import { useLoad, useStream } from "../lib/hooks";
@@ -52,10 +53,13 @@ export default function Trades() {
       ),
     [params.toString(), pages.cursor],
   );
+  const derivation = useLoad((signal) => unwrap(api.GET("/api/derivation", { signal })), []);
   // New trades show up live on the first page; later pages stay put while you read them.
   useStream(["position_derived"], () => {
     if (pages.page === 0) trades.reload();
+    derivation.reload();
   });
+  useStream(["ingested"], () => derivation.reload(), 1000);
 
   return (
     <div className="page">
@@ -80,6 +84,7 @@ export default function Trades() {
         </div>
       </div>
       <ErrorNote error={trades.error} />
+      <DerivationNote state={derivation.data} showRun />
       <DataTable
         testId="trades"
         columns={tradeColumns}
