@@ -152,7 +152,9 @@ class TestPushRun:
             "flushed": True, "pending": 0, "acknowledged": 13, "accepted": 12, "duplicates": 0,
             "rejected": 1,
         }  # fmt: skip
-        assert first["rejections"] == [{"id": "x-bad", "error": "qty: must be greater than 0"}]
+        # The exporter refuses amounts and times outside the input domain itself; the words
+        # (side, status, ...) are the service's to reject.
+        assert first["rejections"] == [{"id": "x-bad", "error": "side: must be 'buy' or 'sell'"}]
 
         # The same run pushed again from a fresh spool (a reinstalled platform replaying its
         # day): ids, derived ones included, make every event a duplicate.

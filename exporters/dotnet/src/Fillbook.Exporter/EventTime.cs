@@ -8,7 +8,8 @@ namespace Fillbook.Exporter
     /// ingest contract requires. A <see cref="DateTime"/> converts only when its Kind is Utc:
     /// platform times are usually in the platform's own zone, and a silent conversion through
     /// the machine's local zone is exactly the bug this type exists to prevent (convert with
-    /// <see cref="PlatformTime.ToUtc"/> first).
+    /// <see cref="PlatformTime.ToUtc"/> first). Every EventTime is in the service's domain
+    /// (<see cref="InputDomain.CheckInstant"/>): on or after 1970-01-01 and before 2200-01-01 UTC.
     /// </summary>
     public struct EventTime : IEquatable<EventTime>
     {
@@ -26,7 +27,7 @@ namespace Fillbook.Exporter
 
         public static EventTime FromDateTimeOffset(DateTimeOffset instant)
         {
-            return new EventTime(instant, 0, false);
+            return new EventTime(InputDomain.CheckInstant(instant), 0, false);
         }
 
         /// <summary>A UTC <see cref="DateTime"/>; any other Kind is refused.</summary>
@@ -39,20 +40,16 @@ namespace Fillbook.Exporter
                     utc.ToString("o", CultureInfo.InvariantCulture) +
                     "); convert platform times with PlatformTime.ToUtc");
             }
-            return new EventTime(new DateTimeOffset(utc), 0, false);
+            return new EventTime(InputDomain.CheckInstant(new DateTimeOffset(utc)), 0, false);
         }
 
-        /// <summary>Nanoseconds since 1970-01-01T00:00:00Z, sent as an integer.</summary>
+        /// <summary>
+        /// Nanoseconds since 1970-01-01T00:00:00Z, sent as an integer: at least 10^17
+        /// (smaller integers look like seconds, milliseconds or microseconds), before 2200-01-01.
+        /// </summary>
         public static EventTime FromEpochNanoseconds(long nanoseconds)
         {
-            // The service refuses integers that look like seconds, milliseconds or microseconds.
-            if (nanoseconds < 100000000000000000L)
-            {
-                throw new ArgumentException(
-                    "epoch nanoseconds must be >= 10^17 (1973-03-03), got " + nanoseconds +
-                    "; seconds, milliseconds and microseconds are refused by the service");
-            }
-            return new EventTime(default(DateTimeOffset), nanoseconds, true);
+            return new EventTime(default(DateTimeOffset), InputDomain.CheckEpochNanoseconds(nanoseconds), true);
         }
 
         public static implicit operator EventTime(DateTimeOffset instant)
@@ -82,6 +79,8 @@ namespace Fillbook.Exporter
             {
                 return _epochNanoseconds.ToString(CultureInfo.InvariantCulture);
             }
+            // default(EventTime) skipped the factories' check: it is 0001-01-01, refused here.
+            InputDomain.CheckInstant(_instant);
             return Json.Quote(ToIsoString());
         }
 

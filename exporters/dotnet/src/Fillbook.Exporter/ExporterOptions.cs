@@ -26,6 +26,7 @@ namespace Fillbook.Exporter
         /// <summary>Optional strategy parameters: strings, numbers, bools, nested dictionaries or lists.</summary>
         public IDictionary<string, object> Params { get; set; }
 
+        /// <summary>Optional; at least 1e-8 and at most 10,000,000,000 (<see cref="InputDomain.MaxCapital"/>).</summary>
         public double? InitialCapital { get; set; }
 
         internal string ToJson()
@@ -36,6 +37,7 @@ namespace Fillbook.Exporter
             {
                 throw new ArgumentException("run Mode must be live, paper or backtest, got '" + Mode + "'");
             }
+            if (InitialCapital.HasValue) InputDomain.CheckCapital("initial_capital", InitialCapital.Value);
             var run = new JsonObjectBuilder()
                 .Add("key", Key)
                 .Add("strategy", Strategy)
@@ -60,7 +62,7 @@ namespace Fillbook.Exporter
         /// <summary>The event's id (null for events without one, e.g. bars).</summary>
         public string Id { get; private set; }
 
-        /// <summary>The service's reason, e.g. "qty: must be greater than 0".</summary>
+        /// <summary>The service's reason, e.g. "side: must be 'buy' or 'sell'".</summary>
         public string Error { get; private set; }
 
         /// <summary>The event as it was sent.</summary>

@@ -12,6 +12,9 @@ namespace Fillbook.Exporter
     /// (docs/ingest.md). Every call spools the event durably before it returns; a background
     /// thread sends batches (by size and age), deletes only what the service acknowledged,
     /// retries network errors, 5xx and 429 with back-off, and stops on envelope errors.
+    /// Every event method first checks its times, amounts and timeframe against the service's
+    /// input domain (<see cref="InputDomain"/>): a value the service would refuse throws an
+    /// <see cref="ArgumentOutOfRangeException"/> in the call, and nothing is spooled.
     /// </summary>
     /// <example>
     /// <code>
@@ -129,6 +132,8 @@ namespace Fillbook.Exporter
             string currency = null, string assetClass = null)
         {
             Require(symbol, "symbol");
+            OptionalPositive("multiplier", multiplier);
+            OptionalPositive("tick_size", tickSize);
             var fields = new JsonObjectBuilder()
                 .Add("type", "instrument")
                 .Add("symbol", symbol)
@@ -150,6 +155,11 @@ namespace Fillbook.Exporter
         {
             Require(orderId, "orderId");
             Require(symbol, "symbol");
+            InputDomain.CheckPositiveAmount("qty", qty);
+            OptionalPositive("limit_price", limitPrice);
+            OptionalPositive("stop_price", stopPrice);
+            OptionalAmount("filled_qty", filledQty);
+            OptionalPositive("avg_fill_price", avgFillPrice);
             var body = new JsonObjectBuilder()
                 .Add("order_id", orderId)
                 .AddRaw("ts", ts.ToJson())
@@ -177,6 +187,13 @@ namespace Fillbook.Exporter
             string liquidity = null, string op = null)
         {
             Require(symbol, "symbol");
+            // A removal is identified by its id alone: the service ignores its qty and price.
+            if (op != "remove")
+            {
+                InputDomain.CheckPositiveAmount("qty", qty);
+                InputDomain.CheckPositiveAmount("price", price);
+                OptionalAmount("commission", commission);
+            }
             var body = new JsonObjectBuilder()
                 .AddRaw("ts", ts.ToJson())
                 .Add("symbol", symbol)
@@ -211,6 +228,14 @@ namespace Fillbook.Exporter
         {
             Require(symbol, "symbol");
             Require(timeframe, "timeframe");
+            InputDomain.CheckTimeframe(timeframe);
+            InputDomain.CheckPositiveAmount("open", open);
+            InputDomain.CheckPositiveAmount("high", high);
+            InputDomain.CheckPositiveAmount("low", low);
+            InputDomain.CheckPositiveAmount("close", close);
+            OptionalVolume("volume", volume);
+            OptionalVolume("bid_volume", bidVolume);
+            OptionalVolume("ask_volume", askVolume);
             var fields = new JsonObjectBuilder()
                 .Add("type", "bar")
                 .Add("symbol", symbol)
@@ -305,6 +330,21 @@ namespace Fillbook.Exporter
         private static void Require(string value, string name)
         {
             if (string.IsNullOrEmpty(value)) throw new ArgumentException(name + " is required");
+        }
+
+        private static void OptionalPositive(string field, double? value)
+        {
+            if (value.HasValue) InputDomain.CheckPositiveAmount(field, value.Value);
+        }
+
+        private static void OptionalAmount(string field, double? value)
+        {
+            if (value.HasValue) InputDomain.CheckAmount(field, value.Value);
+        }
+
+        private static void OptionalVolume(string field, double? value)
+        {
+            if (value.HasValue) InputDomain.CheckVolume(field, value.Value);
         }
 
         private string SpoolWithId(string type, string id, JsonObjectBuilder body)

@@ -112,7 +112,12 @@ namespace Fillbook.Exporter.Tests
             using (var exporter = new StrategyExporter(options))
             {
                 exporter.Execution("MESZ3", "buy", 1, 4700.25, T0, id: "x-good");
-                exporter.Execution("MESZ3", "buy", 0, 4700.25, T0.AddSeconds(1), id: "x-zero-qty");
+                // Outside the input domain: refused here, before it is spooled.
+                Assert.Throws<ArgumentOutOfRangeException>(
+                    () => exporter.Execution("MESZ3", "buy", 0, 4700.25, T0.AddSeconds(1), id: "x-zero-qty"));
+                // The words are not checked locally: the service rejects them.
+                exporter.Order("o-bad", "MESZ3", "buy", "limit", 1, "half_filled", T0.AddSeconds(1), id: "o-bad-status",
+                    limitPrice: 4700.25);
                 exporter.Execution("MESZ3", "sideways", 1, 4700.25, T0.AddSeconds(2), id: "x-bad-side");
                 Assert.IsTrue(exporter.Flush(TimeSpan.FromSeconds(10)));
                 Assert.AreEqual(0, exporter.Pending);
@@ -121,11 +126,11 @@ namespace Fillbook.Exporter.Tests
                 Assert.IsNull(exporter.StopReason);
             }
             Assert.AreEqual(2, rejections.Count);
-            Assert.AreEqual("x-zero-qty", rejections[0].Id);
-            StringAssert.Contains("qty", rejections[0].Error);
-            StringAssert.Contains("\"id\":\"x-zero-qty\"", rejections[0].EventJson);
+            Assert.AreEqual("o-bad-status", rejections[0].Id);
+            StringAssert.StartsWith("status: ", rejections[0].Error);
+            StringAssert.Contains("\"id\":\"o-bad-status\"", rejections[0].EventJson);
             Assert.AreEqual("x-bad-side", rejections[1].Id);
-            StringAssert.Contains("side", rejections[1].Error);
+            StringAssert.StartsWith("side: ", rejections[1].Error);
         }
 
         [Test]

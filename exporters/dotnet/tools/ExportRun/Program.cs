@@ -100,7 +100,9 @@ namespace Fillbook.ExportRun
 
         /// <summary>
         /// A short MES session: an instrument, two round trips with their orders, three 1-minute
-        /// bars, one fill the service must reject (qty 0), and the run's end. Returns the count.
+        /// bars, one fill the service must reject (side "short": the exporter refuses amounts and
+        /// times outside the input domain itself, but leaves the words to the service), and the
+        /// run's end. Returns the count.
         /// </summary>
         private static int PushRun(StrategyExporter exporter)
         {
@@ -119,7 +121,7 @@ namespace Fillbook.ExportRun
             // Second round trip, short, with a fill whose id is derived by the exporter.
             exporter.Execution("MESZ3", "sell", 1, 4703.0, t0.AddSeconds(100), orderId: "o-3", commission: 0.37);
             exporter.Execution("MESZ3", "buy", 1, 4701.0, t0.AddSeconds(150), orderId: "o-4", commission: 0.37);
-            exporter.Execution("MESZ3", "buy", 0, 4701.0, t0.AddSeconds(160), id: "x-bad");
+            exporter.Execution("MESZ3", "short", 1, 4701.0, t0.AddSeconds(160), id: "x-bad");
             exporter.End(t0.AddMinutes(10));
             return 13;
         }
