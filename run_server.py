@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         help="also start the training node as a child process at TRAINING_NODE_URL",
     )
     args = parser.parse_args(argv)
+    bind_address(args.host, args.port)
     settings = get_settings()
     log_config = logging_config(args.log_level, settings.log_format)
     logging.config.dictConfig(log_config)
@@ -70,6 +71,26 @@ def main(argv: list[str] | None = None) -> None:
                     timeout_worker_healthcheck=120, **options)  # fmt: skip
     else:
         uvicorn.run(worker_app(), **options)
+
+
+_WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def bind_address(host: str, port: int) -> None:
+    """Tell the app where it listens, unless the environment says so already: its own
+    workers call INTERNAL_URL (never a client's Host header), and ALLOWED_HOSTS gains the
+    bound host. Serving on 0.0.0.0 needs ALLOWED_HOSTS for the names clients use."""
+    loopback = host in _WILDCARDS or host in ("127.0.0.1", "localhost")
+    own = "127.0.0.1" if loopback else host
+    shown = f"[{own}]" if ":" in own else own
+    os.environ.setdefault("INTERNAL_URL", f"http://{shown}:{port}")
+    if "ALLOWED_HOSTS" not in os.environ:
+        hosts = ["localhost", "127.0.0.1"] + ([] if loopback else [host])
+        os.environ["ALLOWED_HOSTS"] = ",".join(hosts)
+        if host in _WILDCARDS:
+            print("serving on all interfaces: set ALLOWED_HOSTS to the names clients use "
+                  "(requests with other Host headers get 400)")  # fmt: skip
+    get_settings.cache_clear()
 
 
 def worker_app() -> FastAPI:

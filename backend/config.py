@@ -30,11 +30,21 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=60, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Host headers the app answers (DNS rebinding); run_server adds the host it binds to.
+    allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1"]
+    # How this service's own workers (backtests) reach it: never from a request's Host
+    # header. run_server sets it to the address it listens on (loopback by default).
+    internal_url: str = "http://127.0.0.1:8000"
     training_node_url: str = "http://127.0.0.1:8001"
     training_node_token: SecretStr | None = None
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    # Failed logins of one username from one address before each further one waits twice
+    # as long (backend/auth/throttle.py); a record is forgotten this long after its last one.
     login_max_failures: int = Field(default=5, gt=0)
-    login_window_seconds: int = Field(default=300, gt=0)
+    login_window_seconds: int = Field(default=900, gt=0)
+    # Who may register: anyone, nobody, or only the first user of an empty database.
+    registration: Literal["open", "closed", "first-user-only"] = "open"
+    registrations_per_hour: int = Field(default=10, gt=0)  # per client address
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     # Cap the SQLite file at this many pages (4 KiB each): past it, writes answer 507.
     sqlite_max_page_count: int | None = Field(default=None, gt=0)
@@ -48,7 +58,7 @@ class Settings(BaseSettings):
     # A scraper's bearer secret for GET /metrics (an ADMIN's access token works too).
     metrics_token: SecretStr | None = None
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

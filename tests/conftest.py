@@ -76,6 +76,10 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "derivation_process": False,
         # Likewise the ingest writer (tests/ingest/test_writer_process.py runs it in a process).
         "writer_process": False,
+        "allowed_hosts": ["testserver", "localhost", "127.0.0.1"],  # TestClient's host
+        # Every TestClient request comes from the one address "testclient"; the limit itself
+        # is tested in tests/security/test_hardening.py.
+        "registrations_per_hour": 10_000,
     }
     values.update(overrides)
     return Settings.model_validate(values)

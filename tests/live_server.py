@@ -217,6 +217,7 @@ class LiveServer(ServerProcess):
             "DATA_DIR": str(self.data_dir),
             "SECRET_KEY": TEST_SECRET_KEY,
             "BCRYPT_ROUNDS": "4",
+            "REGISTRATIONS_PER_HOUR": "10000",  # suites register many users from 127.0.0.1
         }
 
     def create_account(self, username: str, password: str = "correct horse") -> Account:

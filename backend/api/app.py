@@ -8,11 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from backend import __version__
 from backend.api.context import AppContext
 from backend.api.errors import install_error_handlers
 from backend.api.guards import RejectNul
+from backend.api.limits import BodyLimit
 from backend.api.routers import ROUTERS
 from backend.api.static import install_dashboard
 from backend.config import Settings, get_settings
@@ -49,6 +51,9 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             allow_headers=["*"],
         )
     app.add_middleware(RejectNul)
+    if "*" not in settings.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(BodyLimit)  # outside RejectNul, which buffers bodies to search them
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
     install_error_handlers(app)
     for router in ROUTERS:

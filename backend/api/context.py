@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 from backend.analytics.service import refresh_ended_runs
 from backend.auth.security import PasswordHasher, TokenCodec
-from backend.auth.throttle import LoginThrottle
+from backend.auth.throttle import (
+    DatabaseStore,
+    Limits,
+    LoginThrottle,
+    MemoryStore,
+    RateLimit,
+)
 from backend.config import Settings
 from backend.db.engine import Database
 from backend.ingest.derivations import Derivation, WorkerConfig
@@ -26,6 +33,7 @@ class AppContext:
     hasher: PasswordHasher
     tokens: TokenCodec
     login_throttle: LoginThrottle
+    registrations: RateLimit
     ingest: IngestService
     broker: Broker
     extras: dict[str, object] = field(default_factory=dict)
@@ -53,9 +61,8 @@ class AppContext:
                 key=settings.signing_key(),
                 lifetime=dt.timedelta(minutes=settings.access_token_minutes),
             ),
-            login_throttle=LoginThrottle(
-                settings.login_max_failures, settings.login_window_seconds
-            ),
+            login_throttle=login_throttle(settings, db),
+            registrations=RateLimit(settings.registrations_per_hour, 3600),
             ingest=IngestService(
                 db,
                 broker,
@@ -102,3 +109,13 @@ class AppContext:
         if isinstance(self.broker, PgBroker):
             self.broker.stop()
         self.db.dispose()
+
+
+def login_throttle(settings: Settings, db: Database) -> LoginThrottle:
+    """In memory on SQLite (one API process); in the database on PostgreSQL, where every
+    worker process shares it."""
+    limits = Limits(per_user_address=settings.login_max_failures)
+    window = settings.login_window_seconds
+    if db.is_sqlite:
+        return LoginThrottle(MemoryStore(), window, limits)
+    return LoginThrottle(DatabaseStore(db, window), window, limits, clock=time.time)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.db.models import ApiKey, User
@@ -16,6 +16,17 @@ def get_user(session: Session, user_id: int) -> User | None:
 
 def get_user_by_username(session: Session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).one_or_none()
+
+
+REGISTRATION_LOCK = 0x46424B5245  # "FBKRE": an arbitrary advisory lock id of Fillbook's
+
+
+def lock_registration(session: Session) -> None:
+    """Serialise registrations to the end of the transaction. PostgreSQL: an advisory lock
+    (two first sign-ups would both see no users); SQLite: the write transaction's own lock
+    (backend/db/write_lock.py) already does."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": REGISTRATION_LOCK})
 
 
 def any_user_exists(session: Session) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, field_validator
 
@@ -39,18 +39,29 @@ class MeUpdate(BaseModel):
         return value
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, operation_id="register")
-def register(data: UserCreate, context: ContextDep, session: WriteSessionDep) -> UserRead:
-    """Create a user; the first user of an empty database becomes ADMIN."""
-    return UserRead.model_validate(service.create_user(context, session, data))
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, operation_id="register",
+    responses={403: {}, 409: {}, 429: {}},
+)  # fmt: skip
+def register(data: UserCreate, request: Request, context: ContextDep) -> UserRead:
+    """Create a user; the first user of an empty database becomes ADMIN (REGISTRATION)."""
+    return UserRead.model_validate(service.create_user(context, data, client_address(request)))
 
 
-@router.post("/login", operation_id="login")
+@router.post("/login", operation_id="login", responses={401: {}, 429: {}})
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], context: ContextDep, session: SessionDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    context: ContextDep,
+    session: SessionDep,
 ) -> Token:
     """OAuth2 password flow: form fields `username` and `password` give a bearer token."""
-    return service.login(context, session, form.username, form.password)
+    return service.login(context, session, form.username, form.password, client_address(request))
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (run_server turns proxy headers off: a client cannot choose it)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/me", operation_id="get_me")

@@ -35,6 +35,10 @@ class PasswordHasher:
         return str(self._context.hash(password))  # type: ignore[attr-defined]
 
     def verify(self, password: str, password_hash: str | None) -> bool:
+        secret = password.encode()
+        if len(secret) > MAX_PASSWORD_BYTES:  # no stored password is this long (bcrypt refuses)
+            self._context.verify(secret[:MAX_PASSWORD_BYTES], self._dummy_hash)  # type: ignore[attr-defined]
+            return False
         if password_hash is None:
             self._context.verify(password, self._dummy_hash)  # type: ignore[attr-defined]
             return False

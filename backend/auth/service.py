@@ -13,41 +13,74 @@ from backend.api.context import AppContext
 from backend.auth import repository
 from backend.auth.schemas import ApiKeyCreate, ApiKeyCreated, Token, UserCreate, UserUpdate
 from backend.auth.security import hash_api_key, new_api_key
+from backend.auth.throttle import USERNAME_KEY_CHARS
 from backend.db.models import ApiKey, Role, User
-from backend.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests
+from backend.errors import Conflict, Forbidden, NotAuthenticated, NotFound, TooManyRequests
 
 log = logging.getLogger(__name__)
 
 
-def create_user(context: AppContext, session: Session, data: UserCreate) -> User:
-    """Create a user; the first one of an empty database becomes ADMIN."""
-    if repository.get_user_by_username(session, data.username) is not None:
-        raise Conflict(f"username: {data.username!r} is taken")
-    role = Role.USER if repository.any_user_exists(session) else Role.ADMIN
-    user = User(username=data.username, password_hash=context.hasher.hash(data.password), role=role)
-    session.add(user)
+def create_user(context: AppContext, data: UserCreate, address: str) -> User:
+    """Create a user; the first one of an empty database becomes ADMIN.
+
+    The password is hashed before the write transaction opens: bcrypt takes a quarter of
+    a second, and on SQLite a transaction holds the one write lock every tenant's ingest
+    needs. Deciding who is first and inserting happen in one short transaction, under a
+    lock PostgreSQL holds until it ends, so two simultaneous first sign-ups make one ADMIN.
+    """
+    mode = context.settings.registration
+    if mode == "closed":
+        raise Forbidden("registration is closed on this server (REGISTRATION=closed)")
+    wait = context.registrations.take(address)
+    if wait:
+        raise TooManyRequests(
+            f"too many registrations from this address; try again in {wait} s", retry_after=wait
+        )
+    with context.db.session() as session:
+        if repository.get_user_by_username(session, data.username) is not None:
+            raise Conflict(f"username: {data.username!r} is taken")
+    password_hash = context.hasher.hash(data.password)
     try:
-        session.flush()
+        with context.db.session(write=True) as session:
+            repository.lock_registration(session)
+            first = not repository.any_user_exists(session)
+            if mode == "first-user-only" and not first:
+                raise Forbidden(
+                    "registration is closed: this server takes only its first user "
+                    "(REGISTRATION=first-user-only)"
+                )
+            role = Role.ADMIN if first else Role.USER
+            user = User(username=data.username, password_hash=password_hash, role=role)
+            session.add(user)
+            session.flush()
+            session.expunge(user)
     except IntegrityError as exc:
         raise Conflict(f"username: {data.username!r} is taken") from exc
     log.info("user registered", extra={"user_id": user.id, "role": role.value})
     return user
 
 
-def login(context: AppContext, session: Session, username: str, password: str) -> Token:
-    """Exchange a username and password for an access token, throttling repeated failures."""
-    wait = context.login_throttle.retry_after(username)
+def login(
+    context: AppContext, session: Session, username: str, password: str, address: str
+) -> Token:
+    """Exchange a username and password for an access token; repeated failures back off."""
+    throttle = context.login_throttle
+    wait = throttle.retry_after(username, address)
     if wait:
         raise TooManyRequests(
-            f"too many failed logins for {username!r}; try again in {wait} s", retry_after=wait
+            f"too many failed logins; try again in {wait} s", retry_after=wait
         )
-    user = repository.get_user_by_username(session, username)
+    user = (
+        repository.get_user_by_username(session, username)
+        if len(username) <= USERNAME_KEY_CHARS
+        else None  # no such user can exist; the same work is done as for an unknown one
+    )
     if not context.hasher.verify(password, user.password_hash if user else None) or user is None:
-        context.login_throttle.record_failure(username)
+        throttle.record_failure(username, address)
         raise NotAuthenticated("incorrect username or password")
     if not user.is_active:
         raise NotAuthenticated("this user is deactivated")
-    context.login_throttle.record_success(username)
+    throttle.record_success(username, address)
     lifetime = context.tokens.lifetime
     return Token(
         access_token=context.tokens.encode(user.id), expires_in=int(lifetime.total_seconds())

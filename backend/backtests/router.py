@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CurrentPrincipal, CurrentUser
@@ -20,7 +20,6 @@ def list_strategies(_principal: CurrentPrincipal) -> list[StrategyRead]:
 
 @router.post("/backtests", operation_id="create_backtest", status_code=202)
 def create_backtest(
-    request: Request,
     user: CurrentUser,
     context: ContextDep,
     session: SessionDep,
@@ -34,7 +33,7 @@ def create_backtest(
     """Start a backtest in a worker process; `backtest_progress` messages on /api/stream."""
     data = service.BacktestCreate(
         strategy, interval, params, symbol, settings, file.file if file else None,
-        str(request.base_url),
+        context.settings.internal_url,  # never the request's Host header (SSRF)
     )
     return BacktestRead.model_validate(service.create(context, session, user, data))
 

@@ -16,13 +16,13 @@ from backend.analytics.breakdowns import breakdown, calendar
 from backend.analytics.metrics import ClosedTrade, RunData, compute_all
 from backend.analytics.series import business_day
 from backend.analytics.table import (
-    MAX_TOTAL_UNITS,
     TradeTable,
     exact_sum,
     mean_money,
     running_total,
     to_units,
 )
+from backend.ingest.domain import MAX_TOTAL_UNITS, DomainError
 from backend.ingest.timestamps import format_ts, format_ts_array
 
 S = 1_000_000_000
@@ -154,7 +154,7 @@ class TestExactMoney:
         assert exact_sum(units) == 2**64
 
     def test_running_totals_refuse_to_overflow(self) -> None:
-        with pytest.raises(OverflowError, match="too large"):
+        with pytest.raises(DomainError, match="add up to more than 46,116,860,184 "):
             running_total(np.array([MAX_TOTAL_UNITS // 2, MAX_TOTAL_UNITS // 2], dtype=np.int64))
 
     def test_means_round_half_even_at_the_eighth_decimal(self) -> None:

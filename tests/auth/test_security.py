@@ -17,7 +17,7 @@ from backend.auth.security import (
     looks_like_api_key,
     new_api_key,
 )
-from backend.auth.throttle import LoginThrottle
+from backend.auth.throttle import Limits, LoginThrottle, MemoryStore
 from backend.config import load_or_create_secret
 
 KEY = "k" * 64
@@ -90,24 +90,71 @@ class TestApiKeys:
 
 
 class TestLoginThrottle:
-    def test_blocks_after_max_failures_until_window_passes(self) -> None:
-        now = [1000.0]
-        throttle = LoginThrottle(3, 60, clock=lambda: now[0])
-        for _ in range(3):
-            assert throttle.retry_after("Alice") == 0
-            throttle.record_failure("alice")
-        assert throttle.retry_after("alice") == 60
-        now[0] += 59.5
-        assert throttle.retry_after("ALICE") == 1
-        now[0] += 1
-        assert throttle.retry_after("alice") == 0
+    def _throttle(self, now: list[float], **limits: float) -> LoginThrottle:
+        return LoginThrottle(MemoryStore(), 900, Limits(**limits), clock=lambda: now[0])  # type: ignore[arg-type]
 
-    def test_success_clears_failures(self) -> None:
-        throttle = LoginThrottle(2, 60)
-        throttle.record_failure("bob")
-        throttle.record_success("bob")
-        throttle.record_failure("bob")
-        assert throttle.retry_after("bob") == 0
+    def test_backs_off_exponentially_after_the_free_failures(self) -> None:
+        now = [1000.0]
+        throttle = self._throttle(now, per_user_address=3)
+        for _ in range(3):
+            assert throttle.retry_after("Alice", "10.0.0.1") == 0
+            throttle.record_failure("alice", "10.0.0.1")
+        assert throttle.retry_after("alice", "10.0.0.1") == 0  # three free failures
+        waits = []
+        for _ in range(4):
+            throttle.record_failure("ALICE", "10.0.0.1")
+            waits.append(throttle.retry_after("alice", "10.0.0.1"))
+            now[0] += waits[-1]
+        assert waits == [1, 2, 4, 8]
+
+    def test_one_address_cannot_lock_the_user_out_of_another(self) -> None:
+        now = [1000.0]
+        throttle = self._throttle(now)
+        for _ in range(12):  # an attacker's wrong passwords for alice
+            throttle.record_failure("alice", "203.0.113.9")
+        assert throttle.retry_after("alice", "203.0.113.9") > 0
+        assert throttle.retry_after("alice", "10.0.0.1") == 0  # alice herself is not locked
+
+    def test_many_addresses_on_one_user_wait_at_most_a_minute(self) -> None:
+        now = [1000.0]
+        throttle = self._throttle(now, per_user=5)
+        for n in range(40):
+            throttle.record_failure("alice", f"198.51.100.{n}")
+        assert 0 < throttle.retry_after("alice", "10.0.0.1") <= 60
+
+    def test_one_address_trying_many_users_is_slowed(self) -> None:
+        now = [1000.0]
+        throttle = self._throttle(now, per_address=5)
+        for n in range(8):
+            throttle.record_failure(f"user{n}", "203.0.113.9")
+        assert throttle.retry_after("someone-else", "203.0.113.9") > 0
+
+    def test_success_clears_the_users_keys_but_not_the_addresss(self) -> None:
+        now = [1000.0]
+        throttle = self._throttle(now, per_user_address=1, per_address=2)
+        for _ in range(3):
+            throttle.record_failure("bob", "10.0.0.2")
+        throttle.record_success("bob", "10.0.0.2")
+        assert throttle.retry_after("bob", "10.0.0.3") == 0
+        assert throttle.retry_after("carol", "10.0.0.2") > 0
+
+    def test_records_are_forgotten_after_the_window(self) -> None:
+        now = [1000.0]
+        throttle = self._throttle(now, per_user_address=1)
+        for _ in range(5):
+            throttle.record_failure("bob", "10.0.0.2")
+        now[0] += 901
+        assert throttle.retry_after("bob", "10.0.0.2") == 0
+        throttle.record_failure("bob", "10.0.0.2")  # counts from one again
+        assert throttle.retry_after("bob", "10.0.0.2") == 0
+
+    def test_the_store_is_bounded(self) -> None:
+        store = MemoryStore(max_keys=100)
+        throttle = LoginThrottle(store, 900)
+        for n in range(1000):
+            throttle.record_failure(f"user-{n}-" + "x" * 10_000, f"10.0.{n // 250}.{n % 250}")
+        assert len(store) == 100
+        assert all(len(key) < 200 for key in store._records)  # usernames cut to 64 characters
 
 
 class TestGeneratedSecret:

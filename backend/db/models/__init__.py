@@ -6,6 +6,7 @@ from backend.db.models.backtest import Backtest
 from backend.db.models.bar import Bar, MarketBar, MarketSeries, RunSeries
 from backend.db.models.execution import Execution
 from backend.db.models.instrument import Instrument
+from backend.db.models.login_throttle import LoginThrottleRecord
 from backend.db.models.order import Order, OrderEvent
 from backend.db.models.pending_derivation import PendingDerivation
 from backend.db.models.rejected_event import RejectedEvent
@@ -22,6 +23,7 @@ __all__ = [
     "Base",
     "Execution",
     "Instrument",
+    "LoginThrottleRecord",
     "MarketBar",
     "MarketSeries",
     "Order",
