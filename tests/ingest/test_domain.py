@@ -196,7 +196,8 @@ class TestDomainCases:
         ]
         result = client.post("/api/ingest?wait=derived", json=batch(events),
                              headers=alice_key).json()  # fmt: skip
-        assert result["accepted"] == 2 and result["derivation"]["state"] == "derived"
+        assert result["accepted"] == 2
+        assert result["derivation"]["state"] == "derived"
         trades = client.get(f"/api/runs/{result['run_id']}/trades", headers=alice_key).json()
         # (90,000,000 - 89,999,999.99999999) x 1e-8 = 1e-16, rounded to 0; less 1e-8 commission
         assert [(t["gross_pnl"], t["net_pnl"]) for t in trades["items"]] == [(0.0, -1e-8)]
