@@ -12,7 +12,7 @@ def query_time(name: str, value: str | None) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return parse_ts(int(value) if value.isdigit() else value)
+        return parse_ts(int(value) if value.isascii() and value.isdigit() else value)
     except TimestampError as exc:
         raise InvalidPayload(f"{name}: {exc}") from None
 

@@ -71,7 +71,9 @@ class TokenCodec:
         except JWTError as exc:
             raise InvalidToken(str(exc)) from exc
         subject = claims.get("sub")
-        if claims.get("typ") != "access" or not isinstance(subject, str) or not subject.isdigit():
+        if not isinstance(subject, str) or not (subject.isascii() and subject.isdigit()):
+            raise InvalidToken("not an access token")
+        if claims.get("typ") != "access":
             raise InvalidToken("not an access token")
         return int(subject)
 

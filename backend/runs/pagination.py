@@ -35,11 +35,16 @@ def decode_cursor_value(cursor: str | None) -> tuple[object, int] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        if isinstance(row_id, int) and (value is None or isinstance(value, int | float | str)):
+        known = value is None or isinstance(value, int | float | str)
+        if known and _is_id(row_id) and not isinstance(value, bool):
             return value, row_id
     except (ValueError, TypeError, binascii.Error):
         pass
     raise _bad_cursor()
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, int] | None:

@@ -36,6 +36,35 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+_TIME_SORTS = ("entry_ts", "exit_ts")
+_INT64 = 2**63
+
+
+def _cursor_for(key: str, after: tuple[object, int] | None) -> tuple[object, int] | None:
+    """The cursor's value as the sort column holds it; 422 for a value no page of this sort
+    could have returned (a crafted cursor is a bad parameter, not a 500)."""
+    if after is None:
+        return None
+    value, row_id = after
+    if isinstance(value, bool) or not -_INT64 <= row_id < _INT64:
+        raise InvalidPayload("cursor: not a cursor this API returned")
+    if value is None:
+        return after
+    if key in _TIME_SORTS and isinstance(value, int) and -_INT64 <= value < _INT64:
+        return after
+    if key == "net_pnl" and isinstance(value, str):  # a money column's Decimal, as text
+        try:
+            amount = Decimal(value)
+        except ArithmeticError:
+            amount = None
+        if amount is not None and amount.is_finite():
+            return amount, row_id
+    if key not in _TIME_SORTS and key != "net_pnl" and isinstance(value, int | float):
+        if isinstance(value, float) or -_INT64 <= value < _INT64:
+            return after
+    raise InvalidPayload(f"cursor: not a cursor this API returned for sort {key!r}")
+
+
 class Marks:
     """Last closes per symbol, looked up once per request, to mark open trades."""
 
@@ -95,9 +124,7 @@ def list_trades(
     key = sort.removeprefix("-")
     if key not in SORTS:
         raise InvalidPayload(f"sort: must be one of {', '.join(SORTS)} (prefix - to reverse)")
-    after = decode_cursor_value(cursor)
-    if after is not None and isinstance(after[0], str):  # a money column's Decimal
-        after = (Decimal(after[0]), after[1])
+    after = _cursor_for(key, decode_cursor_value(cursor))
     rows = repository.list_trades(
         session, where, sort=key, descending=descending, after=after, limit=limit + 1
     )
