@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from backend.api.app import create_app
 from backend.config import PROJECT_ROOT, Settings, get_settings
@@ -51,7 +52,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     bind_address(args.host, args.port)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # a weak secret, a bad value: say which, plainly
+        problems = "\n".join(f"  {error['msg'].removeprefix('Value error, ')}"
+                              for error in exc.errors())  # fmt: skip
+        sys.exit(f"the settings are not usable:\n{problems}")
     log_config = logging_config(args.log_level, settings.log_format)
     logging.config.dictConfig(log_config)
     if args.workers > 1 and not settings.resolved_database_url.startswith("postgres"):

@@ -13,11 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_CHARS = {"secret_key": 32, "metrics_token": 16, "training_node_token": 16}
 
 
 class Settings(BaseSettings):
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     # Who may register: anyone, nobody, or only the first user of an empty database.
     registration: Literal["open", "closed", "first-user-only"] = "open"
     registrations_per_hour: int = Field(default=10, gt=0)  # per client address
+    # Shared work one user may have going at once; past it, 429 (docs/operations.md).
+    max_backtests_per_user: int = Field(default=2, gt=0)  # queued or running
+    max_training_jobs_per_user: int = Field(default=2, gt=0)  # not yet finished
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     # Cap the SQLite file at this many pages (4 KiB each): past it, writes answer 507.
     sqlite_max_page_count: int | None = Field(default=None, gt=0)
@@ -63,6 +67,25 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("secret_key", "metrics_token", "training_node_token")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A secret that is set must be worth the name: unset it to get a generated one."""
+        if value is None:
+            return None
+        least = MIN_SECRET_CHARS[info.field_name or ""]
+        length = len(value.get_secret_value().strip())
+        if length < least:
+            name = (info.field_name or "").upper()
+            raise ValueError(
+                f"{name} is {'empty' if length == 0 else f'{length} characters'}; it must be at "
+                f"least {least} random characters (e.g. python -c 'import secrets; "
+                f"print(secrets.token_urlsafe(48))'), or unset"
+                + (" to have one generated and kept in the data directory"
+                   if name != "METRICS_TOKEN" else " to scrape with an ADMIN's token")
+            )  # fmt: skip
         return value
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.db.models import Backtest, StrategyRun
@@ -19,6 +19,14 @@ def get(session: Session, user_id: int, backtest_id: int) -> Backtest | None:
 
 def get_any(session: Session, backtest_id: int) -> Backtest | None:
     return session.get(Backtest, backtest_id)
+
+
+def count_active(session: Session, user_id: int) -> int:
+    """The user's backtests still queued or running."""
+    query = select(func.count()).where(
+        Backtest.user_id == user_id, Backtest.status.in_(("queued", "running"))
+    )
+    return int(session.scalar(query) or 0)
 
 
 def list_for_user(session: Session, user_id: int, limit: int) -> Sequence[Backtest]:

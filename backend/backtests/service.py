@@ -29,7 +29,7 @@ from backend.backtests.manager import Launch, manager
 from backend.backtests.schemas import BacktestSettings, StrategyRead
 from backend.backtests.worker import WorkerJob
 from backend.db.models import Backtest, User
-from backend.errors import InvalidPayload, NotFound, PayloadTooLarge
+from backend.errors import InvalidPayload, NotFound, PayloadTooLarge, TooManyRequests
 from backend.market import repository as market
 from backend.market.timeframes import parse_timeframe
 from services.backtester.registry import catalogue, get
@@ -58,6 +58,14 @@ def list_strategies() -> list[StrategyRead]:
 def create(context: AppContext, session: Session, user: User, data: BacktestCreate) -> Backtest:
     """Check the request, store the dataset, create the row and its key, start the worker."""
     backtests = manager(context)
+    limit = context.settings.max_backtests_per_user
+    active = repository.count_active(session, user.id)
+    if active >= limit:
+        raise TooManyRequests(
+            f"{active} backtests of yours are queued or running; at most {limit} at a time "
+            "(MAX_BACKTESTS_PER_USER): wait for one to finish",
+            retry_after=10,
+        )
     params = _params(data.strategy, data.params)
     try:
         parse_timeframe(data.interval)

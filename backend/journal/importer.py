@@ -47,7 +47,7 @@ class ImportResult:
 
 
 @dataclass
-class _Journal:
+class ParsedJournal:
     instruments: list[dict[str, Any]] = field(default_factory=list)
     market_bars: list[dict[str, Any]] = field(default_factory=list)
     runs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -59,35 +59,53 @@ class _Journal:
     annotations: list[dict[str, Any]] = field(default_factory=list)
 
 
-def parse_journal(lines: Iterable[bytes | str]) -> _Journal:
+def parse_journal(lines: Iterable[bytes | str]) -> ParsedJournal:
     """Read and check every line first: a bad file changes nothing."""
-    journal = _Journal()
-    seen_header = False
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    parser = JournalParser()
+    parser.feed(lines)
+    return parser.finish()
+
+
+class JournalParser:
+    """`parse_journal` line by line, so that an upload is parsed as it arrives instead of
+    being held whole in memory first."""
+
+    def __init__(self) -> None:
+        self.journal = ParsedJournal()
+        self.lines = 0
+        self._seen_header = False
+
+    def feed(self, lines: Iterable[bytes | str]) -> None:
+        for line in lines:
+            self.lines += 1
+            if line.strip():
+                self._line(self.lines, line)
+
+    def _line(self, number: int, line: bytes | str) -> None:
         try:
             record = orjson.loads(line)
             if has_nul(record):  # as on ingest: PostgreSQL cannot store it, so nowhere does
                 raise ValueError(NUL_PROBLEM)
             kind = record["kind"]
-            if not seen_header:
+            if not self._seen_header:
                 if kind != "header" or record.get("format") != FORMAT:
                     raise ValueError(f"the first line must be a {FORMAT} header")
                 if record.get("version") != VERSION:
                     raise ValueError(f"version {record.get('version')!r} is not {VERSION}")
-                seen_header = True
-                continue
-            _add(journal, kind, record)
+                self._seen_header = True
+                return
+            _add(self.journal, kind, record)
         except (ValueError, KeyError, TypeError, ValidationError) as exc:
             problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InvalidPayload(f"line {number}: {problem}") from None
-    if not seen_header:
-        raise InvalidPayload(f"the journal is empty: expected a {FORMAT} header line")
-    return journal
+
+    def finish(self) -> ParsedJournal:
+        if not self._seen_header:
+            raise InvalidPayload(f"the journal is empty: expected a {FORMAT} header line")
+        return self.journal
 
 
-def _add(journal: _Journal, kind: str, record: dict[str, Any]) -> None:
+def _add(journal: ParsedJournal, kind: str, record: dict[str, Any]) -> None:
     if kind == "instrument":
         journal.instruments.append(record)
     elif kind == "market_bar":
@@ -131,7 +149,7 @@ def _run_ref(run: dict[str, Any]) -> dict[str, Any]:
             "initial_capital": run.get("initial_capital")}  # fmt: skip
 
 
-def _ref(journal: _Journal, record: dict[str, Any]) -> tuple[str, str]:
+def _ref(journal: ParsedJournal, record: dict[str, Any]) -> tuple[str, str]:
     ref = (record["source"], record["run_key"])
     if ref not in journal.runs:
         raise ValueError(f"run {ref[1]!r} of source {ref[0]!r} has no run line before it")
@@ -149,7 +167,7 @@ def _bar_event(record: dict[str, Any], series: str) -> dict[str, Any]:
 
 
 def import_journal(
-    db: Database, user_id: int, journal: _Journal, derive: Callable[[], None]
+    db: Database, user_id: int, journal: ParsedJournal, derive: Callable[[], None]
 ) -> ImportResult:
     """Store `journal` as `user_id`'s, derive its trades (`derive`), apply the annotations."""
     result = ImportResult()
@@ -192,7 +210,7 @@ def import_journal(
     return result
 
 
-def _store_market(repo: IngestRepository, user_id: int, journal: _Journal, now: Any) -> None:
+def _store_market(repo: IngestRepository, user_id: int, journal: ParsedJournal, now: Any) -> None:
     stamp = repo.dialect.timestamp(now)
     checked: list[Any] = EventListAdapter.validate_python(
         [{"type": "instrument", **{k: v for k, v in i.items() if k in _INSTRUMENT_FIELDS}}
@@ -226,7 +244,7 @@ def _store_run(
     user_id: int,
     ref: tuple[str, str],
     run: dict[str, Any],
-    journal: _Journal,
+    journal: ParsedJournal,
     now: dt.datetime,
     result: ImportResult,
 ) -> int:
@@ -251,7 +269,11 @@ def _store_run(
 
 
 def _store_dead_letters(
-    repo: IngestRepository, user_id: int, journal: _Journal, now: dt.datetime, result: ImportResult
+    repo: IngestRepository,
+    user_id: int,
+    journal: ParsedJournal,
+    now: dt.datetime,
+    result: ImportResult,
 ) -> None:
     stamp = repo.dialect.timestamp(now)
     rows = []

@@ -9,13 +9,15 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import ContextDep
 from backend.auth.deps import CurrentUser
-from backend.ingest.service import read_body
+from backend.errors import PayloadTooLarge, TooManyRequests
 from backend.journal import service
+from backend.journal.importer import JournalParser, ParsedJournal
 
 router = APIRouter(prefix="/api", tags=["journal"])
 
 MEDIA_TYPE = "application/x-ndjson"
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 class ImportRead(BaseModel):
@@ -51,14 +53,44 @@ def export_journal(user: CurrentUser, context: ContextDep) -> StreamingResponse:
 )
 async def import_journal(request: Request, user: CurrentUser, context: ContextDep) -> ImportRead:
     """Add a journal (JSON lines from GET /api/export) to the caller's; idempotent."""
-    body = await read_body(request, MAX_IMPORT_BYTES)
-    derivations = context.ingest.derivations
+    slot = (id(context), user.id)
+    if slot in _importing:
+        raise TooManyRequests("an import of yours is still running; one at a time", retry_after=5)
+    _importing.add(slot)
+    try:
+        journal = await _parse_stream(request)
+        derivations = context.ingest.derivations
 
-    def derive() -> None:
-        derivations.run_pending()
-        derivations.wait_idle(timeout=60)  # what the background runner took is done too
+        def derive() -> None:
+            derivations.run_pending()
+            derivations.wait_idle(timeout=60)  # what the background runner took is done too
 
-    result = await run_in_threadpool(
-        service.import_lines, context.db, user.id, body.splitlines(), derive
-    )
+        result = await run_in_threadpool(
+            service.import_parsed, context.db, user.id, journal, derive
+        )
+    finally:
+        _importing.discard(slot)
     return ImportRead.model_validate(result, from_attributes=True)
+
+
+_importing: set[tuple[int, int]] = set()  # (app, user) imports running in this process
+
+
+async def _parse_stream(request: Request) -> ParsedJournal:
+    """Parse the body's lines as they arrive, never holding it whole: 413 past
+    MAX_IMPORT_BYTES or a line past MAX_LINE_BYTES, 422 naming the first bad line."""
+    parser, rest, size = JournalParser(), b"", 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_IMPORT_BYTES:
+            raise PayloadTooLarge(f"the journal is over {MAX_IMPORT_BYTES} bytes, the most "
+                                  "one import takes; split it by run")  # fmt: skip
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        if len(rest) > MAX_LINE_BYTES:
+            raise PayloadTooLarge(f"line {parser.lines + len(lines) + 1}: longer than "
+                                  f"{MAX_LINE_BYTES} bytes")  # fmt: skip
+        if lines:
+            await run_in_threadpool(parser.feed, lines)
+    await run_in_threadpool(parser.feed, [rest])
+    return parser.finish()

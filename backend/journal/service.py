@@ -12,7 +12,7 @@ from backend.db.models import User
 from backend.errors import NotFound
 from backend.ingest.derivations import DerivationRunner
 from backend.journal.export import export_lines
-from backend.journal.importer import ImportResult, import_journal, parse_journal
+from backend.journal.importer import ImportResult, ParsedJournal, import_journal, parse_journal
 from backend.trades.rebuild import rebuild_position
 
 
@@ -45,6 +45,13 @@ def import_lines(
     db: Database, user_id: int, lines: Iterable[bytes | str], derive: Callable[[], None]
 ) -> ImportResult:
     return import_journal(db, user_id, parse_journal(lines), derive)
+
+
+def import_parsed(
+    db: Database, user_id: int, journal: ParsedJournal, derive: Callable[[], None]
+) -> ImportResult:
+    """Store a journal `JournalParser` has read (the API streams the upload through one)."""
+    return import_journal(db, user_id, journal, derive)
 
 
 def import_user(db: Database, username: str, path: Path) -> ImportResult:

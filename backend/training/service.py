@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Response
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.config import load_or_create_secret
 from backend.db.models import AutoTraining, StrategyInstance, StrategyRun, TrainingJob
-from backend.errors import AppError, Conflict, InvalidPayload, NotFound
+from backend.errors import AppError, Conflict, InvalidPayload, NotFound, TooManyRequests
 from backend.training.client import NodeRejected, NodeUnavailable, TrainingNodeClient
 from backend.training.package import build_request
 from backend.training.schemas import (
@@ -139,6 +139,18 @@ class TrainingService:
         self, user_id: int, run_id: int, body: TrainingCreate, trigger: str = "manual"
     ) -> TrainingJobRead:
         with self.context.db.session() as session:
+            limit = self.context.settings.max_training_jobs_per_user
+            active = session.scalar(
+                select(func.count()).where(
+                    TrainingJob.user_id == user_id, TrainingJob.status.in_(ACTIVE_STATUSES)
+                )
+            )
+            if (active or 0) >= limit:
+                raise TooManyRequests(
+                    f"{active} training jobs of yours are not finished; at most {limit} at a "
+                    "time (MAX_TRAINING_JOBS_PER_USER): wait for one or cancel it",
+                    retry_after=30,
+                )
             payload = build_request(session, _run(session, user_id, run_id), body)
         with self.context.db.session(write=True) as session:
             job = TrainingJob(
@@ -399,7 +411,7 @@ class TrainingService:
             self.create(user_id, run_id, body, trigger="auto")
         except TrainingNodeUnavailable:
             pass  # recorded as pending_submit; submitted on a later round
-        except InvalidPayload as exc:
+        except (InvalidPayload, TooManyRequests) as exc:  # a bad setting, or at the user's limit
             log.warning("automatic training of run %s skipped: %s", run_id, exc.detail)
 
 

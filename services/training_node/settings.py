@@ -195,12 +195,38 @@ class RunData(_Strict):
         return self
 
 
+# The replay buffer holds two float32 observations per transition; past this it would not
+# fit the node's memory (5,000,000 transitions of a 512-bar window of 6 features: ~120 GB).
+MAX_REPLAY_BYTES = 2 * 1024**3
+
+
+def observation_width(environment: EnvironmentSettings) -> int:
+    """Numbers in one observation: a column per feature (regime: two) per bar of the window,
+    plus the position (backend-independent twin of env.windowed)."""
+    per_bar = sum(2 if name == "regime" else 1 for name in environment.features
+                  if name != "position")  # fmt: skip
+    return environment.window * per_bar + ("position" in environment.features)
+
+
 class TrainingSettings(_Strict):
     """Everything about a training except the data (what the backend stores per job)."""
 
     model_architecture: ModelArchitecture = ModelArchitecture()
     hyperparameters: HyperParameters = HyperParameters()
     environment: EnvironmentSettings = EnvironmentSettings()
+
+    @model_validator(mode="after")
+    def _replay_fits(self) -> Self:
+        size = self.hyperparameters.replay_size
+        needed = size * observation_width(self.environment) * 4 * 2
+        if needed > MAX_REPLAY_BYTES:
+            raise ValueError(
+                f"hyperparameters.replay_size: {size} transitions of "
+                f"{observation_width(self.environment)} numbers need {needed / 1024**3:.1f} GiB "
+                f"of replay memory; at most {MAX_REPLAY_BYTES // 1024**3} GiB (lower replay_size, "
+                "environment.window or environment.features)"
+            )
+        return self
 
 
 class TrainRequest(TrainingSettings):

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import create_api_key
 from tests.training.runs import SMALL_TRAINING, ingest, run_batch
 
 
@@ -199,3 +200,25 @@ def wait_for_status(
             return found
         time.sleep(0.02)
     raise AssertionError(f"no job became {status} in {timeout} s")
+
+
+class TestPerUserLimit:
+    def test_jobs_past_the_users_limit_are_a_429_and_others_are_not_affected(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str],
+        bob: dict[str, str],
+    ) -> None:  # fmt: skip
+        limit = client.app.state.context.settings.max_training_jobs_per_user  # type: ignore[attr-defined]
+        run_id = ingest(client, alice_key, run_batch())
+        for _ in range(limit):  # kept pending_submit: the node is down
+            response = client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING,
+                                   headers=alice)  # fmt: skip
+            assert response.status_code == 503
+        refused = client.post(f"/api/runs/{run_id}/training", json=SMALL_TRAINING, headers=alice)
+        assert refused.status_code == 429
+        assert f"at most {limit} at a time (MAX_TRAINING_JOBS_PER_USER)" in refused.json()["detail"]
+        jobs = client.get("/api/training/jobs", headers=alice).json()["jobs"]
+        assert len(jobs) == limit  # nothing was recorded for the refused one
+        bob_key = {"Authorization": f"Bearer {create_api_key(client, bob)}"}
+        bob_run = ingest(client, bob_key, run_batch())
+        assert client.post(f"/api/runs/{bob_run}/training", json=SMALL_TRAINING,
+                           headers=bob).status_code == 503  # fmt: skip
