@@ -95,7 +95,7 @@ class TestSharedWork:
             for _ in range(1000):  # a client that would go on: the bad line answers first
                 yield b"\n" * 65536
 
-        response = client.post("/api/import", content=body(), headers=alice)  # type: ignore[arg-type]
+        response = client.post("/api/import", content=body(), headers=alice)
         assert response.status_code == 422
         assert response.json()["detail"] == "line 3: unknown kind 'wat'"
         long_line = client.post("/api/import", content=header + b"\n" + b"x" * (17 * 1024 * 1024),
