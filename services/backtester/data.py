@@ -253,6 +253,24 @@ def write_csv(path: str | Path, seconds: Seconds, *, header: bool = True) -> Non
     frame.to_csv(path, index=False, header=header)
 
 
+MAX_PAGE_BYTES = 64 * 1024 * 1024  # a page of 50,000 columnar bars is ~3 MB
+
+
+def read_capped(
+    http: httpx.Client, path: str, limit: int, **options: Any
+) -> tuple[int, bytes]:
+    """GET `path`, reading at most `limit` bytes of the answer: whatever answers, the
+    worker never holds more than that (RuntimeError past it)."""
+    with http.stream("GET", path, **options) as response:
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise RuntimeError(f"GET {path} answered more than {limit} bytes; stopped reading")
+            chunks.append(chunk)
+        return response.status_code, b"".join(chunks)
+
+
 def load_stored(
     url: str,
     credential: str,
@@ -284,12 +302,12 @@ def load_stored(
                 params["start"] = str(next_start)
             if end is not None:
                 params["end"] = str(end)
-            response = http.get("/api/bars", params=params, headers=headers)
-            if response.status_code != 200:
-                raise RuntimeError(
-                    f"GET /api/bars answered {response.status_code}: {response.text[:300]}"
-                )
-            page = msgpack.unpackb(response.content)
+            status, content = read_capped(http, "/api/bars", MAX_PAGE_BYTES, params=params,
+                                          headers=headers)  # fmt: skip
+            if status != 200:
+                shown = content[:300].decode(errors="replace")
+                raise RuntimeError(f"GET /api/bars answered {status}: {shown}")
+            page = msgpack.unpackb(content)
             ts_parts.append(np.asarray(page["ts"], dtype=np.int64))
             value_parts.append(
                 np.column_stack(

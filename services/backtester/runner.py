@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from backend.market.timeframes import parse_timeframe
-from services.backtester.data import LoadReport, Seconds, load_csv, load_stored
+from services.backtester.data import LoadReport, Seconds, load_csv, load_stored, read_capped
 from services.backtester.engine import Backtest, BacktestConfig, BacktestResult, Progress
 from services.backtester.matching import FillRules
 from services.backtester.registry import get
@@ -105,15 +105,15 @@ def check_target(push: PushTarget) -> None:
     the credential (the exporter would keep the events and retry for `flush_timeout`)."""
     headers = {"Authorization": f"Bearer {push.credential}"}
     try:
-        response = httpx.get(
-            f"{push.url.rstrip('/')}/api/runs", params={"limit": 1}, headers=headers, timeout=10
-        )
+        with httpx.Client(base_url=push.url.rstrip("/"), timeout=10) as http:
+            status, content = read_capped(http, "/api/runs", 64 * 1024,
+                                          params={"limit": 1}, headers=headers)  # fmt: skip
     except httpx.HTTPError as exc:
         raise RuntimeError(f"cannot reach Fillbook at {push.url}: {exc}") from exc
-    if response.status_code in (401, 403):
+    if status in (401, 403):
         raise RuntimeError(
-            f"Fillbook at {push.url} refused the credential ({response.status_code}): "
-            f"{response.text[:200]}"
+            f"Fillbook at {push.url} refused the credential ({status}): "
+            f"{content[:200].decode(errors='replace')}"
         )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 from pathlib import Path
 
+import httpx
 import numpy as np
+import pytest
 
 from backend.market.resample import resample
 from services.backtester.candles import make_candles
-from services.backtester.data import from_arrays, load_csv, write_csv
+from services.backtester.data import from_arrays, load_csv, read_capped, write_csv
 from services.backtester.synthetic import random_walk
 
 MESSY = """timestamp,open,high,low,close,volume
@@ -89,3 +93,31 @@ class TestCandles:
         bars = from_arrays([3_000_000_000_000_000_000, 2_000_000_000_000_000_000,
                             2_000_000_000_000_000_000], [1, 2, 3], [1, 2, 3], [1, 2, 3], [1, 2, 3])
         assert bars.open.tolist() == [2.0, 1.0]
+
+
+class TestReadCapped:
+    def test_an_endless_answer_is_cut_off_at_the_limit(self) -> None:
+        class Endless(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                self.send_response(500)
+                self.end_headers()
+                try:
+                    for _ in range(10_000):  # 640 MB if nobody stopped reading
+                        self.wfile.write(b"x" * 65536)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}",
+                              trust_env=False) as http_client:  # fmt: skip
+                with pytest.raises(RuntimeError, match="answered more than 1048576 bytes"):
+                    read_capped(http_client, "/api/bars", 1024 * 1024)
+        finally:
+            server.shutdown()
+            server.server_close()
