@@ -143,8 +143,9 @@ async def _authentication_problem(scope: Scope) -> AppError | None:
 
 async def _answer(send: Send, status: int, code: str, detail: str) -> None:
     body = orjson.dumps(error_body(code, detail))
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"connection", b"close")]  # fmt: skip
+    # No `Connection: close`: the server then reads and drops the rest of the body, so a
+    # client still writing it gets to read this answer instead of a reset connection.
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
