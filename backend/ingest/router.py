@@ -26,7 +26,7 @@ class IngestResult(BaseModel):
     accepted: int
     duplicates: int
     rejected: list[RejectedItem]
-    derivation: DerivationState | None = None  # with ?wait=derived: the touched positions
+    derivation: DerivationState | None = None  # only with ?wait=derived: the touched positions
 
 
 MAX_WAIT_SECONDS = 60.0
@@ -53,6 +53,7 @@ _BODY: dict[str, Any] = {
     operation_id="ingest",
     openapi_extra=_BODY,
     responses={400: {}, 401: {}, 413: {}, 415: {}, 422: {}},
+    response_model_exclude_unset=True,  # `derivation` only when ?wait=derived asked for it
 )
 async def ingest(
     request: Request,
