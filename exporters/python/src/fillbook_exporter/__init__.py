@@ -10,6 +10,7 @@
 See README.md next to this package and docs/exporters.md for the rules it follows.
 """
 
+from fillbook_exporter.domain import DomainError
 from fillbook_exporter.events import IdGenerator, to_ns
 from fillbook_exporter.exporter import Exporter, Run, default_spool_path
 from fillbook_exporter.sender import Backoff, ExporterError, RejectedEvent
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backoff",
+    "DomainError",
     "Exporter",
     "ExporterError",
     "IdGenerator",
