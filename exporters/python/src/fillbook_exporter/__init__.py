@@ -13,6 +13,7 @@ See README.md next to this package and docs/exporters.md for the rules it follow
 from fillbook_exporter.domain import DomainError
 from fillbook_exporter.events import IdGenerator, to_ns
 from fillbook_exporter.exporter import Exporter, Run, default_spool_path
+from fillbook_exporter.localtime import LocalClock, LocalTimeError, to_utc
 from fillbook_exporter.sender import Backoff, ExporterError, RejectedEvent
 from fillbook_exporter.spool import Spool
 
@@ -24,9 +25,12 @@ __all__ = [
     "Exporter",
     "ExporterError",
     "IdGenerator",
+    "LocalClock",
+    "LocalTimeError",
     "RejectedEvent",
     "Run",
     "Spool",
     "default_spool_path",
     "to_ns",
+    "to_utc",
 ]
