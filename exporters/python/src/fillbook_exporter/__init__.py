@@ -10,6 +10,7 @@
 See README.md next to this package and docs/exporters.md for the rules it follows.
 """
 
+from fillbook_exporter.derivation import Derivation, FailedPosition
 from fillbook_exporter.domain import DomainError
 from fillbook_exporter.events import IdGenerator, to_ns
 from fillbook_exporter.exporter import Exporter, Run, default_spool_path
@@ -21,9 +22,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backoff",
+    "Derivation",
     "DomainError",
     "Exporter",
     "ExporterError",
+    "FailedPosition",
     "IdGenerator",
     "LocalClock",
     "LocalTimeError",

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -16,6 +17,7 @@ from typing import Any, Literal, Required, TypedDict
 import orjson
 
 from fillbook_exporter import domain
+from fillbook_exporter.derivation import Derivation
 from fillbook_exporter.domain import MAX_AMOUNT, MAX_TS_NS, MIN_AMOUNT, NS_FLOOR
 from fillbook_exporter.events import (
     IdGenerator,
@@ -31,6 +33,7 @@ from fillbook_exporter.sender import (
     Backoff,
     ExporterError,
     RejectedEvent,
+    RunDerivation,
     Sender,
 )
 from fillbook_exporter.spool import Spool
@@ -383,20 +386,53 @@ class Exporter:
         """Events in the spool not yet acknowledged by the service."""
         return self.spool.pending()
 
-    def flush(self, timeout: float | None = 30.0) -> None:
+    @property
+    def derivation(self) -> Derivation | None:
+        """The latest derivation state the service answered (to a `flush(wait="derived")`)."""
+        return self._sender.derivation
+
+    def flush(
+        self, timeout: float | None = 30.0, wait: Literal["derived"] | None = None
+    ) -> Derivation | None:
         """Wait until the service acknowledged every spooled event.
+
+        With `wait="derived"` it also waits, within the same `timeout`, until the
+        trades those events touched are rebuilt, so that trades read afterwards
+        include them, and returns a `Derivation`:
+
+        - the batches this flush sends ask `POST /api/ingest?wait=derived&timeout=N`
+          (N: the seconds left of `timeout`, at most 30 a batch);
+        - the runs of batches the background sender had sent before without waiting,
+          and of batches whose wait ended `pending`, are then asked about
+          (`GET /api/runs/{id}`) until they are not pending; a run's state replaces
+          its batches' answers (it is later and covers the whole run);
+        - the result sums up these answers, worst first: `failed` (with the
+          positions the service could not rebuild; it retries them), `pending`
+          (the bound passed first: not an error, the count is reported and the
+          positions are derived a little later) or `derived`. It is None when
+          this exporter has sent nothing, and always without `wait`.
 
         Raises `ExporterError` if the sender stopped on an envelope error, and
         `TimeoutError` if events are still pending after `timeout` seconds.
         """
+        if wait not in (None, "derived"):
+            raise ValueError(f"wait: must be None or 'derived', got {wait!r}")
         if self.error is not None:
             raise self.error
+        deadline = None if timeout is None else time.monotonic() + timeout
+        answers: list[RunDerivation] | None = [] if wait == "derived" else None
         # Rows leave the spool only once acknowledged: an empty spool means all delivered.
-        drained = self.pending() == 0 or self._sender.drain(timeout) or self.pending() == 0
+        drained = (self.pending() == 0 or self._sender.drain(timeout, answers)
+                   or self.pending() == 0)
         if self.error is not None:
             raise self.error
         if not drained:
             raise TimeoutError(f"{self.pending()} events still pending after {timeout} s")
+        if answers is None:
+            return None
+        runs = self._sender.run_states(deadline)  # later than the batches' answers, and whole
+        batches = [state for run_id, state in answers if run_id not in runs]
+        return Derivation.merge(batches + list(runs.values()))
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Flush for up to `timeout` seconds, then stop the sender.
