@@ -409,8 +409,9 @@ class Exporter:
         - the result sums up these answers, worst first: `failed` (with the
           positions the service could not rebuild; it retries them), `pending`
           (the bound passed first: not an error, the count is reported and the
-          positions are derived a little later) or `derived`. It is None when
-          this exporter has sent nothing, and always without `wait`.
+          positions are derived a little later) or `derived`. It is None without
+          `wait`, and when there is nothing to report: this flush sent no batch and
+          every run of earlier batches was reported by an earlier such flush.
 
         Raises `ExporterError` if the sender stopped on an envelope error, and
         `TimeoutError` if events are still pending after `timeout` seconds.
