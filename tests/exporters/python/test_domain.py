@@ -16,6 +16,7 @@ import pytest
 from fillbook_exporter import DomainError, Exporter, domain, to_ns
 from fillbook_exporter.events import check_event
 
+from backend.ingest import domain as service_domain
 from tests.exporters.python.helpers import BASE_NS, RUN
 from tests.live_server import Account, LiveServer
 
@@ -33,7 +34,17 @@ def offline(tmp_path: Path) -> Iterator[Exporter]:
         exporter.close(timeout=0)
 
 
+MIRRORED = ("NS_PER_SECOND", "MIN_TS_NS", "MAX_TS_NS", "MAX_TS_TEXT", "AMOUNT_QUANTUM",
+            "MIN_AMOUNT", "MAX_AMOUNT", "MAX_CAPITAL", "MAX_TIMEFRAME_SECONDS")
+
+
 class TestLimits:
+    @pytest.mark.parametrize("name", MIRRORED)
+    def test_each_constant_is_the_services(self, name: str) -> None:
+        # The SDK must not import the backend; the tests may, to keep the copies equal.
+        ours, theirs = getattr(domain, name), getattr(service_domain, name)
+        assert (ours, type(ours)) == (theirs, type(theirs)), f"change {name} in both"
+
     def test_the_constants(self) -> None:
         assert domain.MAX_TS_NS == 7_258_118_400_000_000_000
         assert dt.datetime.fromtimestamp(domain.MAX_TS_NS / 1e9, UTC) == dt.datetime(
