@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -125,17 +126,37 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
 }
 
 
-def check_event(event: dict[str, Any]) -> dict[str, Any]:
-    """`event` (changed in place) with its time and numbers checked against the domain.
+_NUMBERS = (int, float)
+_LARGEST = sys.float_info.max
+# Plain values inside these bounds need no conversion: (lowest, highest, types).
+_BOUNDS: dict[str, tuple[float, float, tuple[type, ...]]] = {
+    **dict.fromkeys(domain.POSITIVE_AMOUNTS, (domain.MIN_AMOUNT, domain.MAX_AMOUNT, _NUMBERS)),
+    **dict.fromkeys(domain.AMOUNTS, (0.0, domain.MAX_AMOUNT, _NUMBERS)),
+    **dict.fromkeys(domain.VOLUMES, (0.0, _LARGEST, _NUMBERS)),
+    "ts": (NS_FLOOR, domain.MAX_TS_NS - 1, (int,)),
+}
+
+
+def check_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """`event` without its `None` fields, its time and numbers checked against the domain.
 
     A datetime `ts` becomes epoch ns and numbers become ints or floats; a value the
     service would refuse raises as the `Exporter` event methods do.
     """
+    body: dict[str, Any] = {}
+    bounds_of, check_of = _BOUNDS.get, _CHECKS.get
     for key, value in event.items():
-        check = _CHECKS.get(key)
-        if check is not None and value is not None:
-            event[key] = check(value, key)
-    return event
+        if value is None:
+            continue
+        bounds = bounds_of(key)  # the common case first: a plain value in the domain
+        if bounds is None or type(value) not in bounds[2] or not (
+            bounds[0] <= value <= bounds[1]
+        ):
+            check = check_of(key)
+            if check is not None:
+                value = check(value, key)
+        body[key] = value
+    return body
 
 
 def compact(event: dict[str, Any]) -> dict[str, Any]:

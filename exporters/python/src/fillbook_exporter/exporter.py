@@ -319,11 +319,13 @@ class Exporter:
         `ts` becomes epoch ns). `order` and `execution` events without an `id` get a
         deterministic one, which is returned.
         """
-        return self._spool_event(check_event(compact(dict(event))))
+        return self._spool(check_event(event))
 
     def _spool_event(self, event: dict[str, Any]) -> str | None:
         """Spool an event the caller built and checked; `None` fields are left out."""
-        body = compact(event)
+        return self._spool(compact(event))
+
+    def _spool(self, body: dict[str, Any]) -> str | None:
         event_id = body.get("id")
         if event_id is None and body.get("type") in ID_EVENTS:
             event_id = body["id"] = self._ids(body)
