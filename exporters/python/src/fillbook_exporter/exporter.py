@@ -301,7 +301,7 @@ class Exporter:
                 "ask_volume": _opt_volume(ask_volume, "ask_volume"),
                 "series": series,
                 "values": None if values is None
-                else {name: number(value, name) for name, value in values.items()},
+                else {name: number(value, f"values.{name}") for name, value in values.items()},
             }
         )
 
