@@ -22,12 +22,22 @@ class ScriptedServer:
     """A real HTTP server that answers `POST /api/ingest` from a script, then with 200.
 
     Each script item is (status, headers). After the script it answers 200 with
-    `accepted` = the number of events in the body. Records when each request came.
+    `accepted` = the number of events in the body, plus the keys of the next item of
+    `extra` while there is one. Records when each request came and its path (with
+    the query string). A `GET` is answered with the next of `gets` (the last one
+    again once they run out; 404 without any) and its path recorded in `get_paths`.
     """
 
-    def __init__(self, script: list[tuple[int, dict[str, str]]]) -> None:
+    def __init__(
+        self, script: list[tuple[int, dict[str, str]]],
+        extra: list[dict[str, Any]] | None = None, gets: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.script = list(script)
+        self.extra = list(extra or [])
+        self.gets = list(gets or [])
         self.request_times: list[float] = []
+        self.paths: list[str] = []
+        self.get_paths: list[str] = []
         self.bodies: list[dict[str, Any]] = []
         outer = self
 
@@ -35,6 +45,7 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.request_times.append(time.monotonic())
+                outer.paths.append(self.path)
                 if outer.script:
                     status, headers = outer.script.pop(0)
                     payload = orjson.dumps({"detail": f"scripted {status}"})
@@ -42,11 +53,24 @@ class ScriptedServer:
                     status, headers = 200, {}
                     document = orjson.loads(body)
                     outer.bodies.append(document)
-                    payload = orjson.dumps({"run_id": 1, "accepted": len(document["events"]),
-                                            "duplicates": 0, "rejected": []})
+                    answer = {"run_id": 1, "accepted": len(document["events"]),
+                              "duplicates": 0, "rejected": []}
+                    payload = orjson.dumps({**answer, **(outer.extra.pop(0) if outer.extra
+                                                         else {})})
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                outer.get_paths.append(self.path)
+                status, answer = (404, {"detail": "not scripted"}) if not outer.gets else (
+                    200, outer.gets.pop(0) if len(outer.gets) > 1 else outer.gets[0])
+                payload = orjson.dumps(answer)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

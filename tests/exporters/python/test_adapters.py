@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -9,15 +10,16 @@ from typing import Any
 import backtrader as bt
 import httpx
 import numpy as np
+import orjson
 import pandas as pd
 from backtesting import Backtest, Strategy
 from backtesting.lib import crossover
 from backtesting.test import GOOG, SMA
-from fillbook_exporter import Exporter
+from fillbook_exporter import Exporter, Spool
 from fillbook_exporter.adapters.backtesting_py import export_backtest
 from fillbook_exporter.adapters.backtrader import FillbookAnalyzer
 
-from tests.exporters.python.helpers import pages, run_id, wait_derived
+from tests.exporters.python.helpers import RUN, pages, run_id, wait_derived
 from tests.live_server import Account, LiveServer
 
 
@@ -167,3 +169,52 @@ class TestBacktrader:
         assert bars["bars"][0]["ts"] == "2024-03-04T08:30:00Z"
         detail = httpx.get(f"{server.url}/api/runs/{rid}", headers=account.headers).json()
         assert detail["status"] == "completed"
+
+
+def fall_back_bars() -> pd.DataFrame:
+    """5-minute bars stamped at their end in Berlin wall time through 2023-10-29's night,
+    as a platform on local time writes them: the 02:xx hour twice."""
+    night = dt.datetime(2023, 10, 29)  # noqa: DTZ001  # naive on purpose: wall time
+    minutes = [65 + 5 * n for n in range(11)]  # 01:05 .. 01:55
+    minutes += [120 + 5 * n for n in range(12)] * 2  # 02:00 .. 02:55, twice
+    minutes += [180 + 5 * n for n in range(7)]  # 03:00 .. 03:30
+    index = pd.DatetimeIndex([night + dt.timedelta(minutes=m) for m in minutes])
+    close = 4200 + np.arange(len(index)) * 0.25
+    return pd.DataFrame({"open": close, "high": close + 1, "low": close - 1, "close": close,
+                         "volume": 10.0}, index=index)
+
+
+class BuyInTheSecondPass(bt.Strategy):  # type: ignore[misc]  # backtrader is untyped
+    def next(self) -> None:
+        if len(self) == 26:  # the bar ending 02:10 on the second pass
+            self.buy(size=1)
+        elif len(self) == 30:
+            self.close()
+
+
+class TestBacktraderAcrossDst:
+    def test_the_repeated_hour_keeps_its_bars_and_fills_apart(self, tmp_path: Path) -> None:
+        cerebro = bt.Cerebro(stdstats=False)
+        cerebro.adddata(bt.feeds.PandasData(dataname=fall_back_bars(), compression=5,
+                                            timeframe=bt.TimeFrame.Minutes), name="MESZ3")
+        cerebro.addstrategy(BuyInTheSecondPass)
+        spool = tmp_path / "dst.spool"
+        # Nothing listens and no batch is ever due: the events stay in the spool to be read.
+        exporter = Exporter("http://127.0.0.1:9", "key", "backtrader", RUN, spool_path=spool,
+                            batch_size=10_000, max_batch_age=3600)
+        cerebro.addanalyzer(FillbookAnalyzer, exporter=exporter, tz="Europe/Berlin")
+        cerebro.run()
+        exporter.close(timeout=0)
+        left = Spool(spool)
+        batch = left.next_batch(10_000, 10**8)
+        left.close()
+        assert batch is not None
+        events = [orjson.loads(body) for body in batch.bodies]
+        bars = [pd.Timestamp(e["ts"], tz="UTC") for e in events if e["type"] == "bar"]
+        assert len(bars) == 42
+        assert bars[0] == pd.Timestamp("2023-10-28T23:00:00Z")  # 01:05 CEST ends it
+        assert {later - earlier for earlier, later in zip(bars, bars[1:], strict=False)} == {
+            pd.Timedelta(minutes=5)}  # no bar of the second pass lands on the first
+        fills = [pd.Timestamp(e["ts"], tz="UTC") for e in events if e["type"] == "execution"]
+        # Market orders fill on the next bar: 02:15 and 02:35 of the second pass (CET).
+        assert fills == [pd.Timestamp("2023-10-29T01:15:00Z"), pd.Timestamp("2023-10-29T01:35:00Z")]

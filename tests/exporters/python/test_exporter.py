@@ -138,17 +138,20 @@ class TestDelivery:
         with Exporter(server.url, account.api_key, "desk", RUN, spool_path=tmp_path / "r.spool",
                       on_rejected=refused.append) as exporter:
             exporter.execution(BASE_NS, "MESZ3", "buy", 1, 4700.0, id="x-good")
-            exporter.execution(BASE_NS, "MESZ3", "buy", 0, 4700.0, id="x-bad")
+            # qty 0 is refused at the call now (test_domain.py); a side is not checked here.
+            exporter.event({"type": "execution", "id": "x-bad", "ts": BASE_NS, "symbol": "MESZ3",
+                            "side": "hold", "qty": 1, "price": 4700.0})
             exporter.event({"type": "dividend", "symbol": "MESZ3"})
             exporter.flush(timeout=30)
             assert exporter.pending() == 0
             status = exporter.spool.status()
         assert [(r.id, r.index, r.error) for r in refused] == [
-            ("x-bad", 1, "qty: must be greater than 0"),
+            ("x-bad", 1, refused[0].error),
             (None, 2, refused[1].error),
         ]
         assert "dividend" in refused[1].error
-        assert refused[0].event["qty"] == 0
+        assert refused[0].error.startswith("side: ")
+        assert refused[0].event["side"] == "hold"
         assert status[0].rejected == 2
         assert "ingest rejected event x-bad" in caplog.text
         dead = httpx.get(f"{server.url}/api/rejected-events", headers=account.headers).json()

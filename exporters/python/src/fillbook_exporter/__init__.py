@@ -10,8 +10,11 @@
 See README.md next to this package and docs/exporters.md for the rules it follows.
 """
 
+from fillbook_exporter.derivation import Derivation, FailedPosition
+from fillbook_exporter.domain import DomainError
 from fillbook_exporter.events import IdGenerator, to_ns
 from fillbook_exporter.exporter import Exporter, Run, default_spool_path
+from fillbook_exporter.localtime import LocalClock, LocalTimeError, to_utc
 from fillbook_exporter.sender import Backoff, ExporterError, RejectedEvent
 from fillbook_exporter.spool import Spool
 
@@ -19,12 +22,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backoff",
+    "Derivation",
+    "DomainError",
     "Exporter",
     "ExporterError",
+    "FailedPosition",
     "IdGenerator",
+    "LocalClock",
+    "LocalTimeError",
     "RejectedEvent",
     "Run",
     "Spool",
     "default_spool_path",
     "to_ns",
+    "to_utc",
 ]

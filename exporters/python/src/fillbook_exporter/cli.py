@@ -1,13 +1,20 @@
 """`fillbook-export`: import a CSV of fills through the spool, or show what a spool holds.
 
     fillbook-export csv fills.csv --url URL --api-key KEY --source S --run-key K \\
-        [--map Column=field ...] [--tz Europe/Berlin] [--strategy NAME] [--mode live]
+        [--map Column=field ...] [--tz Europe/Berlin] [--ambiguous order] [--strategy NAME]
+        [--mode live]
     fillbook-export status [--spool FILE ...]
 
 `csv` reads the whole file first and refuses it (exit 2, nothing spooled) if any
-row lacks a field or holds a bad value, so a fixed file can be imported again.
-Rows become `execution` events; without an `id` column the ids are derived from
-the row's content, so importing the same file twice stores nothing new.
+row lacks a field or holds a value the service would refuse (fillbook_exporter/
+domain.py), so a fixed file can be imported again. Rows become `execution` events;
+without an `id` column the ids are derived from the row's content, so importing the
+same file twice stores nothing new.
+
+Times without an offset are wall-clock times of `--tz`, read across DST changes as
+fillbook_exporter/localtime.py says: a time the clocks skipped is a bad row, and a
+time of the repeated hour is, by default (`--ambiguous order`), the pass that keeps
+the file in time order (02:30, 02:45, 02:15 makes the 02:15 the second pass).
 """
 
 from __future__ import annotations
@@ -26,14 +33,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tqdm import tqdm
 
+from fillbook_exporter import domain
 from fillbook_exporter.exporter import Exporter, default_spool_path
+from fillbook_exporter.localtime import AMBIGUOUS_RULES, Ambiguous, LocalClock, LocalTimeError
 from fillbook_exporter.sender import ExporterError
 from fillbook_exporter.spool import Spool
 
 FIELDS = ("ts", "symbol", "side", "qty", "price", "id", "order_id", "commission", "account",
           "liquidity")
 REQUIRED = ("ts", "symbol", "qty", "price")
-NUMBERS = frozenset({"qty", "price", "commission"})
+NUMBERS = ("qty", "price", "commission")
 SIDES = {"buy": "buy", "b": "buy", "bot": "buy", "sell": "sell", "s": "sell", "sld": "sell"}
 GROUP_ROWS = 5_000
 
@@ -59,26 +68,42 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
-def parse_ts(text: str, zone: dt.tzinfo | None, time_format: str | None) -> dt.datetime:
-    """An ISO-8601 (or `time_format`) time; naive ones are read in `zone`."""
+def parse_ts(text: str, clock: LocalClock | None, time_format: str | None) -> dt.datetime:
+    """An ISO-8601 (or `time_format`) time as aware UTC; naive ones are read on `clock`.
+
+    `clock` reads the file's times in order, so a time of a repeated DST hour gets
+    the pass that keeps the order (or the pass `--ambiguous` names).
+    """
     value = text.strip()
     try:
         when = (dt.datetime.strptime(value, time_format) if time_format  # noqa: DTZ007
                 else dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError as exc:
         raise RowError(f"ts: cannot read {text!r} as a time ({exc})") from None
-    if when.tzinfo is None:
-        if zone is None:
+    if clock is None:
+        if when.tzinfo is None or when.utcoffset() is None:
             raise RowError(f"ts: {text!r} has no offset; pass --tz to say where it was taken")
-        when = when.replace(tzinfo=zone)
-    return when
+        instant = when.astimezone(dt.UTC)
+    else:
+        try:
+            instant = clock(when)
+        except LocalTimeError as exc:
+            raise RowError(f"ts: {exc}") from None
+    try:
+        return domain.ts_instant(instant, "ts", shown=repr(value))
+    except domain.DomainError as exc:
+        raise RowError(str(exc)) from None
 
 
 def row_event(
-    row: dict[str, str], mapping: dict[str, str], zone: dt.tzinfo | None,
+    row: dict[str, str], mapping: dict[str, str], clock: LocalClock | None,
     time_format: str | None,
 ) -> dict[str, Any]:
-    """The execution event of one CSV row (keyword arguments of `Exporter.execution`)."""
+    """The execution event of one CSV row (keyword arguments of `Exporter.execution`).
+
+    Every value is checked against the service's domain here, so a bad row is
+    reported with its line instead of being refused by the service later.
+    """
     values: dict[str, str] = {}
     for field in FIELDS:
         column = mapping.get(field, field)
@@ -89,12 +114,14 @@ def row_event(
                if field not in values]
     if missing:
         raise RowError(f"missing {', '.join(missing)}")
+    ts = parse_ts(values["ts"], clock, time_format)  # first: the clock sees every row's time
     event: dict[str, Any] = {key: value for key, value in values.items() if key not in NUMBERS}
-    for field in NUMBERS & values.keys():
-        try:
-            event[field] = float(values[field].replace(",", ""))
-        except ValueError:
-            raise RowError(f"{field}: not a number: {values[field]!r}") from None
+    for field in NUMBERS:
+        if field in values:
+            try:
+                event[field] = float(values[field].replace(",", ""))
+            except ValueError:
+                raise RowError(f"{field}: not a number: {values[field]!r}") from None
     if "side" in values:
         side = SIDES.get(values["side"].lower())
         if side is None:
@@ -103,20 +130,29 @@ def row_event(
     else:  # a signed quantity says the side
         event["side"] = "sell" if event["qty"] < 0 else "buy"
     event["qty"] = abs(event["qty"])
-    event["ts"] = parse_ts(values["ts"], zone, time_format)
+    try:
+        event["qty"] = domain.positive_amount(event["qty"], "qty")
+        event["price"] = domain.positive_amount(event["price"], "price")
+        if "commission" in event:
+            event["commission"] = domain.amount(event["commission"], "commission")
+    except domain.DomainError as exc:
+        raise RowError(str(exc)) from None
+    event["ts"] = ts
     return event
 
 
 def read_csv(
     path: Path, mapping: dict[str, str], zone: dt.tzinfo | None, time_format: str | None,
-    delimiter: str,
+    delimiter: str, ambiguous: Ambiguous = "order",
 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """The file's execution events, or the errors of its bad rows (`line N: ...`)."""
+    clock = None if zone is None else LocalClock(zone, ambiguous)
     events: list[dict[str, Any]] = []
     errors: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         for line, row in enumerate(csv.DictReader(handle, delimiter=delimiter), start=2):
             try:
-                events.append(row_event(row, mapping, zone, time_format))
+                events.append(row_event(row, mapping, clock, time_format))
             except RowError as exc:
                 errors.append(f"line {line}: {exc}")
     return events, errors
@@ -132,8 +168,14 @@ def command_csv(args: argparse.Namespace) -> int:
     if not api_key:
         _say("an API key is needed: --api-key or $FILLBOOK_API_KEY", err=True)
         return 2
+    if args.initial_capital is not None:
+        try:
+            domain.capital(args.initial_capital, "--initial-capital")
+        except domain.DomainError as exc:
+            _say(str(exc), err=True)
+            return 2
     events, errors = read_csv(Path(args.file), parse_mapping(args.map), zone, args.time_format,
-                              args.delimiter)
+                              args.delimiter, args.ambiguous)
     if errors:
         _say(f"{len(errors)} rows cannot be imported; nothing was spooled:", err=True)
         for error in errors[:20]:
@@ -229,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                      help=f"map a CSV column to a field ({', '.join(FIELDS)})")
     imp.add_argument("--tz", help="time zone of naive times, e.g. Europe/Berlin")
+    imp.add_argument("--ambiguous", choices=AMBIGUOUS_RULES, default="order",
+                     help="which pass a naive time of a repeated DST hour is: 'order' (default: "
+                          "the one that keeps the file in time order), 'earliest', 'latest', "
+                          "or 'raise' (refuse the row)")
     imp.add_argument("--time-format", help="strptime format of the time column (default ISO)")
     imp.add_argument("--delimiter", default=",")
     imp.add_argument("--url", default=os.environ.get("FILLBOOK_URL", "http://127.0.0.1:8000"))

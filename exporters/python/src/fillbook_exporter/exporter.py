@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -15,11 +16,14 @@ from typing import Any, Literal, Required, TypedDict
 
 import orjson
 
+from fillbook_exporter import domain
+from fillbook_exporter.derivation import Derivation
+from fillbook_exporter.domain import MAX_AMOUNT, MAX_TS_NS, MIN_AMOUNT, NS_FLOOR
 from fillbook_exporter.events import (
-    NS_FLOOR,
     IdGenerator,
     Number,
     Timestamp,
+    check_event,
     compact,
     number,
     to_ns,
@@ -29,6 +33,7 @@ from fillbook_exporter.sender import (
     Backoff,
     ExporterError,
     RejectedEvent,
+    RunDerivation,
     Sender,
 )
 from fillbook_exporter.spool import Spool
@@ -64,6 +69,10 @@ class Exporter:
     (pandas Timestamps included), epoch nanoseconds or ISO-8601 strings with an
     offset. `order()` and `execution()` return the event id, generated from the
     event's content when not given (the same event again gets the same id).
+    A value the service would refuse (a naive time, a time outside 1970..2199, an
+    amount outside the domain of fillbook_exporter/domain.py) raises `ValueError`
+    (or `TypeError` for a non-number) at the call, naming the field, value and limit,
+    and nothing is spooled.
     """
 
     def __init__(
@@ -85,6 +94,8 @@ class Exporter:
     ) -> None:
         if "key" not in run or not str(run["key"]):
             raise ValueError(f"run: needs a non-empty 'key', got {dict(run)!r}")
+        if run.get("initial_capital") is not None:
+            domain.capital(run["initial_capital"], "run.initial_capital")
         if fmt not in ("json", "msgpack"):
             raise ValueError(f"fmt: must be 'json' or 'msgpack', got {fmt!r}")
         if not 1 <= batch_size <= MAX_BATCH_EVENTS:
@@ -124,12 +135,12 @@ class Exporter:
         asset_class: str | None = None,
     ) -> None:
         """Instrument metadata (point value, tick size); later values update the stored ones."""
-        self.event(
+        self._spool_event(
             {
                 "type": "instrument",
                 "symbol": symbol,
-                "multiplier": None if multiplier is None else number(multiplier, "multiplier"),
-                "tick_size": None if tick_size is None else number(tick_size, "tick_size"),
+                "multiplier": _opt(multiplier, "multiplier"),
+                "tick_size": _opt(tick_size, "tick_size"),
                 "currency": currency,
                 "asset_class": asset_class,
             }
@@ -155,7 +166,7 @@ class Exporter:
         reason: str | None = None,
     ) -> str:
         """One state of an order (`status`: new, working, ..., filled); returns the event id."""
-        event_id = self.event(
+        event_id = self._spool_event(
             {
                 "type": "order",
                 "id": id,
@@ -164,13 +175,13 @@ class Exporter:
                 "symbol": symbol,
                 "side": side,
                 "order_type": order_type,
-                "qty": number(qty, "qty"),
+                "qty": domain.positive_amount(qty, "qty"),
                 "status": status,
                 "limit_price": _opt(limit_price, "limit_price"),
                 "stop_price": _opt(stop_price, "stop_price"),
                 "tif": tif,
                 "parent_id": parent_id,
-                "filled_qty": _opt(filled_qty, "filled_qty"),
+                "filled_qty": _opt_amount(filled_qty, "filled_qty"),
                 "avg_fill_price": _opt(avg_fill_price, "avg_fill_price"),
                 "reason": reason,
             }
@@ -193,18 +204,24 @@ class Exporter:
         liquidity: str | None = None,
     ) -> str:
         """A fill; returns its id (the platform's execution id when given)."""
+        # Plain ints and floats in the domain pass inline checks (the per-fill hot path);
+        # the domain functions convert everything else and word the errors.
+        if not (type(qty) in _PLAIN and MIN_AMOUNT <= qty <= MAX_AMOUNT):
+            qty = domain.positive_amount(qty, "qty")
+        if not (type(price) in _PLAIN and MIN_AMOUNT <= price <= MAX_AMOUNT):
+            price = domain.positive_amount(price, "price")
         event: dict[str, Any] = {
             "type": "execution",
-            "ts": ts if type(ts) is int and ts >= NS_FLOOR else to_ns(ts),
+            "ts": ts if type(ts) is int and NS_FLOOR <= ts < MAX_TS_NS else to_ns(ts),
             "symbol": symbol,
             "side": side,
-            "qty": qty if type(qty) is int else number(qty, "qty"),
-            "price": price if type(price) is float else number(price, "price"),
+            "qty": qty,
+            "price": price,
         }
         if order_id is not None:
             event["order_id"] = order_id
         if commission is not None:
-            event["commission"] = number(commission, "commission")
+            event["commission"] = domain.amount(commission, "commission")
         if account is not None:
             event["account"] = account
         if liquidity is not None:
@@ -230,7 +247,7 @@ class Exporter:
         liquidity: str | None = None,
     ) -> None:
         """Replace the stored fill `id` with these values (`op: amend`); trades re-derive."""
-        self.event(
+        self._spool_event(
             {
                 "type": "execution",
                 "op": "amend",
@@ -238,10 +255,10 @@ class Exporter:
                 "ts": to_ns(ts),
                 "symbol": symbol,
                 "side": side,
-                "qty": number(qty, "qty"),
-                "price": number(price, "price"),
+                "qty": domain.positive_amount(qty, "qty"),
+                "price": domain.positive_amount(price, "price"),
                 "order_id": order_id,
-                "commission": _opt(commission, "commission"),
+                "commission": _opt_amount(commission, "commission"),
                 "account": account,
                 "liquidity": liquidity,
             }
@@ -249,7 +266,7 @@ class Exporter:
 
     def remove_execution(self, id: str) -> None:
         """Bust the stored fill `id` (`op: remove`); it stays visible as removed."""
-        self.event({"type": "execution", "op": "remove", "id": id})
+        self._spool_event({"type": "execution", "op": "remove", "id": id})
 
     def bar(
         self,
@@ -267,23 +284,24 @@ class Exporter:
         series: Literal["market", "run"] | None = None,
         values: Mapping[str, Number] | None = None,
     ) -> None:
-        """An OHLC bar stamped with its open time (`timeframe`: 1s, 5m, 1h, 1d, ...)."""
-        self.event(
+        """An OHLC bar stamped with its open time (`timeframe`: 1s, 5m, 1h, 1d, ... <= 366d)."""
+        domain.timeframe_seconds(timeframe)
+        self._spool_event(
             {
                 "type": "bar",
                 "symbol": symbol,
                 "timeframe": timeframe,
                 "ts": to_ns(ts),
-                "open": number(open, "open"),
-                "high": number(high, "high"),
-                "low": number(low, "low"),
-                "close": number(close, "close"),
-                "volume": _opt(volume, "volume"),
-                "bid_volume": _opt(bid_volume, "bid_volume"),
-                "ask_volume": _opt(ask_volume, "ask_volume"),
+                "open": domain.positive_amount(open, "open"),
+                "high": domain.positive_amount(high, "high"),
+                "low": domain.positive_amount(low, "low"),
+                "close": domain.positive_amount(close, "close"),
+                "volume": _opt_volume(volume, "volume"),
+                "bid_volume": _opt_volume(bid_volume, "bid_volume"),
+                "ask_volume": _opt_volume(ask_volume, "ask_volume"),
                 "series": series,
                 "values": None if values is None
-                else {name: number(value, name) for name, value in values.items()},
+                else {name: number(value, f"values.{name}") for name, value in values.items()},
             }
         )
 
@@ -292,15 +310,22 @@ class Exporter:
     ) -> None:
         """Close the run (`run_end`); `ts` defaults to now."""
         when = dt.datetime.now(dt.UTC) if ts is None else ts
-        self.event({"type": "run_end", "ts": to_ns(when), "status": status})
+        self._spool_event({"type": "run_end", "ts": to_ns(when), "status": status})
 
     def event(self, event: Mapping[str, Any]) -> str | None:
         """Spool any contract event given as a dict (`None` fields are left out).
 
-        `order` and `execution` events without an `id` get a deterministic one,
-        which is returned.
+        Its times and numbers are checked as the event methods check them (a datetime
+        `ts` becomes epoch ns). `order` and `execution` events without an `id` get a
+        deterministic one, which is returned.
         """
-        body = compact(dict(event))
+        return self._spool(check_event(event))
+
+    def _spool_event(self, event: dict[str, Any]) -> str | None:
+        """Spool an event the caller built and checked; `None` fields are left out."""
+        return self._spool(compact(event))
+
+    def _spool(self, body: dict[str, Any]) -> str | None:
         event_id = body.get("id")
         if event_id is None and body.get("type") in ID_EVENTS:
             event_id = body["id"] = self._ids(body)
@@ -363,20 +388,54 @@ class Exporter:
         """Events in the spool not yet acknowledged by the service."""
         return self.spool.pending()
 
-    def flush(self, timeout: float | None = 30.0) -> None:
+    @property
+    def derivation(self) -> Derivation | None:
+        """The latest derivation state the service answered (to a `flush(wait="derived")`)."""
+        return self._sender.derivation
+
+    def flush(
+        self, timeout: float | None = 30.0, wait: Literal["derived"] | None = None
+    ) -> Derivation | None:
         """Wait until the service acknowledged every spooled event.
+
+        With `wait="derived"` it also waits, within the same `timeout`, until the
+        trades those events touched are rebuilt, so that trades read afterwards
+        include them, and returns a `Derivation`:
+
+        - the batches this flush sends ask `POST /api/ingest?wait=derived&timeout=N`
+          (N: the seconds left of `timeout`, at most 30 a batch);
+        - the runs of batches the background sender had sent before without waiting,
+          and of batches whose wait ended `pending`, are then asked about
+          (`GET /api/runs/{id}`) until they are not pending; a run's state replaces
+          its batches' answers (it is later and covers the whole run);
+        - the result sums up these answers, worst first: `failed` (with the
+          positions the service could not rebuild; it retries them), `pending`
+          (the bound passed first: not an error, the count is reported and the
+          positions are derived a little later) or `derived`. It is None without
+          `wait`, and when there is nothing to report: this flush sent no batch and
+          every run of earlier batches was reported by an earlier such flush.
 
         Raises `ExporterError` if the sender stopped on an envelope error, and
         `TimeoutError` if events are still pending after `timeout` seconds.
         """
+        if wait not in (None, "derived"):
+            raise ValueError(f"wait: must be None or 'derived', got {wait!r}")
         if self.error is not None:
             raise self.error
+        deadline = None if timeout is None else time.monotonic() + timeout
+        answers: list[RunDerivation] | None = [] if wait == "derived" else None
         # Rows leave the spool only once acknowledged: an empty spool means all delivered.
-        drained = self.pending() == 0 or self._sender.drain(timeout) or self.pending() == 0
+        drained = (self.pending() == 0 or self._sender.drain(timeout, answers)
+                   or self.pending() == 0)
         if self.error is not None:
             raise self.error
         if not drained:
             raise TimeoutError(f"{self.pending()} events still pending after {timeout} s")
+        if answers is None:
+            return None
+        runs = self._sender.run_states(deadline)  # later than the batches' answers, and whole
+        batches = [state for run_id, state in answers if run_id not in runs]
+        return Derivation.merge(batches + list(runs.values()))
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Flush for up to `timeout` seconds, then stop the sender.
@@ -412,5 +471,18 @@ class Exporter:
             self.close()
 
 
+_PLAIN = (int, float)
+
+
 def _opt(value: Number | None, field: str) -> int | float | None:
-    return None if value is None else number(value, field)
+    """An optional quantity, price, multiplier or tick size."""
+    return None if value is None else domain.positive_amount(value, field)
+
+
+def _opt_amount(value: Number | None, field: str) -> int | float | None:
+    """An optional commission or filled quantity (>= 0)."""
+    return None if value is None else domain.amount(value, field)
+
+
+def _opt_volume(value: Number | None, field: str) -> int | float | None:
+    return None if value is None else domain.volume(value, field)

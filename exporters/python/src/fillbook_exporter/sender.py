@@ -10,12 +10,20 @@ Rules (docs/exporters.md):
 - any other status (`400`, `401`, `403`, `404`, `413`, `415`, `422`, ...) is an envelope
   error that resending cannot fix: the sender stops, keeps the batch in the spool and
   reports the reason through `Exporter.error` and `flush()`.
+
+While a `flush(wait="derived")` waits, each batch goes out as
+`POST /api/ingest?wait=derived&timeout=N` (N seconds: what is left of the flush, at
+most 30) and its answer's `derivation` is handed to that flush (derivation.py). Runs
+whose batches went out without waiting (or whose wait ended `pending`) are remembered,
+so that the flush asks the service about them afterwards (`run_states`,
+`GET /api/runs/{id}`).
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -27,9 +35,12 @@ import httpx
 import msgpack
 import orjson
 
+from fillbook_exporter.derivation import WAIT_CAP_SECONDS, Derivation
 from fillbook_exporter.spool import Batch, Spool
 
 log = logging.getLogger("fillbook_exporter")
+
+RunDerivation = tuple[int | None, Derivation]  # a batch's derivation state and its run id
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 15 * 1024 * 1024  # the contract allows 16 MiB; leave room for the header
@@ -127,6 +138,8 @@ class Sender(threading.Thread):
         self.error: ExporterError | None = None
         self.stats = {"batches": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "retries": 0}
         self.last_delays: list[float] = []  # waits of the latest retried batch (diagnostics)
+        self.derivation: Derivation | None = None  # the latest derivation state answered
+        self.timeout = timeout
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={
@@ -143,19 +156,34 @@ class Sender(threading.Thread):
         self._requests = 0  # drain() calls so far
         self._empty_upto = 0  # the latest request a pass that found the spool empty began after
         self._urgent = 0  # > 0 while flush() or close() wait: send partial batches at once
+        # flush(wait="derived") calls waiting now: their deadlines and collected answers.
+        self._derive_waits: dict[int, tuple[float | None, list[RunDerivation]]] = {}
+        # Runs with batches acknowledged without waiting for derivation: run id → count.
+        self._unwaited: dict[int, int] = {}
+        self._base_url = base_url.rstrip("/")
+        self._auth = {"Authorization": f"Bearer {api_key}"}
 
     # -- called from other threads ----------------------------------------------------------
 
     def wake(self) -> None:
         self._wake.set()
 
-    def drain(self, timeout: float | None) -> bool:
-        """Send everything pending now; True once the spool is empty (False on timeout)."""
+    def drain(
+        self, timeout: float | None, derived: list[RunDerivation] | None = None
+    ) -> bool:
+        """Send everything pending now; True once the spool is empty (False on timeout).
+
+        With a `derived` list, the batches sent meanwhile ask the service to answer
+        once their trades are derived (bounded by what is left of `timeout`), and
+        the derivation states they answer are appended to it with their run ids.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._idle:
             self._urgent += 1
             self._requests += 1
             request = self._requests
+            if derived is not None:
+                self._derive_waits[request] = (deadline, derived)
         try:
             self._wake.set()
             with self._idle:
@@ -168,6 +196,7 @@ class Sender(threading.Thread):
         finally:
             with self._idle:
                 self._urgent -= 1
+                self._derive_waits.pop(request, None)
 
     def stop(self, timeout: float | None = None) -> None:
         self._stopping.set()
@@ -219,8 +248,16 @@ class Sender(threading.Thread):
         self.last_delays = []
         while not self._stopping.is_set():
             delay: float | None
+            wait = self._derive_wait()
             try:
-                response = self._http.post("/api/ingest", content=body)
+                if wait is None:
+                    response = self._http.post("/api/ingest", content=body)
+                else:  # the service holds the answer up to `wait` s: give it that long too
+                    response = self._http.post(
+                        "/api/ingest", content=body,
+                        params={"wait": "derived", "timeout": f"{wait:g}"},
+                        timeout=httpx.Timeout(self.timeout + wait),
+                    )
             except httpx.TransportError as exc:
                 reason, delay = f"{type(exc).__name__}: {exc}", None
             else:
@@ -232,6 +269,9 @@ class Sender(threading.Thread):
                         result = None
                     if isinstance(result, dict) and "accepted" in result:
                         self._acknowledge(batch, result)
+                        derivation = None if wait is None else self._derived(result)
+                        if derivation is None or derivation.state == "pending":
+                            self._unconfirmed(result.get("run_id"))
                         return True
                     reason, delay = f"200 without an ingest result: {response.text[:200]!r}", None
                 elif status not in RETRY_STATUSES and status < 500:
@@ -272,6 +312,95 @@ class Sender(threading.Thread):
                     self.on_rejected(rejection)
                 except Exception:
                     log.exception("the on_rejected callback raised")
+
+    def _derive_wait(self) -> float | None:
+        """Seconds to ask the service to wait for derivation; None when no flush asks.
+
+        What is left of the longest flush waiting (at least 0.1 s, the service wants
+        more than 0), at most WAIT_CAP_SECONDS.
+        """
+        with self._idle:
+            deadlines = [deadline for deadline, _ in self._derive_waits.values()]
+        if not deadlines:
+            return None
+        now = time.monotonic()
+        left = max(math.inf if d is None else d - now for d in deadlines)
+        if left <= 0:
+            return None
+        return max(0.1, round(min(left, WAIT_CAP_SECONDS), 1))
+
+    def run_states(self, deadline: float | None) -> dict[int, Derivation]:
+        """The derivation state of each run whose batches went out without waiting
+        (or whose wait ended `pending`).
+
+        Asks `GET /api/runs/{id}` until the run is no longer `pending` or `deadline`
+        (monotonic) passes; a run found derived or failed is forgotten, one still
+        pending is asked about again by the next flush. A run that cannot be read is
+        logged and left out.
+        """
+        with self._idle:
+            runs = dict(self._unwaited)
+        states: dict[int, Derivation] = {}
+        if not runs:
+            return states
+        with httpx.Client(base_url=self._base_url, headers=self._auth,
+                          timeout=self.timeout) as http:  # fmt: skip
+            for run_id, count in runs.items():
+                state = self._run_state(http, run_id, deadline)
+                if state is None:
+                    continue
+                states[run_id] = state
+                if state.state != "pending":
+                    with self._idle:
+                        if self._unwaited.get(run_id) == count:  # no new batch meanwhile
+                            del self._unwaited[run_id]
+        return states
+
+    def _run_state(
+        self, http: httpx.Client, run_id: int, deadline: float | None
+    ) -> Derivation | None:
+        pause = 0.02
+        while True:
+            try:
+                response = http.get(f"/api/runs/{run_id}")
+                response.raise_for_status()
+                payload = response.json().get("derivation")
+                state = Derivation.parse(payload if isinstance(payload, dict) else {})
+            except (httpx.HTTPError, ValueError, AttributeError) as exc:
+                log.warning("cannot read the derivation state of run %s: %s", run_id, exc)
+                return None
+            left = math.inf if deadline is None else deadline - time.monotonic()
+            if state.state != "pending" or left <= 0:
+                return state
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.5)
+
+    def _derived(self, result: dict[str, Any]) -> Derivation | None:
+        """Hand the answer's derivation state to the flushes waiting for it."""
+        payload = result.get("derivation")
+        if payload is None:
+            log.warning("the service answered ?wait=derived without a derivation state; "
+                        "it may predate wait=derived")
+            return None
+        try:
+            derivation = Derivation.parse(payload if isinstance(payload, dict) else {})
+        except ValueError as exc:
+            log.warning("the service's derivation state cannot be read (%s): %r", exc, payload)
+            return None
+        self.derivation = derivation
+        if derivation.state != "derived":
+            log.warning("trades of the batch not derived yet: %s", derivation)
+        run_id = result.get("run_id")
+        with self._idle:
+            for _, answers in self._derive_waits.values():
+                answers.append((run_id if isinstance(run_id, int) else None, derivation))
+        return derivation
+
+    def _unconfirmed(self, run_id: object) -> None:
+        """Remember a run whose batch is acknowledged but not known to be derived."""
+        if isinstance(run_id, int):
+            with self._idle:
+                self._unwaited[run_id] = self._unwaited.get(run_id, 0) + 1
 
     def _fail(self, error: ExporterError) -> None:
         log.error("exporter stopped: %s; the batch stays in the spool", error)

@@ -17,7 +17,10 @@ What backtesting.py keeps after a run, and so what this sends:
   `limit` order, everything else `market` (limit or stop entries cannot be told
   apart afterwards).
 Ids are `bt-<trade index>-entry` / `-exit`, so exporting the same stats again sends
-only duplicates. Naive times are read in `tz` (default UTC).
+only duplicates. Naive times are read in `tz` (default UTC): a time the clocks skipped
+(a DST gap) raises `ValueError`, and a time of a repeated hour (fall back) is its first
+pass, because backtesting.py sorts its index by wall time, so the data's order cannot
+tell the passes apart. Give the data a tz-aware index to export such an hour exactly.
 """
 
 from __future__ import annotations

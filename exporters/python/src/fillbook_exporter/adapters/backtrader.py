@@ -16,8 +16,13 @@
   bars at their end, so intraday bars move back by one bar length and daily and
   longer bars are stamped with the session's date at midnight.
 - `stop()` sends `run_end` at the last bar's time when `end=True`.
-Naive backtrader times are read in `tz` (default UTC). Every call is in the
-exporter's spool before backtrader continues.
+Naive backtrader times are read in `tz` (default UTC) in the order backtrader
+produces them (one clock for the strategy, one per data feed): a time the clocks
+skipped (a DST gap) raises `ValueError`; a time of a repeated hour (fall back) is
+the pass that keeps the clock's times in order, or the first pass where the order
+cannot tell. An intraday bar's open is its end minus its length in UTC, so bars
+around a DST change keep their real length. Every call is in the exporter's spool
+before backtrader continues.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from typing import Any
 
 import backtrader as bt
 
-from fillbook_exporter.adapters._time import aware, timeframe, zone
+from fillbook_exporter.adapters._time import aware, clock, timeframe, zone
 from fillbook_exporter.exporter import Exporter, OrderType, Side
+from fillbook_exporter.localtime import LocalClock
 
 STATUSES = {
     bt.Order.Submitted: "new",
@@ -68,6 +74,8 @@ class FillbookAnalyzer(bt.Analyzer):  # type: ignore[misc]  # backtrader is unty
             raise TypeError(f"exporter: expected an Exporter, got {self.p.exporter!r}")
         self.exporter: Exporter = self.p.exporter
         self.zone = zone(self.p.tz)
+        self.clock = clock(self.zone)  # the strategy's times: orders, fills, the end
+        self.data_clocks: dict[int, LocalClock] = {}  # each feed's bar stamps
         self.fills: dict[int, int] = {}
         self.last_ts: dt.datetime | None = None
 
@@ -111,6 +119,7 @@ class FillbookAnalyzer(bt.Analyzer):  # type: ignore[misc]  # backtrader is unty
         )
 
     def next(self) -> None:
+        self.time(self.strategy.datetime.datetime(0))  # the clock sees every bar's time
         if not self.p.bars:
             return
         for data in self.strategy.datas:
@@ -132,7 +141,8 @@ class FillbookAnalyzer(bt.Analyzer):  # type: ignore[misc]  # backtrader is unty
     # -- times ------------------------------------------------------------------------------
 
     def time(self, when: dt.datetime) -> dt.datetime:
-        return aware(when, self.zone)
+        """A strategy time (UTC), read on the strategy's clock."""
+        return self.clock(when)
 
     def bar_timeframe(self, data: Any) -> str:
         unit = BAR_SECONDS.get(data._timeframe)
@@ -146,5 +156,6 @@ class FillbookAnalyzer(bt.Analyzer):  # type: ignore[misc]  # backtrader is unty
         stamp = data.datetime.datetime(0)
         unit = BAR_SECONDS.get(data._timeframe)
         if unit is None:  # daily: the session's date
-            return self.time(dt.datetime.combine(stamp.date(), dt.time()))
-        return self.time(stamp - dt.timedelta(seconds=unit * data._compression))
+            return aware(dt.datetime.combine(stamp.date(), dt.time()), self.zone)
+        feed_clock = self.data_clocks.setdefault(id(data), clock(self.zone))
+        return feed_clock(stamp) - dt.timedelta(seconds=unit * data._compression)
