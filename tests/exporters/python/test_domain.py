@@ -17,7 +17,7 @@ from fillbook_exporter import DomainError, Exporter, domain, to_ns
 from fillbook_exporter.events import check_event
 
 from backend.ingest import domain as service_domain
-from tests.exporters.python.helpers import BASE_NS, RUN
+from tests.exporters.python.helpers import BASE_NS, RUN, run_id
 from tests.live_server import Account, LiveServer
 
 UTC = dt.UTC
@@ -285,3 +285,33 @@ def _capital_ok(value: float) -> bool:
     except DomainError:
         return False
     return True
+
+
+class TestAPoisonEventDoesNotBlock:
+    """Issue 15: one event past the domain answered 500 for its batch, and the exporter,
+    which retries 5xx, was stuck on it for ever. Spooled as an SDK from before the local
+    checks would have spooled it, it is now dead-lettered and every later event goes in."""
+
+    def test_the_exporter_sends_past_it(
+        self, server: LiveServer, account: Account, tmp_path: Path
+    ) -> None:
+        rejections: list[Any] = []
+        run = {**RUN, "key": "poison"}
+        exporter = Exporter(server.url, account.api_key, "poison-desk", run,
+                            spool_path=tmp_path / "p.spool", on_rejected=rejections.append)  # fmt: skip
+        with exporter:
+            exporter.execution(BASE_NS, "MESZ3", "buy", 1, 4700.0, id="before")
+            # what an older SDK spooled: no local check stood in the way
+            exporter._spool({"type": "execution", "id": "poison", "ts": "2262-04-12T00:00:00Z",
+                             "symbol": "MESZ3", "side": "buy", "qty": 1e-9, "price": 4700.0})  # fmt: skip
+            exporter.execution(BASE_NS + 60 * 10**9, "MESZ3", "sell", 1, 4702.5, id="after")
+            state = exporter.flush(60, wait="derived")
+            assert exporter.error is None
+            assert exporter.pending() == 0
+        assert [r.id for r in rejections] == ["poison"]
+        assert state is not None
+        assert state.state == "derived"
+        rid = run_id(server, account, "poison")
+        trades = httpx.get(f"{server.url}/api/runs/{rid}/trades", headers=account.headers,
+                           timeout=30).json()["items"]  # fmt: skip
+        assert [t["net_pnl"] for t in trades] == [2.5]
