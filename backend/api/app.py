@@ -12,6 +12,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from backend import __version__
 from backend.api.context import AppContext
+from backend.api.docs import install_docs
 from backend.api.errors import install_error_handlers
 from backend.api.guards import RejectNul
 from backend.api.limits import BodyLimit
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         version=__version__,
         description="Trade journal and strategy analytics: push fills, get trades and metrics.",
         lifespan=lifespan,
+        docs_url=None,  # backend/api/docs.py serves /docs from this origin; no /redoc
+        redoc_url=None,
     )
     app.state.context = app_context
     if settings.cors_origins:
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     for router in ROUTERS:
         app.include_router(router)
     _register_extra_schemas(app)
+    install_docs(app)
     install_dashboard(app)  # last: it answers every GET the routers above do not
     return app
 
