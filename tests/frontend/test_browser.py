@@ -124,7 +124,11 @@ class TestDashboardJourney:
         console = ConsoleWatch(page)
 
         # Register: a missing password is caught inline, then the account is created.
-        page.goto(f"{server.url}/register")
+        document = page.goto(f"{server.url}/register")
+        # The whole journey runs under the dashboard's policy (backend/api/headers.py): a
+        # violation is a console error, which fails the test at the end.
+        assert document is not None
+        assert "script-src 'self'" in document.headers["content-security-policy"]
         page.fill("input[name=username]", "alice")
         page.click("button[type=submit]")
         expect(page.locator("#password-error")).to_have_text("enter a password")
