@@ -5,6 +5,9 @@ transactions of its own, so writers keep going (WAL) and the copy is a
 consistent snapshot; the copy is then checked with `PRAGMA integrity_check`.
 Restoring copies a checked backup over the database the same way; stop the
 service first (docs/operations.md).
+
+A backup is the whole journal: it is written with mode 0600 (a folder made for it,
+0700).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import subprocess
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from backend.file_modes import private_dir, private_file, private_sqlite
 
 PAGES_PER_STEP = 1024  # the live database is locked for one step at a time, not the whole copy
 
@@ -49,9 +54,10 @@ def backup_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of the live database `source` at `target` (replaced if present)."""
     if not source.exists():
         raise BackupError(f"no database at {source}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent, tighten_existing=False)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # 0600 before SQLite writes a page into it
     live = sqlite3.connect(source, timeout=30)
     copy = sqlite3.connect(partial)
     try:
@@ -74,7 +80,7 @@ def restore_sqlite(backup: Path, target: Path) -> None:
     verdict = integrity_check(backup)
     if verdict != "ok":
         raise BackupError(f"the backup failed its integrity check: {verdict}; nothing restored")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite(target)
     source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
     live = sqlite3.connect(target, timeout=30)
     try:
