@@ -10,6 +10,7 @@ else. ReDoc is not served (`/redoc` is a 404). `create_app` turns FastAPI's page
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def docs_page(title: str) -> str:
     """The HTML of `/docs`: Swagger UI's stylesheet and scripts, nothing inline."""
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<title>{title} - Swagger UI</title>\n<link rel="icon" href="data:,">\n'
+        f'<title>{html.escape(title)} - Swagger UI</title>\n<link rel="icon" href="data:,">\n'
         f'<link rel="stylesheet" href="{DOCS_URL}/swagger-ui.css">\n</head>\n<body>\n'
         '<div id="swagger-ui"></div>\n'
         f'<script src="{DOCS_URL}/swagger-ui-bundle.js"></script>\n'
