@@ -30,6 +30,7 @@ from backend.api.app import create_app
 from backend.config import PROJECT_ROOT, Settings, get_settings
 from backend.db.engine import Database
 from backend.db.migrate import upgrade
+from backend.file_modes import private_data_dir
 from backend.observability.logs import logging_config
 from backend.runtime import tune_gc
 from backend.training.service import node_token
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.config.dictConfig(log_config)
     if args.workers > 1 and not settings.resolved_database_url.startswith("postgres"):
         parser.error("--workers > 1 needs DATABASE_URL on PostgreSQL (see docs/scaling.md)")
+    private_data_dir(settings.data_dir)  # before anything writes there: 0700, files 0600
     database = Database(settings.resolved_database_url)
     try:
         upgrade(database.engine)

@@ -78,9 +78,8 @@ def _run(args: argparse.Namespace, database: Database) -> None:
 def _backup_or_restore(command: str, url: str, path: Path) -> None:
     sqlite_file = backup.sqlite_path(url)
     if sqlite_file is None:
-        tool = (backup.pg_dump_command(url, path) if command == "backup"
-                else backup.pg_restore_command(url, path))  # fmt: skip
-        backup.run_pg_tool(tool)
+        run = backup.backup_postgres if command == "backup" else backup.restore_postgres
+        run(url, path)
     elif command == "backup":
         backup.backup_sqlite(sqlite_file, path)
     else:

@@ -58,6 +58,22 @@ class PostgresServer:
             connection.execute(f"CREATE DATABASE {name}{copy}")
         return self.database_url(name)
 
+    def add_password_role(self, role: str, password: str) -> None:
+        """A superuser `role` that must log in with `password` (SCRAM) over TCP; every
+        other role keeps `trust`. For tests that a client tool really got the password."""
+        import psycopg
+        from psycopg import sql
+
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"host all {role} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        with psycopg.connect(self.conninfo(), autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+            connection.execute("SELECT pg_reload_conf()")
+
     def _run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self._as_postgres:

@@ -1,4 +1,11 @@
-"""A run's report, to keep or share outside Fillbook: one JSON document, or trades as CSV."""
+"""A run's report, to keep or share outside Fillbook: one JSON document, or trades as CSV.
+
+The CSV is opened in spreadsheets, and text a client sent (symbol, account, notes, tags,
+setup) goes into it. A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+return would be read as a formula (`=HYPERLINK(...)`, DDE), so such text is written with
+a leading `'`, as OWASP's CSV-injection guidance says; the spreadsheet shows it as text.
+Numbers are written as numbers: a negative PnL stays `-12.5`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from backend.trades import service as trades
 from backend.trades.repository import TradeFilter
 
 EVERYTHING = 10**9  # a report holds every row: no paging
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_COLUMNS = (
     "id", "account", "symbol", "direction", "qty", "max_position", "entry_ts", "exit_ts",
@@ -45,6 +53,16 @@ def report_json(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
     }
 
 
+def csv_cell(value: object) -> object:
+    """`value` as a CSV cell that no spreadsheet runs: text that could start a formula gets
+    a leading `'`; numbers and booleans are left as they are, None is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def report_csv(session: Session, user_id: int, run_id: int) -> str:
     runs.get_run(session, user_id, run_id)
     out = io.StringIO()
@@ -54,5 +72,5 @@ def report_csv(session: Session, user_id: int, run_id: int) -> str:
         regime = trade["regime"]
         flat = {**trade, "regime_trend": regime["trend"], "regime_volatility": regime["volatility"],
                 "tags": ";".join(trade["tags"])}  # fmt: skip
-        writer.writerow(["" if flat[c] is None else flat[c] for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(flat[c]) for c in CSV_COLUMNS])
     return out.getvalue()

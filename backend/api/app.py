@@ -12,8 +12,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from backend import __version__
 from backend.api.context import AppContext
+from backend.api.docs import install_docs
 from backend.api.errors import install_error_handlers
 from backend.api.guards import RejectNul
+from backend.api.headers import install_security_headers
 from backend.api.limits import BodyLimit
 from backend.api.routers import ROUTERS
 from backend.api.static import install_dashboard
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         version=__version__,
         description="Trade journal and strategy analytics: push fills, get trades and metrics.",
         lifespan=lifespan,
+        docs_url=None,  # backend/api/docs.py serves /docs from this origin; no /redoc
+        redoc_url=None,
     )
     app.state.context = app_context
     if settings.cors_origins:
@@ -55,10 +59,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(BodyLimit)  # outside RejectNul, which buffers bodies to search them
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
+    install_security_headers(app)  # around everything, Starlette's 500 handler included
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     _register_extra_schemas(app)
+    install_docs(app)
     install_dashboard(app)  # last: it answers every GET the routers above do not
     return app
 

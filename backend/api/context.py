@@ -17,6 +17,7 @@ from backend.auth.throttle import (
 )
 from backend.config import Settings
 from backend.db.engine import Database
+from backend.file_modes import private_data_dir
 from backend.ingest.derivations import Derivation, WorkerConfig
 from backend.ingest.service import IngestService
 from backend.observability.metrics import Metrics
@@ -41,6 +42,7 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
+        private_data_dir(settings.data_dir)
         db = Database(
             settings.resolved_database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,

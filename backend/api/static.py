@@ -19,7 +19,8 @@ RESERVED = ("api", "docs", "redoc", "openapi.json")
 NOT_BUILT = (
     "<!doctype html><title>Fillbook</title><p>The dashboard is not built. "
     "<code>make run</code> builds it, or run <code>npm ci &amp;&amp; npm run build</code> "
-    "in <code>frontend/</code>. The API is up: <a href='/docs'>/docs</a>.</p>"
+    "in <code>frontend/</code> (the API docs page at /docs comes with that build). "
+    "The API is up: its schema is at <a href='/openapi.json'>/openapi.json</a>.</p>"
 )
 
 

@@ -30,6 +30,7 @@ from backend.backtests.schemas import BacktestSettings, StrategyRead
 from backend.backtests.worker import WorkerJob
 from backend.db.models import Backtest, User
 from backend.errors import InvalidPayload, NotFound, PayloadTooLarge, TooManyRequests
+from backend.file_modes import open_private, private_dir
 from backend.market import repository as market
 from backend.market.timeframes import parse_timeframe
 from services.backtester.registry import catalogue, get
@@ -176,11 +177,11 @@ def _settings(text: str) -> BacktestSettings:
 
 def _save_upload(upload: BinaryIO, directory: Path) -> Path:
     """Stream the upload to disk in 1 MiB pieces; 413 past `MAX_UPLOAD_BYTES`, 422 if empty."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     path = directory / f"{secrets.token_hex(8)}.csv"
     size = 0
     try:
-        with path.open("wb") as out:
+        with open_private(path) as out:  # 0600: a trader's data
             while chunk := upload.read(UPLOAD_CHUNK):
                 size += len(chunk)
                 if size > MAX_UPLOAD_BYTES:

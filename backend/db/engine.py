@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db.write_lock import WriteLock, write_lock
+from backend.file_modes import private_sqlite
 
 _BEGIN_OPTION = "fillbook_sqlite_begin"
 
@@ -57,7 +58,7 @@ class Database:
         self.write_lock: WriteLock | None = None
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(Path(parsed.database))  # 0600, and so its -wal and -shm
                 self.write_lock = write_lock(parsed.database)
             kwargs["connect_args"] = {"check_same_thread": False}
             kwargs["pool_size"] = 20

@@ -5,16 +5,28 @@ transactions of its own, so writers keep going (WAL) and the copy is a
 consistent snapshot; the copy is then checked with `PRAGMA integrity_check`.
 Restoring copies a checked backup over the database the same way; stop the
 service first (docs/operations.md).
+
+A backup is the whole journal: it is written with mode 0600 (a folder made for it,
+0700). pg_dump and pg_restore get the URL's password in a passfile of their own
+(`PGPASSFILE`, mode 0600, removed after), never on their command line, which every
+user of the machine can read (`ps`); `--no-password`: they never wait for a prompt.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+
+from backend.file_modes import open_private, private_dir, private_file, private_sqlite
 
 PAGES_PER_STEP = 1024  # the live database is locked for one step at a time, not the whole copy
 
@@ -49,9 +61,10 @@ def backup_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of the live database `source` at `target` (replaced if present)."""
     if not source.exists():
         raise BackupError(f"no database at {source}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent, tighten_existing=False)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # 0600 before SQLite writes a page into it
     live = sqlite3.connect(source, timeout=30)
     copy = sqlite3.connect(partial)
     try:
@@ -74,7 +87,7 @@ def restore_sqlite(backup: Path, target: Path) -> None:
     verdict = integrity_check(backup)
     if verdict != "ok":
         raise BackupError(f"the backup failed its integrity check: {verdict}; nothing restored")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite(target)
     source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
     live = sqlite3.connect(target, timeout=30)
     try:
@@ -84,26 +97,91 @@ def restore_sqlite(backup: Path, target: Path) -> None:
         source.close()
 
 
-def pg_dump_command(database_url: str, target: Path) -> list[str]:
-    url = make_url(database_url).set(drivername="postgresql")
-    return ["pg_dump", "--format=custom", "--no-owner", f"--file={target}",
-            f"--dbname={url.render_as_string(hide_password=False)}"]  # fmt: skip
+@dataclass(frozen=True)
+class PgCommand:
+    """A PostgreSQL client tool's command line, which never holds the password, and the
+    password, which `run_pg_tool` hands over in a passfile."""
+
+    argv: list[str]
+    password: str | None = field(default=None, repr=False)
 
 
-def pg_restore_command(database_url: str, backup: Path) -> list[str]:
-    url = make_url(database_url).set(drivername="postgresql")
-    return ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-            f"--dbname={url.render_as_string(hide_password=False)}", str(backup)]  # fmt: skip
+def _connection(database_url: str) -> tuple[str, str | None]:
+    """The libpq URL without its password, and the password."""
+    url = make_url(database_url)
+    bare = URL.create("postgresql", url.username, None, url.host, url.port, url.database, url.query)
+    return bare.render_as_string(hide_password=False), url.password
 
 
-def run_pg_tool(command: list[str]) -> None:
-    """Run pg_dump / pg_restore, or say how to when it is not installed."""
-    if shutil.which(command[0]) is None:
-        shown = " ".join(c if "--dbname" not in c else "--dbname=$DATABASE_URL" for c in command)
+def pg_dump_command(database_url: str, target: Path) -> PgCommand:
+    dbname, password = _connection(database_url)
+    argv = ["pg_dump", "--no-password", "--format=custom", "--no-owner", f"--file={target}",
+            f"--dbname={dbname}"]  # fmt: skip
+    return PgCommand(argv, password)
+
+
+def pg_restore_command(database_url: str, backup: Path) -> PgCommand:
+    dbname, password = _connection(database_url)
+    argv = ["pg_restore", "--no-password", "--clean", "--if-exists", "--no-owner",
+            "--single-transaction", f"--dbname={dbname}", str(backup)]  # fmt: skip
+    return PgCommand(argv, password)
+
+
+def passfile_line(password: str) -> str:
+    """A `.pgpass` line that gives `password` for any host, port, database and user
+    (the file serves one command); `:` and `\\` escaped as libpq reads them."""
+    if "\n" in password or "\r" in password:
+        raise BackupError("the password holds a line break, which a passfile cannot hold")
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    return f"*:*:*:*:{escaped}\n"
+
+
+@contextmanager
+def pg_environment(password: str | None) -> Iterator[dict[str, str]]:
+    """The environment to run a client tool in: this process's, without `PGPASSWORD`, and
+    with a password a `PGPASSFILE` (mode 0600) that is removed when the block ends."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "PGPASSFILE")}
+    if password is None:
+        yield env
+        return
+    with tempfile.TemporaryDirectory(prefix="fillbook-pg-") as folder:  # 0700
+        passfile = Path(folder) / "pgpass"
+        with open_private(passfile) as handle:
+            handle.write(passfile_line(password).encode())
+        yield {**env, "PGPASSFILE": str(passfile)}
+
+
+def backup_postgres(database_url: str, target: Path) -> None:
+    """pg_dump's custom format at `target`, mode 0600."""
+    command = pg_dump_command(database_url, target)
+    _require(command)
+    private_dir(target.parent, tighten_existing=False)
+    private_file(target)  # pg_dump truncates it and keeps the mode
+    run_pg_tool(command)
+
+
+def restore_postgres(database_url: str, backup: Path) -> None:
+    """pg_restore the custom-format `backup` into the database."""
+    if not backup.exists():
+        raise BackupError(f"no backup at {backup}")
+    run_pg_tool(pg_restore_command(database_url, backup))
+
+
+def _require(command: PgCommand) -> None:
+    if shutil.which(command.argv[0]) is None:
+        shown = " ".join(c if "--dbname" not in c else "--dbname=$DATABASE_URL"
+                         for c in command.argv)  # fmt: skip
         raise BackupError(
-            f"{command[0]} is not installed here; install the PostgreSQL client tools of the "
-            f"server's major version (Debian: postgresql-client), then run:\n  {shown}"
+            f"{command.argv[0]} is not installed here; install the PostgreSQL client tools of "
+            f"the server's major version (Debian: postgresql-client), then run:\n  {shown}"
         )
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def run_pg_tool(command: PgCommand) -> None:
+    """Run pg_dump / pg_restore (the password in a passfile), or say how to when it is not
+    installed."""
+    _require(command)
+    with pg_environment(command.password) as env:
+        result = subprocess.run(command.argv, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
-        raise BackupError(f"{command[0]} failed: {result.stderr.strip()}")
+        raise BackupError(f"{command.argv[0]} failed: {result.stderr.strip()}")

@@ -151,7 +151,7 @@ def run_backtest(
     check_target(push)
 
     spool_dir = push.spool_dir or Path(tempfile.gettempdir()) / "fillbook-backtester"
-    spool_dir.mkdir(parents=True, exist_ok=True)
+    spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a run's every fill, spooled
     run: dict[str, Any] = {
         "key": run_key,
         "strategy": spec.strategy,

@@ -124,7 +124,11 @@ class TestDashboardJourney:
         console = ConsoleWatch(page)
 
         # Register: a missing password is caught inline, then the account is created.
-        page.goto(f"{server.url}/register")
+        document = page.goto(f"{server.url}/register")
+        # The whole journey runs under the dashboard's policy (backend/api/headers.py): a
+        # violation is a console error, which fails the test at the end.
+        assert document is not None
+        assert "script-src 'self'" in document.headers["content-security-policy"]
         page.fill("input[name=username]", "alice")
         page.click("button[type=submit]")
         expect(page.locator("#password-error")).to_have_text("enter a password")
@@ -401,4 +405,39 @@ class TestDashboardJourney:
         page.goto(f"{server.url}/trades")
         expect(page.get_by_test_id("derivation-note")).to_contain_text(f"Run {body['run_id']}")
         assert console.errors == []
+        context.close()
+
+
+class TestApiDocs:
+    def test_swagger_ui_runs_from_this_origin_only(self, server: LiveServer, browser: Browser) -> None:
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(
+            "window.__violations = [];"
+            "document.addEventListener('securitypolicyviolation',"
+            " (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+        page = context.new_page()
+        console = ConsoleWatch(page)
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        document = page.goto(f"{server.url}/docs")
+        assert document is not None
+        assert document.status == 200
+        assert document.headers["content-security-policy"].startswith("default-src 'self'")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Fillbook")
+        # Try an operation: the request goes to this origin and its answer is shown.
+        health = page.locator(".opblock-summary-path[data-path='/api/health']")
+        health.click()
+        block = page.locator(".opblock", has=health)
+        block.get_by_role("button", name="Try it out").click()
+        block.get_by_role("button", name="Execute").click()
+        expect(block.locator(".live-responses-table tbody .response-col_status").first).to_have_text("200")
+        page.wait_for_load_state("networkidle")
+        shot(page, "18-api-docs")
+        assert page.evaluate("window.__violations") == []
+        assert console.errors == []
+        others = [url for url in requested if not url.startswith((server.url, "data:"))]
+        assert others == [], others
+        assert f"{server.url}/docs/swagger-ui-bundle.js" in requested
         context.close()

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import psycopg
 import pytest
 
+from backend.journal.backup import (
+    BackupError,
+    passfile_line,
+    pg_dump_command,
+    pg_environment,
+    pg_restore_command,
+)
 from tests.live_server import PROJECT_ROOT, LiveServer
 from tests.postgres_server import PostgresServer
 
 BATCH = 50
 
 
-def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
+def _cli(
+    database_url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
     return subprocess.run([sys.executable, "-m", "backend", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
@@ -116,3 +129,102 @@ class TestPostgresBackup:
         assert _cli(target, "restore", str(dump)).returncode == 0
         with psycopg.connect(target.replace("postgresql+psycopg", "postgresql")) as connection:
             assert connection.execute("SELECT username FROM \"user\"").fetchall() == [("zed",)]
+
+    def test_a_password_reaches_the_tools_in_a_passfile_never_in_their_arguments(
+        self, postgres_server: PostgresServer, tmp_path: Path
+    ) -> None:
+        from tests.conftest import _postgres_database
+
+        tools = {tool: shutil.which(tool) for tool in ("pg_dump", "pg_restore")}
+        if None in tools.values():
+            pytest.skip("the PostgreSQL client tools are not installed")
+        token = secrets.token_hex(8)  # the part of the password no encoding changes
+        role, password = f"backup_{secrets.token_hex(4)}", f"p@ss:w\\d {token}"
+        postgres_server.add_password_role(role, password)
+        source, target = _postgres_database(postgres_server), _postgres_database(postgres_server)
+        with psycopg.connect(source.replace("postgresql+psycopg", "postgresql")) as connection:
+            connection.execute("INSERT INTO \"user\" (username, password_hash, role, is_active, created_at,"
+                               " timezone, regime_method) VALUES ('yan', 'x', 'USER', true, now(), 'UTC', 'rules')")  # fmt: skip
+
+        def as_role(url: str, secret: str | None) -> str:
+            login = f"{role}:{quote(secret, safe='')}" if secret else role
+            return url.replace("//fillbook@", f"//{login}@")
+
+        # Each tool is run through a stand-in that writes down what it was given.
+        shims, seen = tmp_path / "bin", tmp_path / "seen"
+        shims.mkdir()
+        seen.mkdir()
+        for tool, real in tools.items():
+            script = shims / tool
+            script.write_text(
+                "#!/bin/sh\n"
+                f'printf "%s\\n" "$@" > "{seen}/{tool}.argv"\n'
+                f'env | grep "^PG" > "{seen}/{tool}.env"\n'
+                f'if [ -n "$PGPASSFILE" ]; then stat -c %a "$PGPASSFILE" > "{seen}/{tool}.mode";'
+                f' cat "$PGPASSFILE" > "{seen}/{tool}.passfile"; fi\n'
+                f'exec {real} "$@"\n'
+            )
+            script.chmod(0o755)
+        path = {"PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+        dump = tmp_path / "backups" / "fillbook.dump"
+
+        refused = _cli(as_role(source, None), "backup", str(dump), env=path)
+        assert refused.returncode != 0
+        assert "no password supplied" in refused.stderr  # the server does ask this role for one
+        result = _cli(as_role(source, password), "backup", str(dump), env=path)
+        assert result.returncode == 0, result.stderr
+        restored = _cli(as_role(target, password), "restore", str(dump), env=path)
+        assert restored.returncode == 0, restored.stderr
+
+        for tool in tools:
+            argv = (seen / f"{tool}.argv").read_text()
+            assert token not in argv, argv
+            assert f"--dbname=postgresql://{role}@127.0.0.1:{postgres_server.port}/" in argv
+            env = (seen / f"{tool}.env").read_text().splitlines()
+            assert not any(line.startswith("PGPASSWORD=") for line in env), env
+            passfile = Path(next(line for line in env if line.startswith("PGPASSFILE=")).split("=", 1)[1])
+            assert not passfile.exists()  # removed once the tool was done
+            assert (seen / f"{tool}.mode").read_text().strip() == "600"
+            assert (seen / f"{tool}.passfile").read_text() == passfile_line(password)
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+        assert stat.S_IMODE(dump.parent.stat().st_mode) == 0o700
+        with psycopg.connect(target.replace("postgresql+psycopg", "postgresql")) as connection:
+            assert connection.execute("SELECT username FROM \"user\"").fetchall() == [("yan",)]
+
+
+URL = "postgresql+psycopg://backup:p%40ss%3Aw%5Cd@db.example:5433/fillbook?sslmode=require"
+
+
+class TestPgCommand:
+    """What pg_dump and pg_restore are given: never the password on the command line."""
+
+    def test_the_password_is_not_in_the_arguments(self) -> None:
+        for command in (pg_dump_command(URL, Path("/b/f.dump")),
+                        pg_restore_command(URL, Path("/b/f.dump"))):  # fmt: skip
+            assert command.password == "p@ss:w\\d"
+            joined = " ".join(command.argv)
+            assert "p@ss" not in joined
+            assert "p%40ss" not in joined
+            assert "--dbname=postgresql://backup@db.example:5433/fillbook?sslmode=require" in command.argv
+            assert "--no-password" in command.argv  # never waits on a prompt
+            assert "p@ss" not in repr(command)
+
+    def test_the_password_travels_in_a_private_passfile(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("PGPASSWORD", "from-the-shell")
+        with pg_environment("p@ss:w\\d") as env:
+            assert "PGPASSWORD" not in env
+            passfile = Path(env["PGPASSFILE"])
+            assert passfile.read_text() == "*:*:*:*:p@ss\\:w\\\\d\n"
+            assert stat.S_IMODE(passfile.stat().st_mode) == 0o600
+            assert stat.S_IMODE(passfile.parent.stat().st_mode) == 0o700
+        assert not passfile.exists()
+
+    def test_without_a_password_there_is_no_passfile(self) -> None:
+        with pg_environment(None) as env:
+            assert "PGPASSFILE" not in env
+
+    def test_a_password_with_a_line_break_is_refused(self) -> None:
+        with pytest.raises(BackupError, match="line break"):
+            passfile_line("two\nlines")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,7 @@ def test_a_pushed_backtest_becomes_a_run_with_its_trades_and_metrics(
     result = outcome.result
     assert outcome.pushed is not None
     assert outcome.pushed["rejected"] == 0
+    assert stat.S_IMODE((tmp_path / "spool").stat().st_mode) == 0o700  # its owner's only
 
     run = wait_for_run(server, account, "e2e-donchian")
     assert run["strategy"]["name"] == "donchian"

@@ -22,13 +22,21 @@ Layout in SQLite (WAL, `synchronous=NORMAL`): `stream` holds one row per (source
 run key) with the run header to send, `event` the pending events as encoded JSON
 in arrival order (`seq`), `rejected` the events the service refused (kept for
 `fillbook-export status`; never resent), `meta` the journal offset.
+
+Privacy. The spool holds a run's every order and fill: its files (the database, its
+`-wal` and `-shm`, the journal) are created with mode 0600, and any folder the spool
+creates for them with 0700. A spool file found with a looser mode is tightened when it
+is opened, with a warning. A folder that already exists is left as it is: it may be the
+caller's working directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
+import stat
 import struct
 import threading
 import time
@@ -72,6 +80,8 @@ CREATE TABLE IF NOT EXISTS rejected (
 
 
 RECORD = struct.Struct("<IId")  # body length, stream id, time.time() of the call
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 TRUNCATE_AT = 8 * 1024 * 1024  # bytes of fully absorbed journal before it is truncated
 ABSORB_BYTES = 16 * 1024 * 1024  # journal read per absorb() (a long outage leaves gigabytes)
 
@@ -114,9 +124,12 @@ class Spool:
     def __init__(self, path: str | Path, *, fsync: bool = False, absorb: bool = True) -> None:
         """Open (or create) the spool; `absorb=False` only reads (`fillbook-export status`)."""
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.path.parent)
         # Not "-journal": that is SQLite's rollback journal, which it would "recover".
         self.journal_path = self.path.with_name(self.path.name + ".intake")
+        # SQLite gives the -wal and -shm files it creates the database file's mode.
+        for suffix in ("", "-wal", "-shm"):
+            make_private_file(Path(f"{self.path}{suffix}"), create=suffix == "")
         self._fsync = fsync
         self._absorbing = absorb
         self._write = connect(self.path, fsync=fsync)
@@ -130,7 +143,10 @@ class Spool:
         self._read = connect(self.path, fsync=fsync)
         self._read_lock = threading.Lock()
         self._journal_lock = threading.Lock()
-        self._journal = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        make_private_file(self.journal_path, create=False)
+        self._journal = os.open(
+            self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE
+        )
         self._offset = int(self._write.execute(
             "SELECT value FROM meta WHERE key = 'journal_offset'").fetchone()[0])
         if absorb:
@@ -371,6 +387,30 @@ class Spool:
             self._write.close()
         with self._read_lock:
             self._read.close()
+
+
+def make_private_dirs(folder: Path) -> None:
+    """Create `folder` and its missing parents with mode 0700; existing ones stay as they are."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=DIR_MODE, exist_ok=True)
+
+
+def make_private_file(path: Path, *, create: bool) -> None:
+    """`path` readable by its owner only: tightened (with a warning) when it exists looser;
+    created empty with mode 0600 when absent and `create` (SQLite takes an empty file as
+    a new database)."""
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        if create:
+            with contextlib.suppress(FileExistsError):  # another process was first
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        return
+    if current & ~FILE_MODE:
+        path.chmod(current & FILE_MODE)
+        log.warning("spool file %s was mode %03o, open to other users: now %03o",
+                    path, current, current & FILE_MODE)  # fmt: skip
 
 
 def parse_records(data: bytes) -> tuple[list[tuple[int, float, bytes]], int]:
