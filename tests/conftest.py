@@ -108,8 +108,21 @@ def login(client: TestClient, username: str, password: str = "correct horse") ->
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def create_api_key(client: TestClient, headers: dict[str, str], name: str = "exporter") -> str:
-    response = client.post("/api/auth/api-keys", json={"name": name}, headers=headers)
+# What every key could do before keys had scopes; the suites' keys push and read back.
+KEY_SCOPES = ("ingest", "read")
+
+
+def create_api_key(
+    client: TestClient,
+    headers: dict[str, str],
+    name: str = "exporter",
+    scopes: tuple[str, ...] | None = KEY_SCOPES,
+) -> str:
+    """A new key's secret; `scopes=None` sends none (the server's default: ingest only)."""
+    body: dict[str, object] = {"name": name}
+    if scopes is not None:
+        body["scopes"] = list(scopes)
+    response = client.post("/api/auth/api-keys", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return str(response.json()["key"])
 
@@ -130,5 +143,5 @@ def bob(client: TestClient, alice: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture
 def alice_key(client: TestClient, alice: dict[str, str]) -> dict[str, str]:
-    """Headers carrying an API key of alice's, as an exporter sends them."""
+    """Headers carrying an API key of alice's (scopes ingest and read)."""
     return {"Authorization": f"Bearer {create_api_key(client, alice)}"}

@@ -53,7 +53,7 @@ def all_pages(
 
 @dataclass(frozen=True)
 class Account:
-    """A registered user with a bearer token and an ingest API key."""
+    """A registered user with a bearer token and an API key (scopes ingest and read)."""
 
     username: str
     token: str
@@ -221,7 +221,7 @@ class LiveServer(ServerProcess):
         }
 
     def create_account(self, username: str, password: str = "correct horse") -> Account:
-        """Register `username`, log in, and create an ingest API key."""
+        """Register `username`, log in, and create an API key that ingests and reads."""
         with httpx.Client(base_url=self.url, timeout=10.0, trust_env=False) as http:
             response = http.post(
                 "/api/auth/register", json={"username": username, "password": password}
@@ -234,7 +234,7 @@ class LiveServer(ServerProcess):
             token = str(response.json()["access_token"])
             response = http.post(
                 "/api/auth/api-keys",
-                json={"name": "exporter"},
+                json={"name": "exporter", "scopes": ["ingest", "read"]},
                 headers={"Authorization": f"Bearer {token}"},
             )
             response.raise_for_status()

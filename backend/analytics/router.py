@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from backend.analytics import report, service
 from backend.analytics.metrics import describe
 from backend.api.deps import ContextDep, SessionDep
-from backend.auth.deps import CurrentPrincipal
+from backend.auth.deps import CanRead
 
 router = APIRouter(prefix="/api", tags=["analytics"])
 
@@ -17,14 +17,14 @@ Mode = Literal["live", "paper", "backtest"]
 
 
 @router.get("/metrics/definitions", operation_id="metric_definitions")
-def metric_definitions(_principal: CurrentPrincipal) -> list[dict[str, Any]]:
+def metric_definitions(_principal: CanRead) -> list[dict[str, Any]]:
     """Every metric's name, unit and formula."""
     return describe()
 
 
 @router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")
 def get_run_metrics(
-    run_id: int, principal: CurrentPrincipal, session: SessionDep, context: ContextDep
+    run_id: int, principal: CanRead, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:
     """Every metric of the run, computed now (and stored); nulls come with their reason."""
     # Computed in a read transaction: holding SQLite's write lock for the computation
@@ -35,14 +35,14 @@ def get_run_metrics(
 
 
 @router.get("/runs/{run_id}/series", operation_id="get_run_series")
-def get_run_series(run_id: int, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+def get_run_series(run_id: int, principal: CanRead, session: SessionDep) -> dict[str, Any]:
     """Equity and drawdown after each exit, and daily PnL, for charts."""
     return service.run_series(session, principal.user_id, run_id)
 
 
 @router.get("/runs/{run_id}/breakdowns", operation_id="get_run_breakdown")
 def get_run_breakdown(
-    run_id: int, by: Dimension, principal: CurrentPrincipal, session: SessionDep
+    run_id: int, by: Dimension, principal: CanRead, session: SessionDep
 ) -> dict[str, Any]:
     """Core metrics per symbol, direction, regime, hour, weekday, instance or tag."""
     user = principal.user
@@ -51,7 +51,7 @@ def get_run_breakdown(
 
 @router.get("/runs/{run_id}/calendar", operation_id="get_run_calendar")
 def get_run_calendar(
-    run_id: int, principal: CurrentPrincipal, session: SessionDep
+    run_id: int, principal: CanRead, session: SessionDep
 ) -> dict[str, Any]:
     """Net PnL per day of exit in the user's time zone."""
     user = principal.user
@@ -60,7 +60,7 @@ def get_run_calendar(
 
 @router.get("/portfolio", operation_id="get_portfolio")
 def get_portfolio(
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     mode: Mode | None = None,
     strategy: str | None = None,
@@ -73,7 +73,7 @@ def get_portfolio(
 @router.get("/portfolio/breakdowns", operation_id="get_portfolio_breakdown")
 def get_portfolio_breakdown(
     by: Dimension,
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     mode: Mode | None = None,
     strategy: str | None = None,
@@ -89,7 +89,7 @@ def get_portfolio_breakdown(
 def compare_runs(
     a: int,
     b: int,
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     tolerance_s: Annotated[float, Query(gt=0, le=86_400)] = 60.0,
 ) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def compare_runs(
 )
 def get_run_report(
     run_id: int,
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     format: Literal["json", "csv"] = "json",
 ) -> Response:

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.auth import service
-from backend.auth.deps import AdminUser, CurrentPrincipal, CurrentUser
+from backend.auth.deps import AdminUser, CanRead, CurrentUser
 from backend.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -20,6 +20,7 @@ from backend.auth.schemas import (
     UserUpdate,
 )
 from backend.runs.service import rederive
+from backend.stream.broker import credentials_changed
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -65,7 +66,7 @@ def client_address(request: Request) -> str:
 
 
 @router.get("/me", operation_id="get_me")
-def me(principal: CurrentPrincipal) -> UserRead:
+def me(principal: CanRead) -> UserRead:
     """The caller's user."""
     return UserRead.model_validate(principal.user)
 
@@ -101,9 +102,16 @@ def list_api_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyRead]:
 @router.delete(
     "/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="revoke_api_key"
 )
-def revoke_api_key(key_id: int, user: CurrentUser, session: WriteSessionDep) -> None:
-    """Revoke an API key; it stops working at once."""
+def revoke_api_key(
+    key_id: int,
+    user: CurrentUser,
+    session: WriteSessionDep,
+    context: ContextDep,
+    tasks: BackgroundTasks,
+) -> None:
+    """Revoke an API key; it stops working at once, and streams opened with it are closed."""
     service.revoke_api_key(session, user, key_id)
+    tasks.add_task(context.broker.publish, user.id, credentials_changed())  # after the commit
 
 
 @admin_router.get("/users", operation_id="list_users")
@@ -114,7 +122,14 @@ def list_users(_admin: AdminUser, session: SessionDep) -> list[UserRead]:
 
 @admin_router.patch("/users/{user_id}", operation_id="update_user")
 def update_user(
-    user_id: int, data: UserUpdate, admin: AdminUser, session: WriteSessionDep
+    user_id: int,
+    data: UserUpdate,
+    admin: AdminUser,
+    session: WriteSessionDep,
+    context: ContextDep,
+    tasks: BackgroundTasks,
 ) -> UserRead:
-    """Change a user's role or deactivate it (ADMIN only)."""
-    return UserRead.model_validate(service.update_user(session, admin, user_id, data))
+    """Change a user's role or deactivate it (ADMIN only); a deactivated user's streams close."""
+    updated = UserRead.model_validate(service.update_user(session, admin, user_id, data))
+    tasks.add_task(context.broker.publish, user_id, credentials_changed())  # after the commit
+    return updated

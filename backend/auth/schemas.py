@@ -4,12 +4,15 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from backend.auth.scopes import DEFAULT_SCOPES, DESCRIPTIONS, Scope, parse_scopes
 from backend.auth.security import MAX_PASSWORD_BYTES
 from backend.db.models import Role
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+MAX_KEY_DAYS = 3650
+_VALID = ", ".join(scope.value for scope in Scope)
 
 
 class UserCreate(BaseModel):
@@ -62,7 +65,51 @@ class Token(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
+    """A new key: its name, what it may do (default: ingest only) and when it expires."""
+
     name: str = Field(min_length=1, max_length=100, examples=["quantower-desk-1"])
+    scopes: list[Scope] = Field(
+        default_factory=lambda: list(DEFAULT_SCOPES),
+        description="what the key may do: "
+        + "; ".join(f"`{scope}`: {text}" for scope, text in DESCRIPTIONS.items()),
+        examples=[["ingest"]],
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="when the key stops working (ISO-8601 with offset)"
+    )
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=MAX_KEY_DAYS, description="or: days from now until it stops working"
+    )
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _known_scopes(cls, value: object) -> object:
+        if not isinstance(value, list):
+            return value  # the list type's own error says so
+        if not value:
+            raise ValueError(f"name at least one scope; valid scopes: {_VALID}")
+        return parse_scopes(value)
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: dt.datetime | None) -> dt.datetime | None:
+        now = dt.datetime.now(dt.UTC)
+        if value is not None and value <= now:
+            raise ValueError(f"must be in the future, got {value.isoformat()} at {now.isoformat()}")
+        if value is not None and value > now + dt.timedelta(days=MAX_KEY_DAYS):
+            raise ValueError(f"must be within {MAX_KEY_DAYS} days, got {value.isoformat()}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> ApiKeyCreate:
+        if self.expires_at is not None and self.expires_in_days is not None:
+            raise ValueError("give expires_at or expires_in_days, not both")
+        return self
+
+    def expiry(self, now: dt.datetime) -> dt.datetime | None:
+        if self.expires_in_days is not None:
+            return now + dt.timedelta(days=self.expires_in_days)
+        return self.expires_at
 
 
 class ApiKeyRead(BaseModel):
@@ -71,9 +118,17 @@ class ApiKeyRead(BaseModel):
     id: int
     name: str
     prefix: str
+    scopes: list[Scope]
     created_at: dt.datetime
-    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None = Field(description="kept to the minute; null: never used")
     revoked_at: dt.datetime | None
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _stored(cls, value: list[str]) -> list[Scope]:
+        known = {scope.value for scope in Scope}
+        return [Scope(v) for v in value if v in known]
 
 
 class ApiKeyCreated(BaseModel):
@@ -83,3 +138,5 @@ class ApiKeyCreated(BaseModel):
     name: str
     key: str
     prefix: str
+    scopes: list[Scope]
+    expires_at: dt.datetime | None

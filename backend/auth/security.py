@@ -64,18 +64,30 @@ class TokenCodec:
 
     def decode(self, token: str) -> int:
         """The user id in a valid token; raises InvalidToken otherwise."""
+        return self.verify(token).user_id
+
+    def verify(self, token: str) -> AccessClaims:
+        """The user id and expiry of a valid token; raises InvalidToken otherwise."""
         try:
             claims = jwt.decode(
                 token, self.key, algorithms=[ALGORITHM], options={"require_exp": True}
             )
         except JWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        subject = claims.get("sub")
+        subject, expiry = claims.get("sub"), claims.get("exp")
         if not isinstance(subject, str) or not (subject.isascii() and subject.isdigit()):
             raise InvalidToken("not an access token")
         if claims.get("typ") != "access":
             raise InvalidToken("not an access token")
-        return int(subject)
+        if not isinstance(expiry, int | float):
+            raise InvalidToken(f"exp must be a number, got {expiry!r}")
+        return AccessClaims(int(subject), dt.datetime.fromtimestamp(expiry, dt.UTC))
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    expires_at: dt.datetime
 
 
 def new_api_key() -> tuple[str, str]:

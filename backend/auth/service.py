@@ -101,10 +101,20 @@ def update_me(
 
 def create_api_key(session: Session, user: User, data: ApiKeyCreate) -> ApiKeyCreated:
     key, prefix = new_api_key()
-    api_key = ApiKey(user_id=user.id, name=data.name, prefix=prefix, key_hash=hash_api_key(key))
+    api_key = ApiKey(
+        user_id=user.id,
+        name=data.name,
+        prefix=prefix,
+        key_hash=hash_api_key(key),
+        scopes=[scope.value for scope in data.scopes],
+        expires_at=data.expiry(dt.datetime.now(dt.UTC)),
+    )
     session.add(api_key)
     session.flush()
-    return ApiKeyCreated(id=api_key.id, name=api_key.name, key=key, prefix=prefix)
+    return ApiKeyCreated(
+        id=api_key.id, name=api_key.name, key=key, prefix=prefix,
+        scopes=data.scopes, expires_at=api_key.expires_at,
+    )  # fmt: skip
 
 
 def list_api_keys(session: Session, user: User) -> list[ApiKey]:

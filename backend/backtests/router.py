@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from backend.api.deps import ContextDep, SessionDep
-from backend.auth.deps import CurrentPrincipal, CurrentUser
+from backend.auth.deps import CanLaunchBacktests, CanRead
 from backend.backtests import service
 from backend.backtests.schemas import BacktestRead, StrategyRead
 
@@ -13,14 +13,14 @@ router = APIRouter(prefix="/api", tags=["backtests"])
 
 
 @router.get("/strategies", operation_id="list_strategies")
-def list_strategies(_principal: CurrentPrincipal) -> list[StrategyRead]:
+def list_strategies(_principal: CanRead) -> list[StrategyRead]:
     """The backtester's strategy plug-ins, each with its parameters, defaults and ranges."""
     return service.list_strategies()
 
 
 @router.post("/backtests", operation_id="create_backtest", status_code=202)
 def create_backtest(
-    user: CurrentUser,
+    principal: CanLaunchBacktests,
     context: ContextDep,
     session: SessionDep,
     strategy: Annotated[str, Form(description="a name from GET /api/strategies")],
@@ -35,12 +35,12 @@ def create_backtest(
         strategy, interval, params, symbol, settings, file.file if file else None,
         context.settings.internal_url,  # never the request's Host header (SSRF)
     )
-    return BacktestRead.model_validate(service.create(context, session, user, data))
+    return BacktestRead.model_validate(service.create(context, session, principal.user, data))
 
 
 @router.get("/backtests", operation_id="list_backtests")
 def list_backtests(
-    principal: CurrentPrincipal,
+    principal: CanRead,
     context: ContextDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -52,7 +52,7 @@ def list_backtests(
 
 @router.get("/backtests/{backtest_id}", operation_id="get_backtest")
 def get_backtest(
-    backtest_id: int, principal: CurrentPrincipal, context: ContextDep, session: SessionDep
+    backtest_id: int, principal: CanRead, context: ContextDep, session: SessionDep
 ) -> BacktestRead:
     """One backtest: status, progress, load report, result and the run it produced."""
     return BacktestRead.model_validate(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from backend.api.context import AppContext
 from backend.api.params import query_time
 from backend.auth.schemas import ApiKeyCreate
+from backend.auth.scopes import Scope
 from backend.auth.service import create_api_key
 from backend.backtests import repository
 from backend.backtests.manager import Launch, manager
@@ -106,7 +107,10 @@ def create(context: AppContext, session: Session, user: User, data: BacktestCrea
             )
             writer.add(backtest)
             writer.flush()
-            key = create_api_key(writer, user, ApiKeyCreate(name=f"backtest #{backtest.id}"))
+            # The worker reads stored bars and pushes the run with it (revoked when done).
+            scopes = [Scope.INGEST, Scope.READ]
+            new_key = ApiKeyCreate(name=f"backtest #{backtest.id}", scopes=scopes)
+            key = create_api_key(writer, user, new_key)
             backtest.api_key_id = key.id
             writer.flush()
     except BaseException:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from backend.api.deps import ContextDep
-from backend.auth.deps import CurrentPrincipal
+from backend.auth.deps import CanIngest
 from backend.errors import AppError
 from backend.ingest.progress import DerivationState
 from backend.ingest.schemas import BatchAdapter
@@ -57,7 +57,7 @@ _BODY: dict[str, Any] = {
 )
 async def ingest(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: CanIngest,
     context: ContextDep,
     wait: Annotated[
         Literal["derived"] | None,

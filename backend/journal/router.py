@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import ContextDep
-from backend.auth.deps import CurrentUser
+from backend.auth.deps import CanExport, CanWriteJournal
 from backend.errors import PayloadTooLarge, TooManyRequests
 from backend.journal import service
 from backend.journal.importer import JournalParser, ParsedJournal
@@ -35,8 +35,9 @@ class ImportRead(BaseModel):
     response_class=StreamingResponse,
     responses={200: {"content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
-def export_journal(user: CurrentUser, context: ContextDep) -> StreamingResponse:
+def export_journal(principal: CanExport, context: ContextDep) -> StreamingResponse:
     """The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes."""
+    user = principal.user
     return StreamingResponse(
         service.stream_export(context.db, user),
         media_type=MEDIA_TYPE,
@@ -51,9 +52,11 @@ def export_journal(user: CurrentUser, context: ContextDep) -> StreamingResponse:
         MEDIA_TYPE: {"schema": {"type": "string"}}}}},  # fmt: skip
     responses={413: {}, 422: {}},
 )
-async def import_journal(request: Request, user: CurrentUser, context: ContextDep) -> ImportRead:
+async def import_journal(
+    request: Request, principal: CanWriteJournal, context: ContextDep
+) -> ImportRead:
     """Add a journal (JSON lines from GET /api/export) to the caller's; idempotent."""
-    slot = (id(context), user.id)
+    slot = (id(context), principal.user_id)
     if slot in _importing:
         raise TooManyRequests("an import of yours is still running; one at a time", retry_after=5)
     _importing.add(slot)
@@ -66,7 +69,7 @@ async def import_journal(request: Request, user: CurrentUser, context: ContextDe
             derivations.wait_idle(timeout=60)  # what the background runner took is done too
 
         result = await run_in_threadpool(
-            service.import_parsed, context.db, user.id, journal, derive
+            service.import_parsed, context.db, principal.user_id, journal, derive
         )
     finally:
         _importing.discard(slot)

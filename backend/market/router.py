@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from backend.api.deps import ContextDep, SessionDep
-from backend.auth.deps import CurrentPrincipal
+from backend.auth.deps import CanRead
 from backend.market import service
 from backend.market.schemas import BarsColumnarRead, BarsParams, BarsRead
 
@@ -33,7 +33,7 @@ _MSGPACK: dict[int | str, dict[str, Any]] = {
 )
 def list_bars(
     params: Annotated[BarsParams, Query()],
-    principal: CurrentPrincipal,
+    principal: CanRead,
     context: ContextDep,
     session: SessionDep,
     accept: Annotated[str | None, Header()] = None,

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from backend.api.deps import SessionDep
-from backend.auth.deps import CurrentPrincipal
+from backend.auth.deps import CanRead
 from backend.regimes import service
 from backend.regimes.schemas import RegimeTimelineRead, TimelineParams
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/regimes", tags=["regimes"])
     responses={401: {}, 404: {}, 422: {}},
 )
 def timeline(
-    params: Annotated[TimelineParams, Query()], principal: CurrentPrincipal, session: SessionDep
+    params: Annotated[TimelineParams, Query()], principal: CanRead, session: SessionDep
 ) -> RegimeTimelineRead:
     """The caller's market regimes of a symbol as segments; each from bars closed before it."""
     return service.timeline(session, principal.user_id, params)

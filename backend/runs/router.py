@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.api.params import query_time
-from backend.auth.deps import CurrentPrincipal, CurrentUser
+from backend.auth.deps import CanRead, CanWriteJournal
 from backend.ingest.progress import DerivationState, derivation_state
 from backend.runs import service
 from backend.runs.pagination import Cursor, Limit, Page, decode_cursor
@@ -41,7 +41,7 @@ def _filter(
 
 @router.get("/runs", operation_id="list_runs")
 def list_runs(
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     mode: Literal["live", "paper", "backtest"] | None = None,
     strategy: str | None = None,
@@ -57,13 +57,13 @@ def list_runs(
 
 
 @router.get("/derivation", operation_id="get_derivation_state")
-def get_derivation_state(principal: CurrentPrincipal, session: SessionDep) -> DerivationState:
+def get_derivation_state(principal: CanRead, session: SessionDep) -> DerivationState:
     """Whether the caller's trades are current: positions still being rebuilt, and failed ones."""
     return derivation_state(session, principal.user_id)
 
 
 @router.get("/runs/{run_id}", operation_id="get_run")
-def get_run(run_id: int, principal: CurrentPrincipal, session: SessionDep) -> RunRead:
+def get_run(run_id: int, principal: CanRead, session: SessionDep) -> RunRead:
     """One run with its strategy and instance."""
     return service.get_run(session, principal.user_id, run_id)
 
@@ -71,7 +71,7 @@ def get_run(run_id: int, principal: CurrentPrincipal, session: SessionDep) -> Ru
 @router.get("/runs/{run_id}/executions", operation_id="list_executions")
 def list_executions(
     run_id: int,
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     symbol: str | None = None,
     side: Side = None,
@@ -91,7 +91,7 @@ def list_executions(
 @router.get("/runs/{run_id}/orders", operation_id="list_orders")
 def list_orders(
     run_id: int,
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     symbol: str | None = None,
     side: Side = None,
@@ -110,14 +110,14 @@ def list_orders(
 
 @router.get("/runs/{run_id}/orders/{order_id:path}", operation_id="get_order")
 def get_order(
-    run_id: int, order_id: str, principal: CurrentPrincipal, session: SessionDep
+    run_id: int, order_id: str, principal: CanRead, session: SessionDep
 ) -> OrderDetail:
     """One order's current state and its full status history."""
     return service.get_order(session, principal.user_id, run_id, order_id)
 
 
 @router.get("/instruments", operation_id="list_instruments")
-def list_instruments(principal: CurrentPrincipal, session: SessionDep) -> list[InstrumentRead]:
+def list_instruments(principal: CanRead, session: SessionDep) -> list[InstrumentRead]:
     """The caller's instruments (multiplier, tick size, currency)."""
     return service.list_instruments(session, principal.user_id)
 
@@ -126,12 +126,12 @@ def list_instruments(principal: CurrentPrincipal, session: SessionDep) -> list[I
 def update_instrument(
     symbol: str,
     data: InstrumentUpdate,
-    user: CurrentUser,
+    principal: CanWriteJournal,
     context: ContextDep,
     session: WriteSessionDep,
 ) -> InstrumentRead:
     """Set an instrument's multiplier, tick size or default risk; its trades are re-derived."""
-    instrument = service.update_instrument(session, user.id, symbol, data)
+    instrument = service.update_instrument(session, principal.user_id, symbol, data)
     session.commit()
     context.ingest.derivations.notify()
     return instrument
@@ -139,7 +139,7 @@ def update_instrument(
 
 @router.get("/rejected-events", operation_id="list_rejected_events")
 def list_rejected_events(
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     run_id: int | None = None,
     cursor: Cursor = None,

@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 QUEUE_SIZE = 1000
+# Published to a user's clients when a key is revoked or the user changed by an admin:
+# each open stream re-checks its credential at once (and closes if it no longer holds)
+# instead of at its next periodic check. Not forwarded to clients.
+CREDENTIALS_CHANGED = "credentials_changed"
+
+
+def credentials_changed() -> dict[str, Any]:
+    return {"type": CREDENTIALS_CHANGED}
 
 
 @dataclass(eq=False)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.api.params import query_time
-from backend.auth.deps import CurrentPrincipal, CurrentUser
+from backend.auth.deps import CanRead, CanWriteJournal
 from backend.runs import service as runs
 from backend.runs.pagination import Cursor, Limit, Page
 from backend.trades import service
@@ -63,7 +63,7 @@ TradeQueryDep = Annotated[TradeQuery, Depends()]
 def list_run_trades(
     run_id: int,
     query: TradeQueryDep,
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     sort: Sort = "entry_ts",
 ) -> Page[TradeRead]:
@@ -76,7 +76,7 @@ def list_run_trades(
 @router.get("/trades", operation_id="list_trades")
 def list_trades(
     query: TradeQueryDep,
-    principal: CurrentPrincipal,
+    principal: CanRead,
     session: SessionDep,
     mode: Literal["live", "paper", "backtest"] | None = None,
     sort: Sort = "-entry_ts",
@@ -87,7 +87,7 @@ def list_trades(
 
 
 @router.get("/trades/{trade_id}", operation_id="get_trade")
-def get_trade(trade_id: int, principal: CurrentPrincipal, session: SessionDep) -> TradeDetail:
+def get_trade(trade_id: int, principal: CanRead, session: SessionDep) -> TradeDetail:
     """One trade with its fills, related orders and the bars around it for a chart."""
     return service.get_trade(session, principal.user_id, trade_id)
 
@@ -96,15 +96,15 @@ def get_trade(trade_id: int, principal: CurrentPrincipal, session: SessionDep) -
 def update_trade(
     trade_id: int,
     data: TradeUpdate,
-    user: CurrentUser,
+    principal: CanWriteJournal,
     session: WriteSessionDep,
     context: ContextDep,
     tasks: BackgroundTasks,
 ) -> TradeRead:
     """Write notes, tags and setup on a trade; they survive rebuilds."""
-    trade = service.update_trade(session, user.id, trade_id, data)
+    trade = service.update_trade(session, principal.user_id, trade_id, data)
     # After the commit (background tasks run once the response is out): `trade_updated`.
-    tasks.add_task(context.broker.publish, user.id, trade_updated(trade))
+    tasks.add_task(context.broker.publish, principal.user_id, trade_updated(trade))
     return trade
 
 

@@ -110,7 +110,9 @@ def check_target(push: PushTarget) -> None:
                                           params={"limit": 1}, headers=headers)  # fmt: skip
     except httpx.HTTPError as exc:
         raise RuntimeError(f"cannot reach Fillbook at {push.url}: {exc}") from exc
-    if status in (401, 403):
+    # 403: the credential is good but may not read (an ingest-only API key): pushing needs
+    # only the `ingest` scope, so that is no reason to stop.
+    if status == 401:
         raise RuntimeError(
             f"Fillbook at {push.url} refused the credential ({status}): "
             f"{content[:200].decode(errors='replace')}"

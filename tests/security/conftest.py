@@ -1,4 +1,8 @@
-"""Two users with data: alice (ADMIN, owns everything the ids point at) and bob (USER)."""
+"""Two users with data: alice (ADMIN, owns everything the ids point at) and bob (USER).
+
+Their keys hold every scope, so that what they are refused is refused for another
+reason than a missing scope; `World.key` makes keys with fewer.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from backend.auth.scopes import Scope
 from tests.conftest import create_api_key, login, register
 from tests.ingest.helpers import batch, fill, push
 from tests.security.endpoints import Endpoint, minimal_body
@@ -17,6 +22,7 @@ from tests.security.endpoints import Endpoint, minimal_body
 MARKER = "alice-private-7f3c"
 ALICE_RUN = {"key": f"{MARKER}-run", "strategy": f"{MARKER} strategy", "mode": "live"}
 SYMBOL = "ALICESYM"
+EVERY_SCOPE = tuple(scope.value for scope in Scope)
 
 
 @dataclass
@@ -27,6 +33,11 @@ class World:
     bob: dict[str, str]
     bob_key: dict[str, str]
     ids: dict[str, object]  # a path parameter's name → the id of alice's object
+
+    def key(self, owner: dict[str, str], scopes: set[Scope] | tuple[Scope, ...]) -> dict[str, str]:
+        """Headers with a new API key of `owner`'s (alice's or bob's token) with `scopes`."""
+        secret = create_api_key(self.client, owner, "scoped", tuple(s.value for s in scopes))
+        return {"Authorization": f"Bearer {secret}"}
 
     def call(
         self, endpoint: Endpoint, headers: dict[str, str] | None = None, **values: object
@@ -57,10 +68,10 @@ class World:
 def world(client: TestClient) -> World:
     register(client, "alice")
     alice = login(client, "alice")
-    alice_key = {"Authorization": f"Bearer {create_api_key(client, alice)}"}
+    alice_key = {"Authorization": f"Bearer {create_api_key(client, alice, scopes=EVERY_SCOPE)}"}
     register(client, "bob")
     bob = login(client, "bob")
-    bob_key = {"Authorization": f"Bearer {create_api_key(client, bob)}"}
+    bob_key = {"Authorization": f"Bearer {create_api_key(client, bob, scopes=EVERY_SCOPE)}"}
     events = [
         {"type": "instrument", "symbol": SYMBOL, "multiplier": 2},
         {"type": "order", "id": "o1:new", "order_id": "o1", "ts": "2024-01-02T10:00:00Z",

@@ -1,8 +1,9 @@
 """Every endpoint the app serves, read from the app itself, so new routers are covered unedited.
 
 The suites iterate over `catalogue(app)` instead of a hand-written list: a route
-added by any feature is checked for authentication, ownership and key rights as
-soon as it is included in `backend/api/routers.py`.
+added by any feature is checked for authentication, ownership and key rights (the
+scope an API key needs, read from the route's dependencies) as soon as it is included
+in `backend/api/routers.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from backend.auth.deps import get_admin, get_interactive_user
+from backend.auth.deps import get_admin, get_interactive_user, required_scope
+from backend.auth.scopes import Scope
 
 # What the issue exempts from authentication: register, login, health; plus the schema
 # and its docs pages, which describe the API without touching anyone's data.
@@ -37,6 +39,7 @@ class Endpoint:
     body_media: str | None
     needs_person: bool  # depends on CurrentUser: an API key is refused (403)
     needs_admin: bool
+    scope: Scope | None  # the scope an API key needs (a person passes); None: no scope check
 
     @property
     def public(self) -> bool:
@@ -63,6 +66,22 @@ def _depends_on(dependant: Dependant, target: Callable[..., Any]) -> bool:
     return any(
         dep.call is target or _depends_on(dep, target) for dep in dependant.dependencies
     )
+
+
+def _scopes(dependant: Dependant) -> set[Scope]:
+    found = set()
+    for dep in dependant.dependencies:
+        scope = required_scope(dep.call)
+        if scope is not None:
+            found.add(scope)
+        found |= _scopes(dep)
+    return found
+
+
+def _scope(route: APIRoute) -> Scope | None:
+    scopes = _scopes(route.dependant)
+    assert len(scopes) <= 1, f"{route.path} checks several scopes: {sorted(scopes)}"
+    return next(iter(scopes), None)
 
 
 def catalogue(app: FastAPI) -> list[Endpoint]:
@@ -98,6 +117,7 @@ def catalogue(app: FastAPI) -> list[Endpoint]:
                     body_media=media,
                     needs_person=_depends_on(route.dependant, get_interactive_user),
                     needs_admin=_depends_on(route.dependant, get_admin),
+                    scope=_scope(route),
                 )
             )
     return found

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from backend.auth.scopes import Scope
 from tests.security.conftest import MARKER, World
 from tests.security.endpoints import PUBLIC_OPERATIONS, Endpoint, catalogue
 
@@ -14,6 +15,19 @@ MUST_NEED_PERSON = {"create_api_key", "list_api_keys", "revoke_api_key", "update
                     "list_users", "update_user"}  # fmt: skip
 # Path parameters that name something within the caller's own data (not a global id).
 NAME_PARAMS = {"symbol"}
+# Endpoints with an authentication of their own (a scraper's METRICS_TOKEN or an ADMIN's token).
+OWN_AUTH = {"metrics"}
+# What an API key needs beyond `read` (which every other GET needs), chosen route by route.
+EXPECTED_SCOPE = {
+    "ingest": Scope.INGEST,
+    "update_trade": Scope.WRITE_JOURNAL, "update_instrument": Scope.WRITE_JOURNAL,
+    "import_journal": Scope.WRITE_JOURNAL,
+    "export_journal": Scope.EXPORT,
+    "create_backtest": Scope.BACKTESTS,
+    "create_training": Scope.TRAINING, "cancel_training_job": Scope.TRAINING,
+    "set_auto_training": Scope.TRAINING,
+    "create_stream_ticket": Scope.READ,
+}  # fmt: skip
 
 
 def _protected(world: World) -> list[Endpoint]:
@@ -122,3 +136,58 @@ class TestIngestKeys:
     def test_a_key_still_ingests_and_reads(self, world: World) -> None:
         assert world.client.get("/api/runs", headers=world.alice_key).status_code == 200
         assert world.client.get(f"/api/runs/{world.ids['run_id']}", headers=world.alice_key).status_code == 200
+
+
+class TestScopes:
+    def test_every_endpoint_is_classified(self, world: World) -> None:
+        """A person-only route, a route with its own authentication, or one scope: no route
+        lets any API key through unchecked, and each needs the scope meant for it."""
+        failures = []
+        for endpoint in _protected(world):
+            if endpoint.needs_person or endpoint.operation_id in OWN_AUTH:
+                continue
+            if endpoint.operation_id in EXPECTED_SCOPE:
+                expected: Scope | None = EXPECTED_SCOPE[endpoint.operation_id]
+            elif endpoint.method == "GET":
+                expected = Scope.READ
+            else:
+                expected = None  # a write route nobody gave a scope on purpose
+            if endpoint.scope is None or endpoint.scope is not expected:
+                failures.append(f"{endpoint} ({endpoint.operation_id}): needs {endpoint.scope}, expected {expected}")
+        assert not failures, "\n".join(failures)
+        used = {e.scope for e in _protected(world)}
+        assert used >= set(Scope)
+
+    def test_a_key_lacking_the_scope_gets_403_naming_it(self, world: World) -> None:
+        """alice's key with every scope but one, on each route that needs that one."""
+        failures, checked = [], 0
+        for scope in Scope:
+            headers = world.key(world.alice, set(Scope) - {scope})
+            for endpoint in _protected(world):
+                if endpoint.scope is not scope:
+                    continue
+                response, checked = world.call(endpoint, headers), checked + 1
+                body = response.json()
+                if (response.status_code, body.get("error")) != (403, "forbidden") or (
+                    f"this API key lacks the '{scope}' scope" not in body.get("detail", "")
+                ):
+                    failures.append(f"{endpoint}: {response.status_code} {response.text[:160]}")
+        assert not failures, "\n".join(failures)
+        assert checked >= 35
+        # Nothing was changed by the refused calls.
+        (trade,) = world.client.get("/api/trades", headers=world.alice).json()["items"]
+        assert trade["notes"] == MARKER
+        (instrument,) = world.client.get("/api/instruments", headers=world.alice).json()
+        assert instrument["multiplier"] == 2.0
+
+    def test_a_key_with_only_that_scope_gets_past_the_check(self, world: World) -> None:
+        """bob's key with one scope, on each route that needs it (alice's ids: 404, not 403)."""
+        failures = []
+        for scope in Scope:
+            headers = world.key(world.bob, {scope})
+            for endpoint in _protected(world):
+                if endpoint.scope is scope:
+                    response = world.call(endpoint, headers)
+                    if response.status_code in (401, 403) or MARKER in response.text:
+                        failures.append(f"{endpoint}: {response.status_code} {response.text[:160]}")
+        assert not failures, "\n".join(failures)

@@ -11,6 +11,7 @@ from backend.db.models.order import Order, OrderEvent
 from backend.db.models.pending_derivation import PendingDerivation
 from backend.db.models.rejected_event import RejectedEvent
 from backend.db.models.strategy import RunMode, RunStatus, Strategy, StrategyInstance, StrategyRun
+from backend.db.models.stream_ticket import StreamTicket
 from backend.db.models.trade import Trade, TradeFill
 from backend.db.models.training_job import AutoTraining, TrainingJob
 from backend.db.models.user import Role, User
@@ -37,6 +38,7 @@ __all__ = [
     "Strategy",
     "StrategyInstance",
     "StrategyRun",
+    "StreamTicket",
     "Trade",
     "TradeFill",
     "TrainingJob",
