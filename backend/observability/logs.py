@@ -1,4 +1,5 @@
-"""Log lines that carry the request id, as text or as JSON lines (`LOG_FORMAT=json`).
+"""Log lines that carry the request id, as text or as JSON lines (`LOG_FORMAT=json`), with
+credentials in URLs (`/api/stream?token=...`) redacted.
 
 The id lives in a context variable set by `RequestIdMiddleware`; asyncio tasks
 and the thread pool that runs sync endpoints copy it, so every line logged while
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import logging.config
+import re
 from contextvars import ContextVar
 from typing import Any
 
@@ -29,6 +31,32 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get() or "-"
+        return True
+
+
+# Query parameters that carry a credential: a WebSocket cannot send a header from a browser,
+# so `/api/stream?token=` (and `?ticket=`) put one in the URL that uvicorn logs.
+_SECRET_QUERY = re.compile(r"([?&](?:token|ticket|access_token|api_key)=)[^&#\s\"']*", re.I)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """`text` with the values of credential query parameters replaced by `[redacted]`."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Redact credential query parameters in a record's message and string arguments
+    (uvicorn's access line passes the path with its query as an argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            args = record.args.items()
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in args}
         return True
 
 
@@ -64,18 +92,23 @@ def logging_config(level: str = "info", fmt: str = "text") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "backend.observability.logs.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "backend.observability.logs.RequestIdFilter"},
+            "redact": {"()": "backend.observability.logs.RedactSecretsFilter"},
+        },
         "formatters": {"default": formatter},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "formatter": "default",
-                "filters": ["request_id"],
+                "filters": ["request_id", "redact"],
             }
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {
-            name: {"handlers": [], "propagate": True, "level": level.upper()}
+            # The filter on uvicorn's own loggers too: a handler added to them later (by an
+            # operator's configuration) must not see the secrets either.
+            name: {"handlers": [], "propagate": True, "level": level.upper(), "filters": ["redact"]}
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },
     }

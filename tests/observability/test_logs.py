@@ -1,4 +1,4 @@
-"""Request ids: accepted or generated, echoed, and in every log line of the request."""
+"""Request ids: accepted or generated, echoed, and in every log line; credentials in URLs redacted."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from backend.api.app import create_app
 from backend.config import Settings
-from backend.observability.logs import JsonFormatter, RequestIdFilter
+from backend.observability.logs import (
+    JsonFormatter,
+    RedactSecretsFilter,
+    RequestIdFilter,
+    logging_config,
+    redact,
+)
 from tests.live_server import LiveServer
 
 
@@ -78,3 +86,43 @@ class TestContext:
                if r.name == "tests.probe"]  # fmt: skip
         assert ids == [("sync line", "one"), ("async line", "two")]
         assert [JsonFormatter().format(r) for r in caplog.records if r.name == "tests.probe"][0].startswith("{")
+
+
+class TestSecretsInUrls:
+    def test_token_and_ticket_values_are_redacted(self) -> None:
+        assert redact("/api/stream?token=eyJ.a-b_c") == "/api/stream?token=[redacted]"
+        assert redact("GET /api/stream?x=1&ticket=st_abc&y=2 HTTP/1.1") == (
+            "GET /api/stream?x=1&ticket=[redacted]&y=2 HTTP/1.1"
+        )
+        assert redact("/api/runs?run_key=token&limit=5") == "/api/runs?run_key=token&limit=5"
+        record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s" %d',
+                                   ("127.0.0.1", "GET", "/api/stream?token=fb_secret", 200), None)  # fmt: skip
+        assert RedactSecretsFilter().filter(record)
+        assert record.getMessage() == '127.0.0.1 - "GET /api/stream?token=[redacted]" 200'
+
+    def test_the_logging_config_redacts_uvicorns_lines(self) -> None:
+        config = logging_config()
+        assert "redact" in config["handlers"]["stderr"]["filters"]
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            assert config["loggers"][name]["filters"] == ["redact"]
+
+    def test_no_credential_reaches_the_servers_log(self, tmp_path: Path) -> None:
+        """The attack: read the access log for `?token=`. Tokens, keys and tickets in stream
+        URLs (accepted and refused ones) and in a plain GET's query are all redacted."""
+        server = LiveServer(tmp_path, log_level="info")
+        with server:
+            account = server.create_account("alice")
+            ws = server.url.replace("http://", "ws://") + "/api/stream"
+            ticket = httpx.post(f"{server.url}/api/stream/ticket", headers=account.headers).json()["ticket"]
+            secrets = [account.token, account.api_key, ticket]
+            for query in (f"token={account.token}", f"token={account.api_key}", f"ticket={ticket}"):
+                with connect(f"{ws}?{query}") as socket:
+                    assert orjson.loads(socket.recv(timeout=10))["type"] == "hello"
+            with pytest.raises(InvalidStatus):  # refused: the used ticket is logged too
+                connect(f"{ws}?ticket={ticket}").close()
+            httpx.get(f"{server.url}/api/runs?token={account.api_key}", headers=account.headers)
+        log = server.log()
+        assert log.count("token=[redacted]") >= 3, log
+        assert log.count("ticket=[redacted]") >= 2, log
+        leaked = [secret[:12] for secret in secrets if secret in log]
+        assert not leaked, log

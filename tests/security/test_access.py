@@ -191,3 +191,15 @@ class TestScopes:
                     if response.status_code in (401, 403) or MARKER in response.text:
                         failures.append(f"{endpoint}: {response.status_code} {response.text[:160]}")
         assert not failures, "\n".join(failures)
+
+    def test_the_stream_needs_read(self, world: World) -> None:
+        ingest_only = world.key(world.alice, {Scope.INGEST})["Authorization"].removeprefix("Bearer ")
+        with pytest.raises(WebSocketDisconnect) as refused, world.client.websocket_connect(
+            f"/api/stream?token={ingest_only}"
+        ) as ws:
+            ws.receive_json()
+        assert refused.value.code == 4403
+        assert "lacks the 'read' scope" in refused.value.reason
+        reader = world.key(world.alice, {Scope.READ})["Authorization"].removeprefix("Bearer ")
+        with world.client.websocket_connect(f"/api/stream?token={reader}") as ws:
+            assert ws.receive_json() == {"type": "hello", "user_id": 1}
