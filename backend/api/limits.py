@@ -31,6 +31,7 @@ class Route:
     path: str  # a prefix when it ends with "/"
     limit: int
     authenticate_first: bool = False
+    scope: str | None = None  # what an API key needs here, checked with the credential
 
     def matches(self, method: str, path: str) -> bool:
         if method != self.method:
@@ -46,7 +47,8 @@ def routes() -> tuple[Route, ...]:
 
     return (
         Route("POST", "/api/ingest", MAX_BODY_BYTES),
-        Route("POST", "/api/backtests", MAX_UPLOAD_BYTES + MIB, authenticate_first=True),
+        Route("POST", "/api/backtests", MAX_UPLOAD_BYTES + MIB, authenticate_first=True,
+              scope="backtests"),  # fmt: skip
         Route("POST", "/api/import", MAX_IMPORT_BYTES),
         Route("POST", "/api/auth/", AUTH_BODY_BYTES),
         Route("PATCH", "/api/auth/", AUTH_BODY_BYTES),
@@ -78,7 +80,7 @@ class BodyLimit:
             await _answer(send, 413, "payload_too_large", _too_large(route, declared))
             return
         if route.authenticate_first:
-            problem = await _authentication_problem(scope)
+            problem = await _authentication_problem(scope, route.scope)
             if problem is not None:
                 await _answer(send, problem.status_code, problem.code, problem.detail)
                 return
@@ -119,9 +121,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _authentication_problem(scope: Scope) -> AppError | None:
-    """Authenticate the request's bearer credential before its body is read."""
-    from backend.auth.deps import authenticate
+async def _authentication_problem(scope: Scope, required: str | None) -> AppError | None:
+    """Authenticate the request's bearer credential (and an API key's scope) before its
+    body is read."""
+    from backend.auth.deps import authenticate, scope_refusal
+    from backend.auth.scopes import Scope as KeyScope
+    from backend.errors import Forbidden
 
     credential = None
     for name, value in scope.get("headers", ()):
@@ -132,7 +137,10 @@ async def _authentication_problem(scope: Scope) -> AppError | None:
 
     def check() -> None:
         with context.db.session() as session:
-            authenticate(context, session, credential)
+            principal = authenticate(context, session, credential)
+        refusal = None if required is None else scope_refusal(principal, KeyScope(required))
+        if refusal is not None:
+            raise Forbidden(refusal)
 
     try:
         await run_in_threadpool(check)

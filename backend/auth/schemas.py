@@ -107,9 +107,10 @@ class ApiKeyCreate(BaseModel):
         return self
 
     def expiry(self, now: dt.datetime) -> dt.datetime | None:
+        """When the key expires, in UTC (None: never)."""
         if self.expires_in_days is not None:
             return now + dt.timedelta(days=self.expires_in_days)
-        return self.expires_at
+        return None if self.expires_at is None else self.expires_at.astimezone(dt.UTC)
 
 
 class ApiKeyRead(BaseModel):

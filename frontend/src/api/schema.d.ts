@@ -39,7 +39,7 @@ export interface paths {
         head?: never;
         /**
          * Update User
-         * @description Change a user's role or deactivate it (ADMIN only).
+         * @description Change a user's role or deactivate it (ADMIN only); a deactivated user's streams close.
          */
         patch: operations["update_user"];
         trace?: never;
@@ -80,7 +80,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke Api Key
-         * @description Revoke an API key; it stops working at once.
+         * @description Revoke an API key; it stops working at once, and streams opened with it are closed.
          */
         delete: operations["revoke_api_key"];
         options?: never;
@@ -736,6 +736,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stream/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Stream Ticket
+         * @description A single-use ticket, valid for a minute, that opens `/api/stream?ticket=` as the caller.
+         */
+        post: operations["create_stream_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trades": {
         parameters: {
             query?: never;
@@ -908,19 +928,42 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApiKeyCreate */
+        /**
+         * ApiKeyCreate
+         * @description A new key: its name, what it may do (default: ingest only) and when it expires.
+         */
         ApiKeyCreate: {
+            /**
+             * Expires At
+             * @description when the key stops working (ISO-8601 with offset)
+             */
+            expires_at?: string | null;
+            /**
+             * Expires In Days
+             * @description or: days from now until it stops working
+             */
+            expires_in_days?: number | null;
             /**
              * Name
              * @example quantower-desk-1
              */
             name: string;
+            /**
+             * Scopes
+             * @description what the key may do: `ingest`: push orders, fills and bars (POST /api/ingest); `read`: read the journal: runs, trades, bars, metrics, backtests, training, live updates; `write:journal`: edit trade notes, tags and setups, and instruments; import a journal; `backtests`: launch backtests (POST /api/backtests); `training`: start and cancel training jobs, set auto-training; `export`: download the whole journal (GET /api/export)
+             * @example [
+             *       "ingest"
+             *     ]
+             */
+            scopes?: components["schemas"]["Scope"][];
         };
         /**
          * ApiKeyCreated
          * @description The only response that holds the secret: copy it now, it is not shown again.
          */
         ApiKeyCreated: {
+            /** Expires At */
+            expires_at: string | null;
             /** Id */
             id: number;
             /** Key */
@@ -929,6 +972,8 @@ export interface components {
             name: string;
             /** Prefix */
             prefix: string;
+            /** Scopes */
+            scopes: components["schemas"]["Scope"][];
         };
         /** ApiKeyRead */
         ApiKeyRead: {
@@ -937,9 +982,14 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Expires At */
+            expires_at: string | null;
             /** Id */
             id: number;
-            /** Last Used At */
+            /**
+             * Last Used At
+             * @description kept to the minute; null: never used
+             */
             last_used_at: string | null;
             /** Name */
             name: string;
@@ -947,6 +997,8 @@ export interface components {
             prefix: string;
             /** Revoked At */
             revoked_at: string | null;
+            /** Scopes */
+            scopes: components["schemas"]["Scope"][];
         };
         /** AutoTrainingRead */
         AutoTrainingRead: {
@@ -2078,6 +2130,11 @@ export interface components {
             strategy: string;
         };
         /**
+         * Scope
+         * @enum {string}
+         */
+        Scope: "ingest" | "read" | "write:journal" | "backtests" | "training" | "export";
+        /**
          * SegmentRead
          * @description Tags in effect from `start` (inclusive) to `end` (exclusive), ISO-8601 UTC.
          */
@@ -2111,6 +2168,20 @@ export interface components {
             name: string;
             /** Parameters */
             parameters: components["schemas"]["ParameterRead"][];
+        };
+        /** StreamTicketRead */
+        StreamTicketRead: {
+            /**
+             * Expires At
+             * Format: date-time
+             * @description about a minute from now
+             */
+            expires_at: string;
+            /**
+             * Ticket
+             * @description open `/api/stream?ticket=<ticket>` with it, once
+             */
+            ticket: string;
         };
         /** Token */
         Token: {
@@ -3871,6 +3942,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StrategyRead"][];
+                };
+            };
+        };
+    };
+    create_stream_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicketRead"];
                 };
             };
         };
