@@ -32,7 +32,7 @@ from backend.db.errors import SQLITE_BUSY
 POLL_SECONDS = 0.0005
 
 
-class _Holder(threading.local):
+class _Holder:
     """One thread's descriptor of the lock file and how deeply it holds the lock."""
 
     fd: int | None = None
@@ -43,16 +43,27 @@ class _Holder(threading.local):
             os.close(self.fd)
 
 
+class _Holders(threading.local):
+    def __init__(self) -> None:
+        self.holder = _Holder()
+
+
 class WriteLock:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._holder = _Holder()
+        self._holders = _Holders()
 
     @contextmanager
     def hold(self, timeout_s: float) -> Iterator[None]:
         """Hold the lock for the block, waiting at most `timeout_s` for it; re-entrant
-        within a thread."""
-        holder = self._holder
+        within a thread.
+
+        The block may end on another thread than it began (FastAPI enters and exits a
+        generator dependency such as the write session in different worker threads):
+        the release acts on the holder of the thread that took the lock, not on the
+        thread it happens to run on, which would leave the lock taken for good.
+        """
+        holder = self._holders.holder
         if holder.depth == 0:
             self._acquire(holder, timeout_s)
         holder.depth += 1

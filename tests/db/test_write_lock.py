@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from backend.db.engine import Database
 from backend.db.errors import is_busy
-from backend.db.write_lock import write_lock
+from backend.db.write_lock import WriteLock, write_lock
 
 
 def test_a_waiting_writer_gets_the_lock_as_soon_as_it_is_free(tmp_path: Path) -> None:
@@ -139,3 +139,30 @@ def test_a_killed_holder_leaves_the_lock_free(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait(5)
+
+
+def test_a_hold_released_on_another_thread_frees_the_lock(tmp_path: Path) -> None:
+    """FastAPI enters the write session dependency in one worker thread and exits it in
+    another: the lock must be free afterwards, for every thread."""
+    lock = write_lock(str(tmp_path / "a.db"))
+    hold = lock.hold(0.2)
+    entered = threading.Thread(target=hold.__enter__)
+    entered.start()
+    entered.join(5)
+    exited = threading.Thread(target=hold.__exit__, args=(None, None, None))
+    exited.start()
+    exited.join(5)
+    taken: list[bool] = []
+    thread = threading.Thread(target=lambda: taken.append(_free(lock)))
+    thread.start()
+    thread.join(5)
+    assert taken == [True]  # another thread takes it at once
+    assert _free(lock)  # and so does this one
+
+
+def _free(lock: WriteLock) -> bool:
+    try:
+        with lock.hold(0.2):
+            return True
+    except sqlite3.OperationalError:
+        return False
