@@ -52,8 +52,9 @@ class ConsoleWatch:
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not any(a in message.text for a in self.allowed):
-            self.errors.append(f"{message.text} ({message.location.get('url')})")
+        entry = f"{message.text} ({message.location.get('url')})"
+        if message.type == "error" and not any(a in entry for a in self.allowed):
+            self.errors.append(entry)
 
 
 NODE_TOKEN = "browser-test-node-token-0123456789"
@@ -122,6 +123,8 @@ class TestDashboardJourney:
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         console = ConsoleWatch(page)
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
 
         # Register: a missing password is caught inline, then the account is created.
         document = page.goto(f"{server.url}/register")
@@ -137,13 +140,28 @@ class TestDashboardJourney:
         page.click("button[type=submit]")
         expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
         expect(page.get_by_test_id("stream-state")).to_have_text("live")
+        # The live stream opened with a single-use ticket: no token in its URL.
+        assert sockets, "no WebSocket opened"
+        assert all("/api/stream?ticket=st_" in url and "token=" not in url for url in sockets), sockets
 
-        # An API key, shown once with the exporter snippet.
+        # An API key, shown once with the exporter snippet. The exporter only pushes, so the
+        # key keeps the default scope: ingest, pre-ticked alone.
         page.get_by_role("link", name="Settings").click()
+        picker = page.get_by_test_id("key-scopes-picker")
+        expect(picker.locator("input[name=scope-ingest]")).to_be_checked()
+        boxes = picker.locator("input[type=checkbox]")
+        expect(boxes).to_have_count(6)
+        assert [box.is_checked() for box in boxes.all()] == [True] + [False] * 5
+        expect(picker).to_contain_text("write:journal")
         page.fill("input[name=key-name]", "browser-test")
+        page.select_option("select[name=key-expiry]", "90")
         page.get_by_role("button", name="Create key").click()
         secret = page.get_by_test_id("api-key-secret").inner_text().strip()
         assert secret.startswith("fb_")
+        expect(page.get_by_test_id("new-key")).to_contain_text("(ingest, expires ")
+        row = page.get_by_test_id("api-keys").locator("tr", has_text="browser-test")
+        expect(row.get_by_test_id("key-scopes")).to_have_text("ingest")
+        expect(row).to_contain_text("never")  # not used yet, and it expires
         expect(page.get_by_test_id("snippet")).to_contain_text(secret)
         expect(page.get_by_test_id("snippet")).to_contain_text("from fillbook_exporter import Exporter")
         shot(page, "02-settings-new-key")
@@ -293,6 +311,7 @@ class TestDashboardJourney:
 
         # Revoke the key: the exporter's next push is refused.
         page.get_by_role("link", name="Settings").click()
+        expect(row).not_to_contain_text("never")  # used now; expires in 90 days
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Revoke browser-test").click()
         expect(page.get_by_test_id("api-keys")).to_contain_text("revoked")
@@ -349,8 +368,10 @@ class TestDashboardJourney:
         context.set_default_timeout(TIMEOUT_MS)
         context.add_init_script(f"localStorage.setItem('fillbook.token', {account.token!r})")
         page = context.new_page()
-        # While the backend is down the browser logs each refused WebSocket; nothing else.
-        console = ConsoleWatch(page, allowed=("WebSocket connection to",))
+        # While the backend is down the browser logs each refused stream ticket request
+        # (and WebSocket); nothing else.
+        refused_ticket = f"net::ERR_CONNECTION_REFUSED ({server.url}/api/stream/ticket)"
+        console = ConsoleWatch(page, allowed=("WebSocket connection to", refused_ticket))
         page.goto(server.url)
         state = page.get_by_test_id("stream-state")
         expect(state).to_have_text("live")

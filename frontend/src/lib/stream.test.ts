@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { backoffDelay, LiveStream, type StreamMessage } from "./stream";
+import { backoffDelay, LiveStream, StreamRefused, type StreamMessage } from "./stream";
 
 class FakeSocket {
   static instances: FakeSocket[] = [];
@@ -96,4 +96,76 @@ describe("LiveStream", () => {
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.instances).toHaveLength(2);
   });
+
+  it("does not retry a stream closed for lacking the read scope", () => {
+    const stream = make();
+    stream.setToken("ingest-only-key");
+    FakeSocket.instances[0].drop(4403);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
 });
+
+describe("LiveStream with tickets", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeSocket.instances = [];
+  });
+  afterEach(() => vi.useRealTimers());
+
+  const flush = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  const make = (url: (token: string) => Promise<string>) =>
+    new LiveStream({ url, WebSocketImpl: FakeSocket as unknown as typeof WebSocket, random: () => 0.5, baseDelayMs: 100, maxDelayMs: 1000 });
+
+  it("buys a fresh ticket for every connection and keeps the token out of the URL", async () => {
+    let sold = 0;
+    const stream = make(async (token) => {
+      expect(token).toBe("secret-token");
+      return `ws://test/api/stream?ticket=t${++sold}`;
+    });
+    stream.setToken("secret-token");
+    expect(stream.state).toBe("connecting");
+    await flush();
+    expect(FakeSocket.instances.map((s) => s.url)).toEqual(["ws://test/api/stream?ticket=t1"]);
+    FakeSocket.instances[0].open();
+    FakeSocket.instances[0].drop();
+    vi.advanceTimersByTime(100);
+    await flush();
+    expect(FakeSocket.instances.map((s) => s.url)).toEqual(["ws://test/api/stream?ticket=t1", "ws://test/api/stream?ticket=t2"]);
+    expect(FakeSocket.instances.some((s) => s.url.includes("secret-token"))).toBe(false);
+  });
+
+  it("retries a failed ticket request with back-off, but not a refused one", async () => {
+    let calls = 0;
+    const outcomes: (() => Promise<string>)[] = [
+      () => Promise.reject(new Error("HTTP 503")),
+      () => Promise.reject(new StreamRefused("HTTP 401")),
+    ];
+    const stream = make(() => outcomes[calls++]());
+    stream.setToken("t");
+    await flush();
+    expect(stream.state).toBe("closed");
+    vi.advanceTimersByTime(100);
+    await flush();
+    expect(calls).toBe(2);
+    vi.advanceTimersByTime(60_000);
+    await flush();
+    expect(calls).toBe(2);
+    expect(FakeSocket.instances).toHaveLength(0);
+  });
+
+  it("drops a ticket that arrives after logout", async () => {
+    let sell: (url: string) => void = () => undefined;
+    const stream = make(() => new Promise<string>((resolve) => (sell = resolve)));
+    stream.setToken("t");
+    stream.setToken(null);
+    sell("ws://test/api/stream?ticket=late");
+    await flush();
+    expect(FakeSocket.instances).toHaveLength(0);
+    expect(stream.state).toBe("closed");
+  });
+});
+

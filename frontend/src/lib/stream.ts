@@ -1,12 +1,16 @@
 // One WebSocket to /api/stream per tab, shared by every page. Pages subscribe to
 // message types; the socket reconnects with capped exponential back-off plus jitter.
+// Each connection opens with a fresh single-use ticket (POST /api/stream/ticket), so the
+// login token never travels in a URL (where access logs and proxies would keep it).
+import { api } from "../api/client";
 
 export type StreamMessage = { type: string; run_id?: number; [key: string]: unknown };
 type Handler = (message: StreamMessage) => void;
 export type StreamState = "connecting" | "open" | "closed";
 
 export interface StreamOptions {
-  url: (token: string) => string;
+  /** The URL to open for `token`: at once, or once fetched (a ticket); StreamRefused: give up. */
+  url: (token: string) => string | Promise<string>;
   baseDelayMs?: number;
   maxDelayMs?: number;
   random?: () => number;
@@ -19,6 +23,12 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
   return Math.round(raw * (0.8 + 0.4 * random()));
 }
 
+/** The credential was refused (401/403): retrying with it cannot help. */
+export class StreamRefused extends Error {}
+
+// Close codes after which the same credential cannot succeed: refused (4401), lacks `read` (4403).
+const FINAL_CODES = new Set([4401, 4403]);
+
 export class LiveStream {
   private socket: WebSocket | null = null;
   private handlers = new Set<Handler>();
@@ -26,6 +36,7 @@ export class LiveStream {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private token: string | null = null;
+  private generation = 0; // bumped by close(): a ticket still being fetched is then dropped
   state: StreamState = "closed";
 
   constructor(private readonly options: StreamOptions) {}
@@ -55,11 +66,48 @@ export class LiveStream {
   }
 
   private open(): void {
-    if (!this.token) return;
-    const Impl = this.options.WebSocketImpl ?? WebSocket;
-    const socket = new Impl(this.options.url(this.token));
-    this.socket = socket;
+    const token = this.token;
+    if (!token) return;
+    const generation = ++this.generation;
+    const current = () => generation === this.generation && this.token === token;
     this.setState("connecting");
+    let target: string | Promise<string>;
+    try {
+      target = this.options.url(token);
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
+    if (typeof target === "string") {
+      this.connect(target);
+      return;
+    }
+    target.then(
+      (url) => current() && this.connect(url),
+      (error: unknown) => current() && this.failed(error),
+    );
+  }
+
+  private failed(error: unknown): void {
+    this.setState("closed");
+    if (!(error instanceof StreamRefused)) this.retry();
+  }
+
+  private retry(): void {
+    if (!this.token) return;
+    const delay = backoffDelay(
+      this.attempt++,
+      this.options.baseDelayMs ?? 500,
+      this.options.maxDelayMs ?? 15_000,
+      this.options.random ?? Math.random,
+    );
+    this.timer = setTimeout(() => this.open(), delay);
+  }
+
+  private connect(url: string): void {
+    const Impl = this.options.WebSocketImpl ?? WebSocket;
+    const socket = new Impl(url);
+    this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
       this.setState("open");
@@ -77,19 +125,14 @@ export class LiveStream {
       if (this.socket !== socket) return;
       this.socket = null;
       this.setState("closed");
-      // 4401: the credential was refused; retrying with it cannot help.
-      if (event.code === 4401 || !this.token) return;
-      const delay = backoffDelay(
-        this.attempt++,
-        this.options.baseDelayMs ?? 500,
-        this.options.maxDelayMs ?? 15_000,
-        this.options.random ?? Math.random,
-      );
-      this.timer = setTimeout(() => this.open(), delay);
+      // The credential was refused, revoked or expired, or may not read: retrying cannot help.
+      if (FINAL_CODES.has(event.code) || !this.token) return;
+      this.retry();
     };
   }
 
   close(): void {
+    this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const socket = this.socket;
@@ -103,9 +146,15 @@ export class LiveStream {
   }
 }
 
-export function streamUrl(token: string): string {
+/** The stream's URL with a fresh ticket bought with `token` (the login token stays out of it). */
+export async function streamUrl(token: string): Promise<string> {
+  const { data, response } = await api.POST("/api/stream/ticket", { headers: { Authorization: `Bearer ${token}` } });
+  if (response.status === 401 || response.status === 403) {
+    throw new StreamRefused(`the stream ticket was refused (HTTP ${response.status})`);
+  }
+  if (!response.ok || !data) throw new Error(`no stream ticket (HTTP ${response.status})`);
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${location.host}/api/stream?token=${encodeURIComponent(token)}`;
+  return `${scheme}://${location.host}/api/stream?ticket=${encodeURIComponent(data.ticket)}`;
 }
 
 export const liveStream = new LiveStream({ url: streamUrl });

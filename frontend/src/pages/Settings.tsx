@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
 import { DataTable, type Column } from "../components/DataTable";
 import { ErrorNote } from "../components/Layout";
+import { DEFAULT_SCOPES, EXPIRY_CHOICES, expiryBody, isExpired, orderedScopes, SCOPES, type ExpiryChoice, type Scope } from "../lib/apiKeys";
 import { useAuth } from "../lib/auth";
 import { dateTime } from "../lib/format";
 import { useLoad } from "../lib/hooks";
@@ -34,6 +35,9 @@ function ApiKeys() {
   const keys = useLoad((signal) => unwrap(api.GET("/api/auth/api-keys", { signal })), []);
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string>();
+  const [scopes, setScopes] = useState<Set<Scope>>(() => new Set(DEFAULT_SCOPES));
+  const [expiry, setExpiry] = useState<ExpiryChoice>("never");
+  const [expiryDate, setExpiryDate] = useState("");
   const [created, setCreated] = useState<Schemas["ApiKeyCreated"] | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
   const [error, setError] = useState<Error>();
@@ -41,10 +45,17 @@ function ApiKeys() {
   const create = async (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim()) return setNameError("name the key (e.g. the platform or machine it runs on)");
+    if (scopes.size === 0) return setNameError("tick at least one scope (ingest is all an exporter needs)");
+    const expires = expiryBody(expiry, expiryDate);
+    if (typeof expires === "string") return setNameError(expires);
     setNameError(undefined);
     try {
-      setCreated(await unwrap(api.POST("/api/auth/api-keys", { body: { name: name.trim() } })));
+      const body = { name: name.trim(), scopes: orderedScopes(scopes), ...expires };
+      setCreated(await unwrap(api.POST("/api/auth/api-keys", { body })));
       setName("");
+      setScopes(new Set(DEFAULT_SCOPES));
+      setExpiry("never");
+      setExpiryDate("");
       keys.reload();
     } catch (e) {
       setNameError(e instanceof Error ? e.message : String(e));
@@ -59,6 +70,13 @@ function ApiKeys() {
       setError(e instanceof Error ? e : new Error(String(e)));
     }
   };
+  const toggle = (scope: Scope, on: boolean) =>
+    setScopes((current) => {
+      const next = new Set(current);
+      if (on) next.add(scope);
+      else next.delete(scope);
+      return next;
+    });
   const copy = async (text: string, what: string) => {
     try {
       await navigator.clipboard.writeText(text);
@@ -71,8 +89,15 @@ function ApiKeys() {
   const columns: Column<Key>[] = [
     { key: "name", header: "Name", render: (k) => k.name },
     { key: "prefix", header: "Key", render: (k) => <code>{k.prefix}…</code> },
+    { key: "scopes", header: "Scopes", render: (k) => <span data-testid="key-scopes">{k.scopes.join(", ")}</span> },
     { key: "created", header: "Created", render: (k) => dateTime(k.created_at) },
-    { key: "used", header: "Last used", render: (k) => dateTime(k.last_used_at) },
+    { key: "used", header: "Last used", render: (k) => (k.last_used_at ? dateTime(k.last_used_at) : <span className="dim">never</span>) },
+    {
+      key: "expires",
+      header: "Expires",
+      render: (k) =>
+        !k.expires_at ? <span className="dim">never</span> : isExpired(k.expires_at) ? <span className="neg">expired {dateTime(k.expires_at)}</span> : dateTime(k.expires_at),
+    },
     {
       key: "state",
       header: "",
@@ -91,15 +116,44 @@ function ApiKeys() {
   return (
     <section className="panel">
       <h2>API keys</h2>
-      <p className="dim">Exporters push fills with an API key. The secret is shown once, right after you create it.</p>
-      <form className="row" onSubmit={create} noValidate>
-        <label>
-          Key name
-          <input name="key-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!nameError} placeholder="quantower-desk-1" />
-        </label>
-        <button className="primary" type="submit">
-          Create key
-        </button>
+      <p className="dim">
+        Exporters push fills with an API key. Give a key only what it needs: a key on a trading desk that can only ingest cannot read your journal if it leaks. The secret is shown once, right after you create it.
+      </p>
+      <form onSubmit={create} noValidate data-testid="key-form">
+        <fieldset className="scope-picker" data-testid="key-scopes-picker">
+          <legend>What the key may do</legend>
+          {(Object.entries(SCOPES) as [Scope, string][]).map(([scope, text]) => (
+            <label className="check" key={scope}>
+              <input type="checkbox" name={`scope-${scope}`} checked={scopes.has(scope)} onChange={(e) => toggle(scope, e.target.checked)} />
+              <code>{scope}</code>&nbsp;<span className="dim">— {text}</span>
+            </label>
+          ))}
+        </fieldset>
+        <div className="row">
+          <label>
+            Key name
+            <input name="key-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!nameError} placeholder="quantower-desk-1" />
+          </label>
+          <label>
+            Expires
+            <select name="key-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value as ExpiryChoice)}>
+              {EXPIRY_CHOICES.map((choice) => (
+                <option key={choice.value} value={choice.value}>
+                  {choice.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          {expiry === "date" && (
+            <label>
+              Expiry date
+              <input type="date" name="key-expiry-date" value={expiryDate} onChange={(e) => setExpiryDate(e.target.value)} />
+            </label>
+          )}
+          <button className="primary" type="submit">
+            Create key
+          </button>
+        </div>
       </form>
       {nameError && (
         <p className="field-error" role="alert">
@@ -109,7 +163,8 @@ function ApiKeys() {
       {created && (
         <div className="new-key" data-testid="new-key">
           <p>
-            New key <strong>{created.name}</strong>: copy it now, it will not be shown again.
+            New key <strong>{created.name}</strong> ({created.scopes.join(", ")}
+            {created.expires_at ? `, expires ${dateTime(created.expires_at)}` : ""}): copy it now, it will not be shown again.
           </p>
           <div className="row">
             <code className="secret" data-testid="api-key-secret">
