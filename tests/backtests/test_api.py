@@ -86,9 +86,12 @@ class TestLaunchRefusals:
         assert detail in response.json()["detail"]
         assert client.get("/api/backtests", headers=alice).json() == []
 
-    def test_an_api_key_cannot_launch(self, client: TestClient, alice_key: dict[str, str]) -> None:
-        response = launch(client, alice_key, csv=CSV)
+    def test_a_key_without_the_backtests_scope_cannot_launch(
+        self, client: TestClient, alice_key: dict[str, str]
+    ) -> None:
+        response = launch(client, alice_key, csv=CSV)  # scopes ingest and read
         assert response.status_code == 403
+        assert "lacks the 'backtests' scope" in response.json()["detail"]
 
     def test_an_unknown_backtest_is_not_found(
         self, client: TestClient, alice: dict[str, str]

@@ -145,6 +145,10 @@ class TestRoundTrip:
             assert problem in response.json()["detail"]
         assert client.get("/api/runs", headers=alice).json()["items"] == []  # nothing stored
 
-    def test_api_keys_cannot_export_or_import(self, client: TestClient, alice_key: dict[str, str]) -> None:
-        assert client.get("/api/export", headers=alice_key).status_code == 403
-        assert client.post("/api/import", content=b"", headers=alice_key).status_code == 403
+    def test_keys_without_export_or_write_journal_cannot_export_or_import(self, client: TestClient, alice_key: dict[str, str]) -> None:
+        exported = client.get("/api/export", headers=alice_key)  # scopes ingest and read
+        assert exported.status_code == 403
+        assert "lacks the 'export' scope" in exported.json()["detail"]
+        imported = client.post("/api/import", content=b"", headers=alice_key)
+        assert imported.status_code == 403
+        assert "lacks the 'write:journal' scope" in imported.json()["detail"]
