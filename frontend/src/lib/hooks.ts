@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { liveStream, type StreamMessage, type StreamState } from "./stream";
 
 export interface Loaded<T> {
@@ -75,10 +75,14 @@ export function useStream(types: string[], handler: (message: StreamMessage) => 
   }, [key, throttleMs]);
 }
 
+const subscribeState = (changed: () => void) => {
+  const unsubscribe = liveStream.onState(changed);
+  return () => void unsubscribe();
+};
+
+/** The live stream's state, never stale: a change between render and subscription counts. */
 export function useStreamState(): StreamState {
-  const [state, setState] = useState<StreamState>(liveStream.state);
-  useEffect(() => liveStream.onState(setState), []);
-  return state;
+  return useSyncExternalStore(subscribeState, () => liveStream.state);
 }
 
 export function useLocalStorage(key: string, initial: string): [string, (value: string) => void] {
