@@ -123,6 +123,7 @@ def test_an_uploaded_dataset_runs_in_a_worker_and_becomes_a_run(
             made = [k for k in keys if k["name"] == f"backtest #{created['id']}"]
             assert len(made) == 1
             assert made[0]["revoked_at"] is not None
+            assert made[0]["scopes"] == ["ingest", "read"]  # stored bars in, the run out
             assert [b["id"] for b in http.get("/api/backtests").json()] == [created["id"]]
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not any(
