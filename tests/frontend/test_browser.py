@@ -95,8 +95,13 @@ def push_run(url: str, api_key: str, spool: Path) -> None:
             live_trades = demo_data.round_trips(bars, prefix="br", slippage=0.25, delay_s=2)
             for event in [*bars, *live_trades]:
                 exporter.event(event)
-            exporter.event({"type": "execution", "id": "bad-1", "ts": bars[-1]["ts"],
-                            "symbol": demo_data.SYMBOL, "side": "buy", "qty": -1, "price": 1.0})  # fmt: skip
+        # The SDK refuses a negative qty before sending it (its input-domain checks), so
+        # the event the API rejects goes as a client without those checks sends it.
+        bad = {"type": "execution", "id": "bad-1", "ts": bars[-1]["ts"],
+               "symbol": demo_data.SYMBOL, "side": "buy", "qty": -1, "price": 1.0}  # fmt: skip
+        answer = httpx.post(f"{url}/api/ingest", headers={"Authorization": f"Bearer {api_key}"},
+                            json={"source": "browser-test", "run": run, "events": [bad]})  # fmt: skip
+        assert [r["id"] for r in answer.json()["rejected"]] == ["bad-1"], answer.text
         exporter.end(demo_data.START + dt.timedelta(days=3))
         exporter.flush(30)
 
