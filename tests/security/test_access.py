@@ -9,6 +9,7 @@ from starlette.websockets import WebSocketDisconnect
 from backend.auth.scopes import Scope
 from tests.security.conftest import MARKER, World
 from tests.security.endpoints import PUBLIC_OPERATIONS, Endpoint, catalogue
+from tests.security.test_headers import FIXED
 
 # Managing keys and users needs a person: these must be among the key-refusing endpoints.
 MUST_NEED_PERSON = {"create_api_key", "list_api_keys", "revoke_api_key", "update_me",
@@ -52,6 +53,9 @@ class TestWithoutCredentials:
                 response = world.call(endpoint, headers)
                 if response.status_code != 401 or "error" not in response.json():
                     failures.append(f"{endpoint} {headers}: {response.status_code} {response.text[:120]}")
+                missing = {name for name, value in FIXED.items() if response.headers.get(name) != value}
+                if missing or "frame-ancestors 'none'" not in response.headers.get("content-security-policy", ""):
+                    failures.append(f"{endpoint}: security headers missing: {sorted(missing) or 'CSP'}")
         assert not failures, "\n".join(failures)
 
     def test_public_endpoints_answer_without_credentials(self, client: TestClient) -> None:
