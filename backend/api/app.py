@@ -15,7 +15,7 @@ from backend.api.context import AppContext
 from backend.api.docs import install_docs
 from backend.api.errors import install_error_handlers
 from backend.api.guards import RejectNul
-from backend.api.headers import install_security_headers
+from backend.api.headers import install_security_headers, wrap_outermost
 from backend.api.limits import BodyLimit
 from backend.api.routers import ROUTERS
 from backend.api.static import install_dashboard
@@ -58,8 +58,9 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     if "*" not in settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(BodyLimit)  # outside RejectNul, which buffers bodies to search them
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every line has the id
     install_security_headers(app)  # around everything, Starlette's 500 handler included
+    # Outermost of all: every log line has the id, and every answer (a 500 included) too.
+    wrap_outermost(app, RequestIdMiddleware)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -18,6 +18,8 @@ A response that sets one of these itself keeps its own (`/docs` has a policy of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,9 +75,15 @@ class SecurityHeaders:
 
 def install_security_headers(app: FastAPI) -> None:
     """Put `SecurityHeaders` outside every other layer of `app`, its 500 handler included."""
+    wrap_outermost(app, SecurityHeaders)
+
+
+def wrap_outermost(app: FastAPI, layer: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Put `layer` outside every layer `app` has so far, Starlette's 500 handler included
+    (`add_middleware` puts it inside that handler, so a 500 would go out without it)."""
     build = app.build_middleware_stack
 
-    def build_with_headers() -> ASGIApp:
-        return SecurityHeaders(build())
+    def build_wrapped() -> ASGIApp:
+        return layer(build())
 
-    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
+    app.build_middleware_stack = build_wrapped  # type: ignore[method-assign]

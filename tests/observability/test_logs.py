@@ -88,6 +88,25 @@ class TestContext:
         assert [JsonFormatter().format(r) for r in caplog.records if r.name == "tests.probe"][0].startswith("{")
 
 
+    def test_an_unhandled_500_carries_the_id_and_its_log_line_names_it(
+        self, settings: Settings, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        app = create_app(settings)
+
+        @app.get("/api/_probe_boom")
+        def boom() -> None:
+            raise RuntimeError("boom")
+
+        caplog.handler.addFilter(RequestIdFilter())
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.get("/api/_probe_boom", headers={"X-Request-ID": "req-boom"})
+        assert response.status_code == 500
+        assert response.headers["x-request-id"] == "req-boom"
+        logged = [getattr(r, "request_id", None) for r in caplog.records
+                  if "unhandled error on GET /api/_probe_boom" in r.getMessage()]  # fmt: skip
+        assert logged == ["req-boom"]
+
+
 class TestSecretsInUrls:
     def test_token_and_ticket_values_are_redacted(self) -> None:
         assert redact("/api/stream?token=eyJ.a-b_c") == "/api/stream?token=[redacted]"
