@@ -26,7 +26,6 @@ MAX_TOTAL_MONEY (2**62 units, ~46 billion) are refused with a 422.
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
 NS_PER_SECOND = 1_000_000_000
@@ -43,6 +42,10 @@ MAX_TRADE_MONEY = 10_000_000_000  # one trade's PnL, commission, excursion or ri
 MAX_TOTAL_UNITS = 2**62  # the sum of |amounts| analytics total exactly, in 1e-8 units
 
 
+# The amount bounds are pydantic constraints in backend/ingest/schemas.py (native: no Python
+# call per field); backend/ingest/decode.py words their messages.
+
+
 class DomainError(ValueError):
     """A value outside the input domain; the message names the value and the limit."""
 
@@ -55,42 +58,6 @@ def check_ts(ns: int, text: object | None = None) -> int:
     if ns >= MAX_TS_NS:
         raise DomainError(f"must be before {MAX_TS_TEXT} (epoch ns {MAX_TS_NS}), got {shown}")
     return ns
-
-
-def check_positive_amount(value: float) -> float:
-    """A quantity or price: finite, at least 1e-8, at most MAX_AMOUNT."""
-    _check_finite(value)
-    if value < MIN_AMOUNT:
-        if value <= 0:
-            raise DomainError(f"must be greater than 0, got {value!r}")
-        raise DomainError(
-            f"must be at least {MIN_AMOUNT:g} (the smallest amount counted), got {value!r}"
-        )
-    return _check_max(value, MAX_AMOUNT)
-
-
-def check_amount(value: float) -> float:
-    """A commission or filled quantity: finite, >= 0, at most MAX_AMOUNT."""
-    _check_finite(value)
-    if value < 0:
-        raise DomainError(f"must be greater than or equal to 0, got {value!r}")
-    return _check_max(value, MAX_AMOUNT)
-
-
-def check_capital(value: float) -> float:
-    """A run's initial capital: finite, at least 1e-8, at most MAX_CAPITAL."""
-    _check_finite(value)
-    if value < MIN_AMOUNT:
-        raise DomainError(f"must be at least {MIN_AMOUNT:g}, got {value!r}")
-    return _check_max(value, MAX_CAPITAL)
-
-
-def check_volume(value: float) -> float:
-    """A bar volume: finite and >= 0 (not money, so no upper limit)."""
-    _check_finite(value)
-    if value < 0:
-        raise DomainError(f"must be greater than or equal to 0, got {value!r}")
-    return value
 
 
 def check_trade_money(name: str, value: float | Decimal | None, where: str) -> None:
@@ -106,14 +73,3 @@ def check_timeframe(seconds: int) -> int:
     if seconds > MAX_TIMEFRAME_SECONDS:
         raise DomainError(f"must be at most 366d, got {seconds} seconds")
     return seconds
-
-
-def _check_finite(value: float) -> None:
-    if not math.isfinite(value):
-        raise DomainError(f"must be a finite number, got {value!r}")
-
-
-def _check_max(value: float, limit: float) -> float:
-    if value > limit:
-        raise DomainError(f"must be at most {limit:,.0f}, got {value!r}")
-    return value

@@ -345,7 +345,7 @@ def store_isolated(
         try:
             store_batch(repo, single, now)
         except Exception as exc:
-            if not isinstance(exc, InvalidPayload) and _is_loss(exc):
+            if is_storage_full(exc) or is_transient(exc):  # lost: not the event's fault
                 savepoint.rollback()
                 raise
             raw = batch.raw_events[index] if batch.raw_events else event
@@ -372,11 +372,6 @@ def store_isolated(
         return InvalidPayload(f"the batch cannot be stored: {_reason(exc)}")
     savepoint.commit()
     return result
-
-
-def _is_loss(exc: BaseException) -> bool:
-    """The transaction itself is lost (disk full, a conflict): not the event's fault."""
-    return is_storage_full(exc) or is_transient(exc)
 
 
 def _reason(exc: BaseException) -> str:
