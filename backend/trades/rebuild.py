@@ -176,7 +176,7 @@ def _enrich(
                     "regime_method": regime.method if regime else method,
                     "regime_version": regime.version if regime else None,
                 },
-                "updated_at": now,
+                "updated_at": now, "multiplier": multiplier,
             }
         )  # fmt: skip
     return rows

@@ -180,7 +180,7 @@ _TRADE_COLUMNS = (
     "entry_ts", "exit_ts", "entry_price", "exit_price", "gross_pnl", "commission", "net_pnl",
     "mfe", "mae", "mfe_amount", "mae_amount", "exit_efficiency", "initial_risk", "r_multiple",
     "regime_trend", "regime_volatility", "is_open", "notes", "tags", "setup", "extra",
-    "updated_at",
+    "updated_at", "multiplier",
 )  # fmt: skip
 _MONEY_COLUMNS = (
     "entry_price", "exit_price", "gross_pnl", "commission", "net_pnl", "mfe_amount",

@@ -98,7 +98,7 @@ def _trade_read(trade: Trade, marks: Marks, multiplier: float = 1.0) -> dict[str
         "hold_seconds": hold, "entry_price": float(trade.entry_price),
         "exit_price": _float(trade.exit_price), "gross_pnl": float(trade.gross_pnl),
         "commission": float(trade.commission), "net_pnl": float(trade.net_pnl),
-        "unrealised_pnl": unrealised, "mark_price": mark, "mfe": trade.mfe, "mae": trade.mae,
+        "multiplier": trade.multiplier, "unrealised_pnl": unrealised, "mark_price": mark, "mfe": trade.mfe, "mae": trade.mae,
         "mfe_amount": _float(trade.mfe_amount), "mae_amount": _float(trade.mae_amount),
         "exit_efficiency": trade.exit_efficiency, "initial_risk": _float(trade.initial_risk),
         "initial_stop": (trade.extra or {}).get("initial_stop"), "r_multiple": trade.r_multiple,

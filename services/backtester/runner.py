@@ -57,6 +57,9 @@ class PushTarget:
     pace: float | None = None  # replay at this multiple of market time
     batch_size: int = 5000
     flush_timeout: float = 600.0
+    # False: the symbol's instrument is already stored in Fillbook and must stay as it is
+    send_instrument: bool = True
+    strategy_name: str | None = None  # the run's strategy name; the plug-in's by default
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def run_backtest(
     spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a run's every fill, spooled
     run: dict[str, Any] = {
         "key": run_key,
-        "strategy": spec.strategy,
+        "strategy": push.strategy_name or spec.strategy,
         "instance": push.instance or f"{spec.instrument.symbol} {spec.interval}",
         "mode": "backtest",
         "params": dict(strategy.params),
@@ -173,7 +176,9 @@ def run_backtest(
         batch_size=push.batch_size,
         max_batch_age=0.25 if push.pace else 1.0,
     )
-    exporter_sink = ExporterSink(exporter, id_prefix=f"{run_key}:")
+    exporter_sink = ExporterSink(
+        exporter, id_prefix=f"{run_key}:", send_instrument=push.send_instrument
+    )
     sink: Sink = exporter_sink
     if push.pace:
         sink = Paced(
