@@ -31,7 +31,7 @@ from services.backtester.matching import FillRules
 from services.backtester.runner import PushTarget, RunSpec, run_backtest
 from services.backtester.sinks import Instrument
 from services.backtester.synthetic import START_NS, random_walk
-from tests.live_server import Account, LiveServer, all_pages
+from tests.live_server import LiveServer, all_pages
 
 CENT = Decimal("0.01")
 
@@ -97,7 +97,8 @@ def test_a_dashboard_backtest_leaves_instruments_and_runs_unchanged(
                 initial_capital=25_000.0),
         push=PushTarget(server.url, alice.api_key, spool_dir=tmp_path / "spool"),
     )  # fmt: skip
-    assert cli.pushed is not None and cli.pushed["rejected"] == 0
+    assert cli.pushed is not None
+    assert cli.pushed["rejected"] == 0
     path = tmp_path / "bars.csv"
     # a later day: the dashboard's runs add bars of their own, they replace none of these
     write_csv(path, random_walk(20_000, seed=32, start_ns=START_NS + 86_400 * 10**9))
@@ -112,7 +113,8 @@ def test_a_dashboard_backtest_leaves_instruments_and_runs_unchanged(
         ]
         cli_trades = all_pages(http, f"/api/runs/{cli_run['id']}/trades")
         closed_cli = [t for t in cli_trades if not t["open"]]
-        assert len(closed_cli) == cli.result.metrics["trade_count"] > 3
+        assert len(closed_cli) == cli.result.metrics["trade_count"]
+        assert len(closed_cli) > 3
         for trade in cli_trades:
             assert trade["multiplier"] == 5.0
         for trade in closed_cli:
@@ -200,10 +202,12 @@ def test_demo_data_loads_once_fills_the_pages_and_goes_away(server: LiveServer) 
             if not trade["open"]:
                 _check_money(trade, Decimal(5))
         metrics = http.get(f"/api/runs/{run['id']}/metrics").json()
-        assert metrics["max_drawdown"] is not None and metrics["sharpe"] is not None
+        assert metrics["max_drawdown"] is not None
+        assert metrics["sharpe"] is not None
         bars = http.get("/api/bars", params={"symbol": "DEMO", "timeframe": "5m"}).json()
         assert done["result"]["candles"] == 1440  # five days of 5-minute candles
-        assert bars["source_timeframe"] == "5m" and len(bars["bars"]) > 100
+        assert bars["source_timeframe"] == "5m"
+        assert len(bars["bars"]) > 100
         assert http.get("/api/demo").json()["backtest"]["run_id"] == run["id"]
         # bob sees none of it, and cannot remove it
         assert httpx.get(f"{server.url}/api/runs", headers=bob.headers).json()["items"] == []
