@@ -65,3 +65,17 @@ export function repriceWarning(conflict: InstrumentConflict): string {
     .join(", ");
   return `${changed}: re-prices ${trades} trade${trades === 1 ? "" : "s"} in ${runs} run${runs === 1 ? "" : "s"} (their P&L, R and excursions are derived again).`;
 }
+
+/** Fields whose change re-prices a symbol's trades (backend REPRICING_FIELDS). */
+export const REPRICING = ["multiplier", "default_risk"] as const;
+
+/** The warning for a change of a listed instrument, worked out before any request (the API
+ *  answers the same as a 409 without `?confirm=true`); null when it re-prices nothing. */
+export function localConflict(instrument: Instrument, body: Record<string, number | string | null>): InstrumentConflict | null {
+  const changes: InstrumentConflict["changes"] = {};
+  for (const name of REPRICING) {
+    if (name in body && body[name] !== (instrument[name] ?? null)) changes[name] = { from: instrument[name] ?? null, to: body[name] ?? (name === "multiplier" ? 1 : null) };
+  }
+  if (!Object.keys(changes).length || instrument.trade_count === 0) return null;
+  return { error: "conflict", detail: "", affected: { runs: instrument.run_count, trades: instrument.trade_count }, changes };
+}

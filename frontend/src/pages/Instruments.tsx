@@ -7,7 +7,7 @@ import { DataTable, type Column } from "../components/DataTable";
 import { ErrorNote } from "../components/Layout";
 import { dateTime, num } from "../lib/format";
 import { useLoad } from "../lib/hooks";
-import { changesOf, FIELDS, formOf, repriceWarning, type Instrument, type InstrumentConflict, type InstrumentForm } from "../lib/instruments";
+import { changesOf, FIELDS, formOf, localConflict, repriceWarning, type Instrument, type InstrumentConflict, type InstrumentForm } from "../lib/instruments";
 
 export default function Instruments() {
   const instruments = useLoad((signal) => unwrap(api.GET("/api/instruments", { signal })), []);
@@ -77,6 +77,8 @@ function EditInstrument({ instrument, onDone }: { instrument: Instrument | null;
     setErrors(problems);
     if (Object.keys(problems).length) return;
     if (!Object.keys(body).length && instrument) return onDone();
+    const warning = !confirm && instrument ? localConflict(instrument, body) : null;
+    if (warning) return setConflict(warning);
     setBusy(true);
     try {
       await unwrap(
