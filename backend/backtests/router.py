@@ -74,7 +74,10 @@ def get_demo(principal: CanRead, context: ContextDep, session: SessionDep) -> De
     return _demo_read(service.demo(session, principal.user_id, context))
 
 
-@router.post("/demo", operation_id="load_demo", status_code=202, responses={200: {}})
+@router.post(
+    "/demo", operation_id="load_demo", status_code=202,
+    responses={200: {"model": DemoRead, "description": "already loaded (or loading)"}},
+)
 def load_demo(
     principal: CanLaunchBacktests, context: ContextDep, session: SessionDep, response: Response
 ) -> DemoRead:

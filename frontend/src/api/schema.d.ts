@@ -3256,12 +3256,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description already loaded (or loading) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DemoRead"];
+                };
             };
             /** @description Successful Response */
             202: {
