@@ -43,7 +43,8 @@ class TestRegistry:
         assert len(set(labels)) == len(labels), "two metrics share a label"
         for row in rows:
             name, label = row["name"], row["label"]
-            assert label != name and "_" not in label, name
+            assert label != name, name
+            assert "_" not in label, name
             assert label[0].isupper(), label
             assert row["unit"] in UNITS
             assert row["description"].endswith("."), name
@@ -96,7 +97,8 @@ class TestAnnualising:
         assert values["sharpe"] == pytest.approx(
             returns.mean() / returns.std(ddof=1) * np.sqrt(252), rel=1e-9
         )
-        assert "sharpe" not in reasons and "calmar" not in reasons
+        assert "sharpe" not in reasons
+        assert "calmar" not in reasons
         shorter = compute_all(RunData(trades[:-1], initial_capital=10_000))[1]
         assert shorter["annual_return"].endswith("this one spans 19")
 
@@ -171,7 +173,8 @@ class TestDownsampling:
         # independently of the bucketing: the extremes by a plain scan
         peak_row = max(range(count), key=lambda i: (equity[i], -i))
         trough_row = min(range(count), key=lambda i: (drawdown[i], i))
-        assert peak_row in rows and trough_row in rows
+        assert peak_row in rows
+        assert trough_row in rows
         assert equity[rows].max() == max(equity.tolist())
         assert drawdown[rows].min() == min(drawdown.tolist())
         assert np.nanmin(percent[rows]) == np.nanmin(percent)
