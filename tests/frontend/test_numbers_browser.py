@@ -18,17 +18,19 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.frontend.test_browser import (
+from tests.frontend.test_browser import (  # the `browser` fixture: Debian's Chromium
     ARTIFACTS,
     CHROMIUM,
     DIST,
-    FLAGS,
     TIMEOUT_MS,
     ConsoleWatch,
+    browser,
 )
 from tests.live_server import Account, LiveServer
+
+__all__ = ["browser"]
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
@@ -39,7 +41,7 @@ CAPITAL = 25_000
 MULTIPLIER = 5
 # Points per round trip (one contract of multiplier 5, no commission), per business day
 # from Monday 2024-03-04: day 1 dips 300 within itself and closes flat.
-LIVE_DAYS = [[20, -60, 40], [-30, 10], [50, -80]]
+LIVE_DAYS: list[list[float]] = [[20, -60, 40], [-30, 10], [50, -80]]
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -95,15 +97,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
 def _labels_are_the_registrys(page: Page, labels: set[str], names: set[str]) -> int:
     shown = [text.strip() for text in page.get_by_test_id("metric-label").all_inner_texts()]
     assert shown, "no metric labels on the page"
@@ -126,7 +119,7 @@ class TestHeadlineNumbers:
     def test_cards_charts_labels_modes_and_compare(self, server: LiveServer, browser: Browser) -> None:
         account = server.create_account("numbers")
         live = _push(server, account, "three-days", "live", LIVE_DAYS)
-        backtest_days = [[12 if d % 3 else -9] for d in range(25)]  # five weeks, one a day
+        backtest_days: list[list[float]] = [[12 if d % 3 else -9] for d in range(25)]  # five weeks, one a day
         backtest = _push(server, account, "five-weeks", "backtest", backtest_days)
         definitions = httpx.get(f"{server.url}/api/metrics/definitions", headers=account.headers).json()
         labels = {d["label"] for d in definitions}
