@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from backend.analytics import report, service
-from backend.analytics.metrics import describe
+from backend.analytics.metrics import MIN_ANNUALISED_DAYS, describe
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CanRead
 
@@ -35,7 +35,10 @@ class MetricDefinition(BaseModel):
     unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R"]
     formula: str
     description: str = Field(description="one line: what the number tells")
-    annualised: bool = Field(description="null unless the run spans enough business days")
+    annualised: bool = Field(
+        description=f"scaled to a year: null unless the returns span {MIN_ANNUALISED_DAYS} "
+        "business days or more"
+    )
 
 
 @router.get("/metrics/definitions", operation_id="metric_definitions")

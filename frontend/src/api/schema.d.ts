@@ -1735,7 +1735,7 @@ export interface components {
         MetricDefinition: {
             /**
              * Annualised
-             * @description null unless the run spans enough business days
+             * @description scaled to a year: null unless the returns span 20 business days or more
              */
             annualised: boolean;
             /**
