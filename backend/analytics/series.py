@@ -166,11 +166,21 @@ def downsample(count: int, max_points: int, columns: Sequence[npt.NDArray[Any]])
     (the first such row; NaN is skipped). So every column's lowest and highest value
     (the equity peak, the drawdown trough) are kept exactly, at their own row, and the
     first and last points are kept. All rows when there are no more than `max_points`.
+    Rows kept by several roles count once, so more buckets are tried while they fit.
     """
     if count <= max_points:
         return np.arange(count, dtype=np.int64)
-    per_bucket = 2 + 2 * len(columns)
-    buckets = max(1, max_points // per_bucket)
+    buckets = max(1, max_points // (2 + 2 * len(columns)))  # fits whatever repeats
+    rows = _bucket_extremes(count, buckets, columns)
+    for _ in range(4):
+        more = _bucket_extremes(count, buckets * 3 // 2, columns)
+        if more.size > max_points:
+            break
+        buckets, rows = buckets * 3 // 2, more
+    return rows
+
+
+def _bucket_extremes(count: int, buckets: int, columns: Sequence[npt.NDArray[Any]]) -> Ints:
     size = -(-count // buckets)  # ceil
     buckets = -(-count // size)
     starts = np.arange(buckets, dtype=np.int64) * size
