@@ -25,6 +25,8 @@ from fillbook_exporter import Exporter
 URL = "${baseUrl}"
 now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
 start = now - dt.timedelta(minutes=30)  # thirty 1-minute bars ending now: nothing in the future
+# a sample, so mode "paper" (the dashboard shows live runs by default: pick paper there);
+# starting capital gives drawdown % and Sharpe their base
 exporter = Exporter(
     URL,
     "${apiKey}",
