@@ -14,7 +14,7 @@ export default function Instruments() {
   const [editing, setEditing] = useState<Instrument | "new" | null>(null);
 
   const columns: Column<Instrument>[] = [
-    { key: "symbol", header: "Symbol", render: (i) => <strong>{i.symbol}</strong> },
+    { key: "symbol", header: "Symbol", render: (i) => <strong title="click the row (or Enter) to edit">{i.symbol}</strong> },
     { key: "multiplier", header: "Multiplier (per point)", render: (i) => num(i.multiplier, 4).replace(/\.?0+$/, ""), align: "right" },
     { key: "tick", header: "Tick size (points)", render: (i) => (i.tick_size === null ? <span className="dim">—</span> : String(i.tick_size)), align: "right" },
     { key: "currency", header: "Currency", render: (i) => i.currency ?? <span className="dim">—</span> },
@@ -41,10 +41,10 @@ export default function Instruments() {
         <p className="dim">
           An instrument says what a symbol's price moves are worth: every trade's P&amp;L is (exit − entry) × quantity × <strong>multiplier</strong>, net of commission. Exporters and CLI
           backtests create them; a backtest from the dashboard uses them as they are and never changes them. Changing a multiplier or default risk re-prices the symbol's
-          existing trades, so you are asked first.
+          existing trades, so you are asked first. Click a row (or press Enter on it) to edit it.
         </p>
         <ErrorNote error={instruments.error} />
-        <DataTable testId="instruments" columns={columns} rows={instruments.data ?? []} rowKey={(i) => i.symbol} empty="No instruments yet: they arrive with your first exporter push or backtest." />
+        <DataTable testId="instruments" columns={columns} rows={instruments.data ?? []} rowKey={(i) => i.symbol} onOpen={setEditing} empty="No instruments yet: they arrive with your first exporter push or backtest." />
         <div className="row">
           <button onClick={() => setEditing("new")}>Add an instrument</button>
         </div>
