@@ -50,6 +50,7 @@ from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.models import Strategy, StrategyRun, Trade, User  # noqa: E402
 from backend.db.models.strategy import RunMode  # noqa: E402
 from backend.ingest.derivations import DerivationRunner  # noqa: E402
+from backend.runtime import tune_gc  # noqa: E402
 from backend.trades import kernel, repository  # noqa: E402
 from backend.trades import rebuild as rebuilding  # noqa: E402
 from backend.trades.rebuild import prepare_rebuild  # noqa: E402
@@ -236,7 +237,9 @@ class Journal:
 
 
 def drain(journal: Journal) -> tuple[float, float]:
-    """Seconds to derive everything pending, and the longest write transaction in it."""
+    """Seconds to derive everything pending, and the longest write transaction in it, with
+    the collector tuned as in the derivation worker process."""
+    tune_gc()
     runner = DerivationRunner(journal.db)
     runner.preparers.append(prepare_rebuild)
     longest = 0.0
@@ -279,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fills", type=int, default=200_000)
     parser.add_argument("--symbols", type=int, default=10)
     parser.add_argument("--big", action="store_true", help="re-derive a 1,000,000-fill position")
+    parser.add_argument("--big-fills", type=int, help="the re-derived position's fills")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, checks only")
     parser.add_argument("--profile", help="write a cProfile of the full derivation here")
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
@@ -305,8 +309,10 @@ def main(argv: list[str] | None = None) -> int:
             profiler.dump_stats(args.profile)
         fills = sum(len(p.ts) for p in positions)
         trades = journal.trade_count()
-        print(f"full derivation: {fills:,} fills, {trades:,} trades in {seconds:.2f} s: "
-              f"{fills / seconds:,.0f} fills/s; longest write transaction {longest * 1000:.0f} ms")
+        print(
+            f"full derivation: {fills:,} fills, {trades:,} trades in {seconds:.2f} s: "
+            f"{fills / seconds:,.0f} fills/s; longest write transaction {longest * 1000:.0f} ms"
+        )
         total = sum(rebuilding.STAGES.values())
         for stage, spent in sorted(rebuilding.STAGES.items(), key=lambda kv: -kv[1]):
             print(f"  {stage:<12} {spent:7.2f} s  {spent / seconds:6.1%}")
@@ -315,12 +321,14 @@ def main(argv: list[str] | None = None) -> int:
             problems += journal.check(p.symbol)
         if journal.db.is_sqlite:
             raw_s, rows = raw_ceiling(journal)
-            print(f"raw ceiling: sqlite3 executemany of the {rows:,} trades and their parts "
-                  f"in {raw_s:.2f} s; derivation / raw = {seconds / raw_s:.1f}")
+            print(
+                f"raw ceiling: sqlite3 executemany of the {rows:,} trades and their parts "
+                f"in {raw_s:.2f} s; derivation / raw = {seconds / raw_s:.1f}"
+            )
         if not args.smoke and fills / seconds < FILLS_PER_S_GOAL:
             print(f"goal missed: {fills / seconds:,.0f} fills/s < {FILLS_PER_S_GOAL:,}")
-    if args.big or args.smoke:
-        problems += big_position(BIG_FILLS if args.big else 20_000, rng)
+    if args.big or args.smoke or args.big_fills:
+        problems += big_position(args.big_fills or (BIG_FILLS if args.big else 20_000), rng)
     for problem in problems:
         print("PROBLEM:", problem)
     return 1 if problems else 0

@@ -357,9 +357,11 @@ class DerivationRunner:
             row = session.get(PendingDerivation, row_id)
             if row is None:
                 return None
-            if row.claimed_at is not None and row.claimed_at > now - dt.timedelta(
-                seconds=CLAIM_SECONDS
-            ) and row_id not in self._claims:
+            if (
+                row.claimed_at is not None
+                and row.claimed_at > now - dt.timedelta(seconds=CLAIM_SECONDS)
+                and row_id not in self._claims
+            ):
                 return None
             row.claimed_at, row.touched_from = now, None
             self._claims.add(row_id)

@@ -74,6 +74,8 @@ class Slice:
 
     derivation: Derivation
     replace: list[int]  # ids of the stored trades the rows supersede
+    # The last slice also supersedes every stored trade entering from this time on.
+    replace_from: int | None
     rows: list[tuple[Any, ...]]  # repository.TRADE_COLUMNS, without the user's annotations
     parts: list[repository.PartRow]
     resume: int | None  # where the next slice goes on; None when the position is done
@@ -81,7 +83,11 @@ class Slice:
     def write(self, session: Session) -> int | None:
         """Replace the superseded trades by the new rows; the time to go on from, or None."""
         with _stage("write"):
-            ids = sorted(set(self.replace) | {row[0] for row in self.rows})
+            d, ids_ = self.derivation, set(self.replace) | {row[0] for row in self.rows}
+            if self.replace_from is not None:
+                ids_.update(repository.trade_ids_from(session, d.run_id, d.account, d.symbol,
+                                                      self.replace_from))  # fmt: skip
+            ids = sorted(ids_)
             kept = repository.user_annotations(session, ids)
             repository.delete_trades(session, ids)
             repository.insert_trade_rows(session, self.rows, self.parts, kept)
@@ -115,7 +121,9 @@ def _derive(session: Session, d: Derivation, slice_fills: int) -> Slice:
     kernel.start_warm_up()  # in the background, once; until it is ready, pure Python serves
     with _stage("read fills"):
         multiplier, default_risk = repository.instrument(session, d.user_id, d.symbol)
-        stored = repository.stored_trades(session, d.run_id, d.account, d.symbol, d.from_ts)
+        stored = repository.stored_trades(
+            session, d.run_id, d.account, d.symbol, d.from_ts, limit=slice_fills + 1
+        )
         plan = plan_rebuild(stored, d.from_ts)
         seed: list[repository.ReplayRow] = []
         if plan.seed_trade is not None:
@@ -149,7 +157,7 @@ def _derive(session: Session, d: Derivation, slice_fills: int) -> Slice:
     if resume is None:
         trades, parts = derive(fills, multiplier)
     rows = _rows(session, d, trades, fills, multiplier, default_risk) if trades else []
-    return Slice(d, replace, rows, parts, resume)
+    return Slice(d, replace, None if resume is not None else d.from_ts, rows, parts, resume)
 
 
 def derive(
@@ -299,7 +307,10 @@ def _excursions(
 
 
 def _range_reduce(
-    ufunc: Any, values: Floats, first: npt.NDArray[np.int64], last: npt.NDArray[np.int64],
+    ufunc: Any,
+    values: Floats,
+    first: npt.NDArray[np.int64],
+    last: npt.NDArray[np.int64],
     empty: float,
 ) -> Floats:
     """ufunc over values[first[i]:last[i]] for each i; `empty` where a range is empty."""

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, delete, exists, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from backend.db.engine import driver_rows
 from backend.db.models import (
     Execution,
     Instrument,
@@ -50,45 +51,80 @@ def _position(run_id: Any, account: Any, symbol: Any) -> Any:
 
 
 def stored_trades(
-    session: Session, run_id: int, account: str, symbol: str, from_ts: int
+    session: Session,
+    run_id: int,
+    account: str,
+    symbol: str,
+    from_ts: int,
+    limit: int | None = None,
 ) -> list[StoredTrade]:
-    """The position's trades that are open or end at or after `from_ts`."""
-    params = {"run_id": run_id, "account": account, "symbol": symbol, "from_ts": from_ts}
-    rows = session.execute(_stored_trades_query(), params)
+    """The position's trades that are open or end at or after `from_ts`: the one that
+    entered before it and had not ended by then, and those entering from it on (all, or
+    the first `limit` of them by entry). Each read through an index of its own, so a
+    slice of a long position reads what it replaces, not the whole position."""
+    crossing = (
+        "EXISTS (SELECT 1 FROM trade_fill f WHERE f.execution_id = t.id AND f.role = 'exit'"
+        " AND f.trade_id <> t.id)"
+    )
+    select_ = (
+        f"SELECT t.id, t.entry_ts, t.exit_ts, {crossing} FROM trade t"
+        " WHERE t.run_id = ? AND t.account = ? AND t.symbol = ? AND "
+    )
+    position = (run_id, account, symbol)
+    # Trades follow each other: of those that entered before from_ts, only the last can
+    # still be open or end after it (ties at one time: a few).
+    rows = driver_rows(
+        session,
+        select_ + "t.exit_ts >= ? AND t.entry_ts < ? ORDER BY t.exit_ts, t.id LIMIT 3",
+        (*position, from_ts, from_ts),
+    )
+    rows += driver_rows(
+        session, select_ + "t.exit_ts IS NULL AND t.entry_ts < ?", (*position, from_ts)
+    )
+    later = select_ + "t.entry_ts >= ? ORDER BY t.entry_ts, t.id"
+    params: tuple[Any, ...] = (*position, from_ts)
+    if limit is not None:
+        later, params = later + " LIMIT ?", (*params, limit)
+    rows += driver_rows(session, later, params)
     return [StoredTrade(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
 
-@cache
-def _stored_trades_query() -> Any:
-    crossing = exists().where(
-        TradeFill.execution_id == Trade.id, TradeFill.role == "exit", TradeFill.trade_id != Trade.id
-    )
-    return select(Trade.id, Trade.entry_ts, Trade.exit_ts, crossing).where(
-        _position(bindparam("run_id"), bindparam("account"), bindparam("symbol")),
-        or_(Trade.exit_ts.is_(None), Trade.exit_ts >= bindparam("from_ts")),
-    )
+def trade_ids_from(
+    session: Session, run_id: int, account: str, symbol: str, from_ts: int
+) -> list[int]:
+    """Ids of the position's trades entering at or after `from_ts`."""
+    sql = "SELECT id FROM trade WHERE run_id = ? AND account = ? AND symbol = ? AND entry_ts >= ?"
+    return [row[0] for row in driver_rows(session, sql, (run_id, account, symbol, from_ts))]
 
 
 def user_annotations(session: Session, trade_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The notes, tags and setup a user gave the trades (those that have any)."""
     found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(trade_ids), _IN_CHUNK):
-        rows = session.execute(
-            select(Trade.id, Trade.notes, Trade.tags, Trade.setup).where(
-                Trade.id.in_(trade_ids[start : start + _IN_CHUNK])
-            )
-        )
-        found.update(
-            {r[0]: {"notes": r[1], "tags": r[2], "setup": r[3]} for r in rows if any(r[1:])}
-        )
+    for marks, chunk in _in_chunks(trade_ids):
+        sql = f"SELECT id, notes, tags, setup FROM trade WHERE id IN ({marks})"
+        for pk, notes, raw_tags, setup in driver_rows(session, sql, chunk):
+            tags = orjson.loads(raw_tags) if isinstance(raw_tags, str | bytes) else raw_tags
+            if notes is not None or setup is not None or tags:
+                found[pk] = {"notes": notes, "tags": tags, "setup": setup}
     return found
 
 
 def delete_trades(session: Session, trade_ids: Sequence[int]) -> None:
-    for start in range(0, len(trade_ids), _IN_CHUNK):
-        chunk = trade_ids[start : start + _IN_CHUNK]
-        session.execute(delete(TradeFill).where(TradeFill.trade_id.in_(chunk)))
-        session.execute(delete(Trade).where(Trade.id.in_(chunk)))
+    connection = session.connection()
+    dialect = Dialect(connection.dialect.name)
+    for marks, chunk in _in_chunks(trade_ids):
+        connection.exec_driver_sql(
+            dialect.q(f"DELETE FROM trade_fill WHERE trade_id IN ({marks})"), tuple(chunk)
+        )
+        connection.exec_driver_sql(dialect.q(f"DELETE FROM trade WHERE id IN ({marks})"),
+                                   tuple(chunk))  # fmt: skip
+
+
+def _in_chunks(values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
+    """`values` in chunks for `IN (...)`, each with its `?` marks."""
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = values[start : start + _IN_CHUNK]
+        yield ", ".join("?" * len(chunk)), chunk
 
 
 # A fill as the replay reads it: (seq, ts, side, qty, price, commission, order_id)
@@ -129,8 +165,6 @@ def replay(
 ) -> list[ReplayRow]:
     """`fills` as the driver's tuples, with each fill's order id: a rebuild's hot path;
     the first `limit` of them when given."""
-    connection = session.connection()
-    dialect = Dialect(connection.dialect.name)
     ts, seq = key
     sql = (
         "SELECT id, ts, side, qty, price, commission, order_id FROM execution"
@@ -142,22 +176,15 @@ def replay(
     if limit is not None:
         sql += " LIMIT ?"
         params += (limit,)
-    return driver_rows(session, dialect.q(sql), params)
-
-
-def driver_rows(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
-    """The rows of `sql` as the driver's own tuples, in the session's transaction: a
-    rebuild reads tens of thousands, and a Row each costs more than the read."""
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    return driver_rows(session, sql, params)
 
 
 def stop_orders(
-    session: Session, run_id: int, symbol: str, first_entry: int, last_entry: int,
+    session: Session,
+    run_id: int,
+    symbol: str,
+    first_entry: int,
+    last_entry: int,
     entry_orders: set[str],
 ) -> list[StopOrder]:
     """The run's stop and stop-limit orders on `symbol` that can be the initial stop of a
@@ -165,7 +192,6 @@ def stop_orders(
     last entry (+ grace) and not finished before the first, or linked to an entry order.
     Each with when it was placed, first finished and its first stop price (the ingest
     writer keeps those on the order's row), in the order they were stored."""
-    dialect = Dialect(session.connection().dialect.name)
     select_ = (
         "SELECT id, order_id, side, order_type, parent_id, created_ts, finished_ts,"
         ' first_stop_price, symbol FROM "order" WHERE run_id = ?'
@@ -187,10 +213,8 @@ def stop_orders(
         queries.append((select_ + f"parent_id IN ({marks})", (run_id, *chunk)))
     found: dict[int, Any] = {}
     for sql, params in queries:
-        found.update((row[0], row) for row in driver_rows(session, dialect.q(sql), params))
-    return [
-        StopOrder(*row[1:8]) for _pk, row in sorted(found.items()) if row[8] == symbol
-    ]
+        found.update((row[0], row) for row in driver_rows(session, sql, params))
+    return [StopOrder(*row[1:8]) for _pk, row in sorted(found.items()) if row[8] == symbol]
 
 
 _IN_CHUNK = 5000  # ids in one IN (...): well inside SQLite's and PostgreSQL's limits

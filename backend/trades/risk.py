@@ -21,6 +21,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from backend.ingest.domain import FINISHED_STATUSES
 
@@ -87,7 +88,7 @@ def initial_stops(
             parent = stop[2].parent_id
             if parent is not None and (parent not in by_parent or stop[:2] < by_parent[parent][:2]):
                 by_parent[parent] = stop
-        stops.sort(key=lambda stop: stop[:2])
+        stops.sort(key=itemgetter(0, 1))  # (placed, position): unique
         mine = sorted(
             (entry_ts, k) for k, (d, entry_ts, _order) in enumerate(entries) if d == direction
         )

@@ -37,7 +37,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("first_stop_price", sa.Float(), nullable=True))
     op.execute(
         'UPDATE "order" SET'
-        " finished_ts = (SELECT MIN(e.ts) FROM order_event e WHERE e.run_id = \"order\".run_id"
+        ' finished_ts = (SELECT MIN(e.ts) FROM order_event e WHERE e.run_id = "order".run_id'
         f' AND e.order_id = "order".order_id AND e.status IN ({FINISHED})),'
         " first_stop_price = (SELECT e.stop_price FROM order_event e"
         ' WHERE e.run_id = "order".run_id AND e.order_id = "order".order_id'

@@ -42,8 +42,9 @@ class Order(_OrderSnapshot, Base):
         # What a rebuild reads for initial stops (trades/repository.py stop_orders).
         Index(None, "run_id", "parent_id"),
         Index(None, "run_id", "symbol", "finished_ts"),
-        Index("ix_order_working", "run_id", "symbol", sqlite_where=_WORKING,
-              postgresql_where=_WORKING),  # fmt: skip
+        Index(
+            "ix_order_working", "run_id", "symbol", sqlite_where=_WORKING, postgresql_where=_WORKING
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = id_column()
