@@ -5,7 +5,7 @@ answers 409 with the runs and trades it touches and changes nothing until
 `?confirm=true`; one that re-prices nothing applies at once; an ingest `instrument`
 event with a new multiplier for a symbol that has trades is dead-lettered (the
 stored instrument kept); each trade records the multiplier it was priced with,
-and migration 0009 backfills it. Every figure is recomputed by hand here.
+and migration 0011 backfills it. Every figure is recomputed by hand here.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ class TestIngest:
 
 
 class TestMigration:
-    def test_0009_backfills_each_trade_with_its_instrument_multiplier(
+    def test_0011_backfills_each_trade_with_its_instrument_multiplier(
         self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
     ) -> None:
         from alembic import command
@@ -206,7 +206,7 @@ class TestMigration:
         with engine.connect() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
-            command.downgrade(config, "0008_api_key_scopes")
+            command.downgrade(config, "0010_derivation_claims")
             connection.commit()
         upgrade(engine)
         with engine.connect() as connection:

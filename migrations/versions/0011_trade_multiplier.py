@@ -3,8 +3,11 @@
 Rows that exist when this runs were priced with their instrument's multiplier as it
 stands (1 where the symbol has no instrument row): that is what they are backfilled with.
 
-Revision ID: 0009_trade_multiplier
-Revises: 0008_api_key_scopes
+Numbered 0011, not the 0009 first planned: main took 0010 (derivation claims) on top of
+0008 first, and a database already at 0010 must still get this column.
+
+Revision ID: 0011_trade_multiplier
+Revises: 0010_derivation_claims
 Create Date: 2026-12-03 19:00:00
 """
 
@@ -13,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_trade_multiplier"
-down_revision: str | None = "0008_api_key_scopes"
+revision: str = "0011_trade_multiplier"
+down_revision: str | None = "0010_derivation_claims"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
