@@ -292,7 +292,8 @@ DEMO_SOURCE = "demo"
 DEMO_RUN_KEY = "demo"
 DEMO_SYMBOL = "DEMO"
 DEMO_STRATEGY = "Demo: ma_cross on synthetic bars"
-DEMO_SECONDS = 5 * 86_400  # five days of 1-second bars: ~1,440 five-minute candles
+DEMO_SECONDS = 30 * 86_400  # 30 days of 1-second bars (22 business days: Sharpe and
+# the other annualised figures need 20), 8,640 five-minute candles
 DEMO_INSTRUMENT = {"multiplier": 5.0, "tick_size": 0.25, "currency": "USD"}
 DEMO_COSTS = {"commission": 0.62, "slippage_ticks": 1.0, "initial_capital": 25_000.0}
 

@@ -205,7 +205,7 @@ def test_demo_data_loads_once_fills_the_pages_and_goes_away(server: LiveServer) 
         assert metrics["max_drawdown"] is not None
         assert metrics["sharpe"] is not None
         bars = http.get("/api/bars", params={"symbol": "DEMO", "timeframe": "5m"}).json()
-        assert done["result"]["candles"] == 1440  # five days of 5-minute candles
+        assert done["result"]["candles"] == 8640  # 30 days of 5-minute candles
         assert bars["source_timeframe"] == "5m"
         assert len(bars["bars"]) > 100
         assert http.get("/api/demo").json()["backtest"]["run_id"] == run["id"]

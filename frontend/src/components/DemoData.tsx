@@ -30,7 +30,7 @@ export function DemoData() {
     <section className="panel" data-testid="demo-data">
       <h2>Demo data</h2>
       <p className="dim">
-        New here? Load a demo: a backtest of the <code>ma_cross</code> strategy on five days of built-in synthetic 1-second bars of <code>DEMO</code> (multiplier 5, tick 0.25, $0.62
+        New here? Load a demo: a backtest of the <code>ma_cross</code> strategy on 30 days of built-in synthetic 1-second bars of <code>DEMO</code> (multiplier 5, tick 0.25, $0.62
         commission, $25,000 starting capital). It appears as a <strong>backtest</strong> run of source <code>demo</code>, fills every page in seconds, and can be removed again.
       </p>
       <ErrorNote error={demo.error ?? error} />
