@@ -99,6 +99,14 @@ def test_a_dashboard_backtest_leaves_instruments_and_runs_unchanged(
     )  # fmt: skip
     assert cli.pushed is not None
     assert cli.pushed["rejected"] == 0
+    # the CLI asking another multiplier for the stored symbol stops before it runs
+    with pytest.raises(RuntimeError, match=r"SYNMES is stored in Fillbook with multiplier 5; "
+                                           r"this backtest asks 1\. .*pass --multiplier 5"):
+        run_backtest(
+            RunSpec(data=bars, strategy="ma_cross", interval="1m",
+                    instrument=Instrument("SYNMES", 1.0, 0.01)),
+            push=PushTarget(server.url, alice.api_key, spool_dir=tmp_path / "spool"),
+        )  # fmt: skip
     path = tmp_path / "bars.csv"
     # a later day: the dashboard's runs add bars of their own, they replace none of these
     write_csv(path, random_walk(20_000, seed=32, start_ns=START_NS + 86_400 * 10**9))
