@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Float, Text, cast, func, select
+from sqlalchemy import BigInteger, Float, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -94,3 +94,14 @@ def runs(
 def get_run(session: Session, user_id: int, run_id: int) -> StrategyRun | None:
     query = select(StrategyRun).where(StrategyRun.id == run_id, StrategyRun.user_id == user_id)
     return session.scalars(query).one_or_none()
+
+
+def trade_page(
+    session: Session, user_id: int, run_id: int, *, after: tuple[int, int] | None, limit: int
+) -> Sequence[Trade]:
+    """Up to `limit` of the run's trades after `after` (entry_ts, id), in that order."""
+    query = select(Trade).where(Trade.user_id == user_id, Trade.run_id == run_id)
+    if after is not None:
+        ts, row_id = after
+        query = query.where(or_(Trade.entry_ts > ts, and_(Trade.entry_ts == ts, Trade.id > row_id)))
+    return session.scalars(query.order_by(Trade.entry_ts, Trade.id).limit(limit)).all()
