@@ -20,18 +20,22 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from itertools import repeat
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 from sqlalchemy.orm import Session
 
 from backend.analytics import repository, service
 from backend.db.engine import Database
+from backend.ingest.domain import NS_PER_SECOND
+from backend.ingest.timestamps import format_ts_array
 from backend.runs import repository as orders
 from backend.runs import service as runs
 from backend.runs.repository import FillFilter
 from backend.trades import repository as trades
-from backend.trades.service import Marks, trade_read
+from backend.trades.service import Marks, unrealised_pnl
 
 Format = Literal["json", "csv"]
 PAGE = 2000  # rows read, serialised and handed on at a time
@@ -50,17 +54,76 @@ def trade_pages(session: Session, user_id: int, run_id: int) -> Iterator[list[di
     """The run's trades in entry order (then id), as TradeRead values, a page at a time."""
     marks = Marks(session, user_id)
     multipliers: dict[str, float] = {}
+    sqlite = session.connection().dialect.name == "sqlite"
     after: tuple[int, int] | None = None
     while True:
         rows = repository.trade_page(session, user_id, run_id, after=after, limit=PAGE)
         if not rows:
             return
-        for symbol in {row.symbol for row in rows} - multipliers.keys():
+        for symbol in {row[3] for row in rows if row[_OPEN]} - multipliers.keys():
             multipliers[symbol] = trades.instrument(session, user_id, symbol)[0]
-        yield [trade_read(row, marks, multipliers[row.symbol]) for row in rows]
-        after = (rows[-1].entry_ts, rows[-1].id)
+        yield trade_values(rows, marks, multipliers, sqlite=sqlite)
+        after = (rows[-1][7], rows[-1][0])
         if len(rows) < PAGE:
             return
+
+
+_OPEN = 23  # is_open's place in repository.REPORT_COLUMNS
+
+
+def trade_values(
+    rows: list[tuple[Any, ...]], marks: Marks, multipliers: dict[str, float], *, sqlite: bool
+) -> list[dict[str, Any]]:
+    """TradeRead values (as trades.service.trade_read gives them) of REPORT_COLUMNS rows,
+    a column at a time: timestamps formatted as arrays, money rounded to its 8 decimals
+    (what SQLAlchemy's Numeric does on SQLite), JSON parsed only where not empty."""
+    (ids, run_ids, accounts, symbols, directions, qtys, max_positions, entries, exits,
+     *money, mfes, maes, efficiencies, r_multiples, trends, volatilities, opens, notes, tags,
+     setups, extras) = zip(*rows, strict=True)  # fmt: skip
+    if sqlite:
+        money = [_rounded(column) for column in money]
+    entry_prices, exit_prices, gross, commissions, nets, mfe_amounts, mae_amounts, risks = money
+    entry_text = format_ts_array(np.array(entries, dtype=np.int64))
+    exit_array = np.array([0 if ts is None else ts for ts in exits], dtype=np.int64)
+    exit_text = format_ts_array(exit_array)
+    extra = [_EMPTY if text in ("{}", None) else orjson.loads(text) for text in extras]
+    tag_lists = [[] if text in ("[]", None) else orjson.loads(text) for text in tags]
+    values = []
+    for i, (trade_id, entry, exit_) in enumerate(zip(ids, entries, exits, strict=True)):
+        is_open, more = bool(opens[i]), extra[i]
+        mark = marks.close(symbols[i]) if is_open else None
+        unrealised = None
+        if is_open and mark is not None:
+            unrealised = unrealised_pnl(directions[i], more.get("open_qty", qtys[i]),
+                                        entry_prices[i], mark, multipliers[symbols[i]])  # fmt: skip
+        stop = more.get("initial_stop")
+        values.append({
+            "id": trade_id, "run_id": run_ids[i], "account": accounts[i], "symbol": symbols[i],
+            "direction": directions[i], "qty": qtys[i], "max_position": max_positions[i],
+            "entry_ts": entry_text[i], "exit_ts": None if exit_ is None else exit_text[i],
+            "hold_seconds": (exit_ - entry) / NS_PER_SECOND if exit_ else None,
+            "entry_price": entry_prices[i], "exit_price": exit_prices[i],
+            "gross_pnl": gross[i], "commission": commissions[i], "net_pnl": nets[i],
+            "unrealised_pnl": unrealised, "mark_price": mark, "mfe": mfes[i], "mae": maes[i],
+            "mfe_amount": mfe_amounts[i], "mae_amount": mae_amounts[i],
+            "exit_efficiency": efficiencies[i], "initial_risk": risks[i],
+            "initial_stop": None if stop is None else float(stop),
+            "r_multiple": r_multiples[i],
+            "regime": {"trend": trends[i], "volatility": volatilities[i],
+                       "method": more.get("regime_method"), "version": more.get("regime_version")},
+            "open": is_open, "notes": notes[i], "tags": tag_lists[i], "setup": setups[i],
+        })  # fmt: skip
+    return values
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def _rounded(column: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Each amount rounded to 8 decimals, correctly (as float(Decimal("%.8f" % x)) is)."""
+    if None in column:
+        return tuple(None if x is None else round(x, 8) for x in column)
+    return tuple(map(round, column, repeat(8)))
 
 
 def order_pages(session: Session, run_id: int) -> Iterator[list[dict[str, Any]]]:
@@ -90,11 +153,8 @@ def report_json(session: Session, user_id: int, run_id: int) -> Iterator[bytes]:
 
     Raises NotFound before the first chunk when the run is not the user's."""
     run = runs.get_run(session, user_id, run_id).model_dump(mode="json")
-    head = {
-        "run": run,
-        "metrics": service.run_metrics(session, user_id, run_id, store=False),
-        "series": service.run_series(session, user_id, run_id),
-    }
+    metrics, series = service.run_metrics_and_series(session, user_id, run_id)
+    head = {"run": run, "metrics": metrics, "series": series}
     yield orjson.dumps(head)[:-1] + b',"trades":'
     yield from _json_array(trade_pages(session, user_id, run_id))
     yield b',"orders":'
@@ -113,11 +173,18 @@ def csv_cell(value: object) -> object:
 
 
 def csv_row(trade: dict[str, Any]) -> list[object]:
-    """A trade (TradeRead values) as the cells of CSV_COLUMNS."""
-    regime = trade["regime"]
-    flat = {**trade, "regime_trend": regime["trend"], "regime_volatility": regime["volatility"],
-            "tags": ";".join(trade["tags"])}  # fmt: skip
-    return [csv_cell(flat[c]) for c in CSV_COLUMNS]
+    """A trade (TradeRead values) as the cells of CSV_COLUMNS, text guarded by csv_cell
+    (numbers, booleans and None go to the writer as they are: it writes None empty)."""
+    t, regime = trade, trade["regime"]
+    return [
+        t["id"], csv_cell(t["account"]), csv_cell(t["symbol"]), t["direction"], t["qty"],
+        t["max_position"], t["entry_ts"], t["exit_ts"], t["hold_seconds"], t["entry_price"],
+        t["exit_price"], t["gross_pnl"], t["commission"], t["net_pnl"], t["unrealised_pnl"],
+        t["mfe"], t["mae"], t["mfe_amount"], t["mae_amount"], t["exit_efficiency"],
+        t["initial_stop"], t["initial_risk"], t["r_multiple"], csv_cell(regime["trend"]),
+        csv_cell(regime["volatility"]), t["open"], csv_cell(t["setup"]),
+        csv_cell(";".join(t["tags"])), csv_cell(t["notes"]),
+    ]  # fmt: skip
 
 
 def report_csv(session: Session, user_id: int, run_id: int) -> Iterator[bytes]:

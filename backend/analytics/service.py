@@ -130,6 +130,16 @@ def run_series(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
     return {"run_id": run_id, **curves(trades, run.initial_capital)}
 
 
+def run_metrics_and_series(
+    session: Session, user_id: int, run_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`run_metrics` (not stored) and `run_series` of a run, from one read of its trades."""
+    run = _run(session, user_id, run_id)
+    trades = trade_table(session, user_id, [run_id])
+    metrics = metrics_document(trades, run.initial_capital)
+    return {"run_id": run_id, **metrics}, {"run_id": run_id, **curves(trades, run.initial_capital)}
+
+
 def curves(trades: TradeTable, initial_capital: float | None) -> dict[str, Any]:
     """Equity and drawdown after each exit, and the daily PnL of docs/metrics.md."""
     data = RunData(trades, initial_capital)
