@@ -245,10 +245,11 @@ def main(argv: list[str] | None = None) -> int:
                 (user_id,) = connection.execute(
                     "SELECT user_id FROM strategy_run WHERE id = ?", (run_id,)
                 ).fetchone()
-            print(f"Fillbook report: {len(expected):,} trades, {orders} orders (seeded in {seeded:.1f} s); "
-                  f"SQLite, median of {args.repeats}")  # fmt: skip
-            print(f"{'format':<7}{'first byte ms':>14}{'total ms':>10}{'MB':>7}{'server peak MiB':>16}"
-                  f"{'heap peak MiB':>14}{'baseline ms':>12}{'ratio':>7}")  # fmt: skip
+            print(f"Fillbook report: {len(expected):,} trades, {orders} orders "
+                  f"(seeded in {seeded:.1f} s); SQLite, median of {args.repeats}")  # fmt: skip
+            print(f"{'format':<7}{'first byte ms':>14}{'total ms':>10}{'MB':>7}"
+                  f"{'server peak MiB':>16}{'heap peak MiB':>14}{'baseline ms':>12}"
+                  f"{'ratio':>7}")  # fmt: skip
             for fmt in ("json", "csv"):
                 fetches = [fetch(server, account.headers, run_id, fmt) for _ in range(args.repeats)]
                 problems += check(fetches[-1].body, fmt, expected, orders)
@@ -267,9 +268,8 @@ def main(argv: list[str] | None = None) -> int:
                 if total > goal and not args.smoke:
                     problems.append(f"goal: {fmt} took {total:.2f} s, more than {goal:.2f} s")
                 if not args.smoke:
-                    print(
-                        f"  goal ({fmt} total <= {goal:.2f} s): {'met' if total <= goal else 'NOT met'}"
-                    )
+                    verdict = "met" if total <= goal else "NOT met"
+                    print(f"  goal ({fmt} total <= {goal:.2f} s): {verdict}")
         finally:
             server.stop(timeout=30)
     for problem in problems:

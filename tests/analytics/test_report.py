@@ -146,7 +146,7 @@ class TestStreamedReport:
         )
         document = orjson.loads(response.content)
         expected = _expected(client, _user_id(client, alice), run)
-        assert len(expected["trades"]) == 10 and len(expected["orders"]) == 2
+        assert (len(expected["trades"]), len(expected["orders"])) == (10, 2)
         assert any(t["open"] and t["unrealised_pnl"] is not None for t in expected["trades"])
         assert _without_clock(document) == _without_clock(expected)
         # the same numbers written the same way (an int is not a float, 1e-05 stays 1e-05)
