@@ -60,8 +60,6 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backend.db.engine import Database  # noqa: E402
-from backend.db.migrate import upgrade  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 
 BASE_NS = 1_702_650_600_000_000_000  # 2023-12-15T14:30:00Z
@@ -223,6 +221,9 @@ class Sampler:
 
 def raw_ceiling(folder: Path, trips: int, symbols: int) -> float:
     """Seconds of a stdlib sqlite3 executemany of the run's trade and fill-part rows."""
+    from backend.db.engine import Database  # here: the client processes need none of it
+    from backend.db.migrate import upgrade
+
     path = folder / "ceiling.db"
     db = Database(f"sqlite:///{path}")
     upgrade(db.engine)

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
-READ_SIZE = 1 << 16
+READ_SIZE = 1 << 18  # what the response hands on at a time
 
 
 class Spool:
