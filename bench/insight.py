@@ -199,13 +199,13 @@ class Sampler:
                 time.sleep(POLL_S)
         connection.close()
 
-    def behind_s(self, sample: Sample) -> float:
-        """Seconds since the database first held as many fills as are derived at `sample`
-        (0 when every fill stored then was derived)."""
+    def behind_s(self, sample: Sample, since: float) -> float:
+        """Seconds since the database first held (after `since`, the first byte) as many
+        fills as are derived at `sample`; 0 when every fill stored then was derived."""
         if sample.derived >= sample.ingested:
             return 0.0
         for earlier in self.samples:
-            if earlier.ingested >= sample.derived:
+            if earlier.at >= since and earlier.ingested >= sample.derived:
                 return max(0.0, sample.at - earlier.at)
         return 0.0
 
@@ -382,8 +382,8 @@ def measure(args: argparse.Namespace, server: LiveServer, trips: int, result: Re
         result.problems += sampler.errors[:5]
         shown = [s for s in sampler.samples if s.at >= first - POLL_S]
         for sample in shown[:: max(1, round(0.25 / POLL_S))]:
-            lag = (sample.at - first, sample.ingested - sample.derived, sampler.behind_s(sample),
-                   sample.state or "?")  # fmt: skip
+            behind = sampler.behind_s(sample, first)
+            lag = (sample.at - first, sample.ingested - sample.derived, behind, sample.state or "?")
             result.lag.append(lag)
 
         result.problems += check(server, trips, args.symbols, metrics, body, multiplier=1)
@@ -472,12 +472,9 @@ def print_result(r: Result, strict: bool, smoke: bool) -> list[str]:
         print(f"ingest {r.fills / r.push_s:,.0f} fills/s; derivation (first byte to derived) "
               f"{'-' if rate is None else f'{rate:,.0f}'} fills/s")  # fmt: skip
     print("derivation lag (s since first byte: fills ingested - derived, seconds behind, state)")
-    print(
-        "  "
-        + "  ".join(
-            f"{at:.2f}: {lag:,} {behind:.2f}s {state[0]}" for at, lag, behind, state in r.lag
-        )
-    )
+    cells = [f"{at:6.2f}: {lag:>7,} {behind:5.2f} s {state[0]}" for at, lag, behind, state in r.lag]
+    for i in range(0, len(cells), 5):
+        print("  " + "   ".join(cells[i : i + 5]))
     problems = list(r.problems)
     if not smoke and r.fills >= METRICS_GOAL_FILLS and metrics_after is not None:
         ok = metrics_after <= METRICS_GOAL_S
@@ -489,10 +486,12 @@ def print_result(r: Result, strict: bool, smoke: bool) -> list[str]:
     if r.rederive_s is not None:
         goal = REDERIVE_GOAL_S * max(r.rederive_fills, 1) / REDERIVE_GOAL_FILLS
         ok = r.rederive_s <= goal
+        # Below 100,000 fills the fixed costs (the PATCH, waking the worker, polling) rule.
+        verdict = ("met" if ok else "NOT met") if r.rederive_fills >= 100_000 else "n/a"
         print(f"re-derive after PATCH /api/instruments/S00 ({r.rederive_fills:,} fills): "
-              f"{r.rederive_s:.2f} s; goal <= {goal:.2f} s (10 s per 1,000,000 fills): "
-              f"{'met' if ok else 'NOT met'}")  # fmt: skip
-        if strict and not smoke and not ok:
+              f"{r.rederive_s:.2f} s; goal <= {goal:.2f} s (10 s per 1,000,000 fills, from"
+              f" 100,000 fills on): {verdict}")  # fmt: skip
+        if strict and not smoke and verdict == "NOT met":
             problems.append("goal: re-derive too slow")
     for problem in problems:
         print(f"FAILED: {problem}")
