@@ -149,13 +149,18 @@ def _json_array(pages: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
 
 
 def report_json(session: Session, user_id: int, run_id: int) -> Iterator[bytes]:
-    """The report document: `run`, `metrics`, `series`, `trades` and `orders`, in chunks.
+    """The report document: `run`, `metrics`, `series`, `trades` and `orders`, in chunks;
+    the run first (the first byte at once), the equity points and rows a page at a time.
 
     Raises NotFound before the first chunk when the run is not the user's."""
     run = runs.get_run(session, user_id, run_id).model_dump(mode="json")
-    metrics, series = service.run_metrics_and_series(session, user_id, run_id)
-    head = {"run": run, "metrics": metrics, "series": series}
-    yield orjson.dumps(head)[:-1] + b',"trades":'
+    yield b'{"run":' + orjson.dumps(run)
+    metrics, curves = service.run_metrics_and_curves(session, user_id, run_id)
+    series = {"run_id": run_id, "initial_capital": curves.initial_capital, "daily": curves.daily}
+    yield b',"metrics":' + orjson.dumps(metrics) + b',"series":' + orjson.dumps(series)[:-1]
+    yield b',"equity":'
+    yield from _json_array(curves.points(i, i + PAGE) for i in range(0, len(curves), PAGE))
+    yield b'},"trades":'
     yield from _json_array(trade_pages(session, user_id, run_id))
     yield b',"orders":'
     yield from _json_array(order_pages(session, run_id))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -130,39 +132,65 @@ def run_series(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
     return {"run_id": run_id, **curves(trades, run.initial_capital)}
 
 
-def run_metrics_and_series(
+def run_metrics_and_curves(
     session: Session, user_id: int, run_id: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`run_metrics` (not stored) and `run_series` of a run, from one read of its trades."""
+) -> tuple[dict[str, Any], Curves]:
+    """`run_metrics` (not stored) and the `run_series` curves of a run, from one read of its
+    closed trades; the report writes the curves' points a page at a time."""
     run = _run(session, user_id, run_id)
     trades = trade_table(session, user_id, [run_id])
-    metrics = metrics_document(trades, run.initial_capital)
-    return {"run_id": run_id, **metrics}, {"run_id": run_id, **curves(trades, run.initial_capital)}
+    metrics = {"run_id": run_id, **metrics_document(trades, run.initial_capital)}
+    return metrics, Curves.of(trades, run.initial_capital)
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Equity and drawdown after each exit (as arrays), and the daily PnL of docs/metrics.md."""
+
+    initial_capital: float | None
+    exit_ts: npt.NDArray[np.int64]
+    equity: npt.NDArray[np.int64]  # in 1e-8 units
+    drawdown: npt.NDArray[np.int64]
+    percent: npt.NDArray[np.float64]  # NaN: none
+    daily: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, trades: TradeTable, initial_capital: float | None) -> Curves:
+        data = RunData(trades, initial_capital)
+        base = data.capital_units or 0
+        equity = base + running_total(trades.net)
+        peak = np.maximum(np.maximum.accumulate(equity), base) if equity.size else equity
+        drawdown = equity - peak
+        with np.errstate(divide="ignore", invalid="ignore"):
+            percent = np.where(peak > 0, drawdown / np.where(peak > 0, peak, 1), np.nan)
+        if not initial_capital:
+            percent[:] = np.nan
+        daily = [
+            {"date": epoch_date(day).isoformat(), "net_pnl": pnl / UNIT}
+            for day, pnl in zip(data.daily.days.tolist(), data.daily.pnl.tolist(), strict=True)
+        ]
+        return cls(initial_capital, trades.exit_ts, equity, drawdown, percent, daily)
+
+    def __len__(self) -> int:
+        return int(self.equity.size)
+
+    def points(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """The equity points from the `start`-th exit to the `stop`-th, JSON-ready."""
+        window = slice(start, stop)
+        return [
+            {"ts": ts, "equity": e, "drawdown": d, "drawdown_pct": None if p != p else p}
+            for ts, e, d, p in zip(
+                format_ts_array(self.exit_ts[window]), (self.equity[window] / UNIT).tolist(),
+                (self.drawdown[window] / UNIT).tolist(), self.percent[window].tolist(),
+                strict=True,
+            )
+        ]  # fmt: skip
 
 
 def curves(trades: TradeTable, initial_capital: float | None) -> dict[str, Any]:
     """Equity and drawdown after each exit, and the daily PnL of docs/metrics.md."""
-    data = RunData(trades, initial_capital)
-    base = data.capital_units or 0
-    equity = base + running_total(trades.net)
-    peak = np.maximum(np.maximum.accumulate(equity), base) if equity.size else equity
-    drawdown = equity - peak
-    with np.errstate(divide="ignore", invalid="ignore"):
-        percent = np.where(peak > 0, drawdown / np.where(peak > 0, peak, 1), np.nan)
-    if not initial_capital:
-        percent[:] = np.nan
-    points = [
-        {"ts": ts, "equity": e, "drawdown": d, "drawdown_pct": None if p != p else p}  # NaN: none
-        for ts, e, d, p in zip(
-            format_ts_array(trades.exit_ts), (equity / UNIT).tolist(), (drawdown / UNIT).tolist(),
-            percent.tolist(), strict=True,
-        )
-    ]  # fmt: skip
-    daily = [
-        {"date": epoch_date(day).isoformat(), "net_pnl": pnl / UNIT}
-        for day, pnl in zip(data.daily.days.tolist(), data.daily.pnl.tolist(), strict=True)
-    ]
-    return {"initial_capital": initial_capital, "equity": points, "daily": daily}
+    made = Curves.of(trades, initial_capital)
+    return {"initial_capital": initial_capital, "equity": made.points(), "daily": made.daily}
 
 
 def _instances(session: Session, user_id: int) -> dict[int, str | None]:
