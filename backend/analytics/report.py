@@ -88,32 +88,38 @@ def trade_values(
     exit_text = format_ts_array(exit_array)
     extra = [_EMPTY if text in ("{}", None) else orjson.loads(text) for text in extras]
     tag_lists = [[] if text in ("[]", None) else orjson.loads(text) for text in tags]
-    values = []
-    for i, (trade_id, entry, exit_) in enumerate(zip(ids, entries, exits, strict=True)):
-        is_open, more = bool(opens[i]), extra[i]
-        mark = marks.close(symbols[i]) if is_open else None
-        unrealised = None
-        if is_open and mark is not None:
-            unrealised = unrealised_pnl(directions[i], more.get("open_qty", qtys[i]),
-                                        entry_prices[i], mark, multipliers[symbols[i]])  # fmt: skip
-        stop = more.get("initial_stop")
-        values.append({
-            "id": trade_id, "run_id": run_ids[i], "account": accounts[i], "symbol": symbols[i],
-            "direction": directions[i], "qty": qtys[i], "max_position": max_positions[i],
-            "entry_ts": entry_text[i], "exit_ts": None if exit_ is None else exit_text[i],
-            "hold_seconds": (exit_ - entry) / NS_PER_SECOND if exit_ else None,
-            "entry_price": entry_prices[i], "exit_price": exit_prices[i],
-            "gross_pnl": gross[i], "commission": commissions[i], "net_pnl": nets[i],
-            "unrealised_pnl": unrealised, "mark_price": mark, "mfe": mfes[i], "mae": maes[i],
-            "mfe_amount": mfe_amounts[i], "mae_amount": mae_amounts[i],
-            "exit_efficiency": efficiencies[i], "initial_risk": risks[i],
-            "initial_stop": None if stop is None else float(stop),
-            "r_multiple": r_multiples[i],
-            "regime": {"trend": trends[i], "volatility": volatilities[i],
-                       "method": more.get("regime_method"), "version": more.get("regime_version")},
-            "open": is_open, "notes": notes[i], "tags": tag_lists[i], "setup": setups[i],
-        })  # fmt: skip
-    return values
+    is_open = list(map(bool, opens))
+    mark_prices: list[float | None] = [None] * len(rows)
+    unrealised: list[float | None] = [None] * len(rows)
+    for i in (i for i, o in enumerate(is_open) if o):  # few: marked at the last bar
+        mark_prices[i] = mark = marks.close(symbols[i])
+        if mark is not None:
+            open_qty = extra[i].get("open_qty", qtys[i])
+            unrealised[i] = unrealised_pnl(directions[i], open_qty, entry_prices[i], mark,
+                                           multipliers[symbols[i]])  # fmt: skip
+    exit_texts = [None if x is None else t for x, t in zip(exits, exit_text, strict=True)]
+    holds = [(x - e) / NS_PER_SECOND if x else None for e, x in zip(entries, exits, strict=True)]
+    stops = [None if (x := e.get("initial_stop")) is None else float(x) for e in extra]
+    regimes = [
+        {"trend": t, "volatility": v, "method": e.get("regime_method"),
+         "version": e.get("regime_version")}
+        for t, v, e in zip(trends, volatilities, extra, strict=True)
+    ]  # fmt: skip
+    return [
+        {"id": i, "run_id": r, "account": a, "symbol": s, "direction": d, "qty": q,
+         "max_position": mp, "entry_ts": et, "exit_ts": xt, "hold_seconds": h,
+         "entry_price": ep, "exit_price": xp, "gross_pnl": g, "commission": c, "net_pnl": n,
+         "unrealised_pnl": u, "mark_price": m, "mfe": fe, "mae": ae, "mfe_amount": fa,
+         "mae_amount": aa, "exit_efficiency": ef, "initial_risk": ir, "initial_stop": st,
+         "r_multiple": rm, "regime": rg, "open": o, "notes": no, "tags": tg, "setup": se}
+        for (i, r, a, s, d, q, mp, et, xt, h, ep, xp, g, c, n, u, m, fe, ae, fa, aa, ef, ir, st,
+             rm, rg, o, no, tg, se) in zip(
+            ids, run_ids, accounts, symbols, directions, qtys, max_positions, entry_text,
+            exit_texts, holds, entry_prices, exit_prices, gross, commissions, nets, unrealised,
+            mark_prices, mfes, maes, mfe_amounts, mae_amounts, efficiencies, risks, stops,
+            r_multiples, regimes, is_open, notes, tag_lists, setups, strict=True,
+        )
+    ]  # fmt: skip
 
 
 _EMPTY: dict[str, Any] = {}
