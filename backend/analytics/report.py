@@ -35,6 +35,7 @@ from backend.runs import repository as orders
 from backend.runs import service as runs
 from backend.runs.repository import FillFilter
 from backend.trades import repository as trades
+from backend.trades.schemas import TradeRead
 from backend.trades.service import Marks, unrealised_pnl
 
 Format = Literal["json", "csv"]
@@ -50,8 +51,8 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def trade_pages(session: Session, user_id: int, run_id: int) -> Iterator[list[dict[str, Any]]]:
-    """The run's trades in entry order (then id), as TradeRead values, a page at a time."""
+def trade_pages(session: Session, user_id: int, run_id: int) -> Iterator[dict[str, list[Any]]]:
+    """The run's trades in entry order (then id), a page at a time, as trade_columns."""
     marks = Marks(session, user_id)
     multipliers: dict[str, float] = {}
     sqlite = session.connection().dialect.name == "sqlite"
@@ -62,24 +63,26 @@ def trade_pages(session: Session, user_id: int, run_id: int) -> Iterator[list[di
             return
         for symbol in {row[3] for row in rows if row[_OPEN]} - multipliers.keys():
             multipliers[symbol] = trades.instrument(session, user_id, symbol)[0]
-        yield trade_values(rows, marks, multipliers, sqlite=sqlite)
+        yield trade_columns(rows, marks, multipliers, sqlite=sqlite)
         after = (rows[-1][7], rows[-1][0])
         if len(rows) < PAGE:
             return
 
 
 _OPEN = 23  # is_open's place in repository.REPORT_COLUMNS
+TRADE_FIELDS = tuple(TradeRead.model_fields)  # the JSON's keys, in the schema's order
 
 
-def trade_values(
+def trade_columns(
     rows: list[tuple[Any, ...]], marks: Marks, multipliers: dict[str, float], *, sqlite: bool
-) -> list[dict[str, Any]]:
-    """TradeRead values (as trades.service.trade_read gives them) of REPORT_COLUMNS rows,
-    a column at a time: timestamps formatted as arrays, money rounded to its 8 decimals
-    (what SQLAlchemy's Numeric does on SQLite), JSON parsed only where not empty."""
+) -> dict[str, list[Any]]:
+    """REPORT_COLUMNS rows as TradeRead's values (as trades.service.trade_read gives them),
+    one list a field, plus `regime_trend` and `regime_volatility`: timestamps formatted as
+    arrays, money rounded to its 8 decimals (what SQLAlchemy's Numeric does on SQLite),
+    JSON parsed only where not empty."""
     (ids, run_ids, accounts, symbols, directions, qtys, max_positions, entries, exits,
      *money, mfes, maes, efficiencies, r_multiples, trends, volatilities, opens, notes, tags,
-     setups, extras) = zip(*rows, strict=True)  # fmt: skip
+     setups, extras) = (list(column) for column in zip(*rows, strict=True))  # fmt: skip
     if sqlite:
         money = [_rounded(column) for column in money]
     entry_prices, exit_prices, gross, commissions, nets, mfe_amounts, mae_amounts, risks = money
@@ -87,7 +90,6 @@ def trade_values(
     exit_array = np.array([0 if ts is None else ts for ts in exits], dtype=np.int64)
     exit_text = format_ts_array(exit_array)
     extra = [_EMPTY if text in ("{}", None) else orjson.loads(text) for text in extras]
-    tag_lists = [[] if text in ("[]", None) else orjson.loads(text) for text in tags]
     is_open = list(map(bool, opens))
     mark_prices: list[float | None] = [None] * len(rows)
     unrealised: list[float | None] = [None] * len(rows)
@@ -97,39 +99,44 @@ def trade_values(
             open_qty = extra[i].get("open_qty", qtys[i])
             unrealised[i] = unrealised_pnl(directions[i], open_qty, entry_prices[i], mark,
                                            multipliers[symbols[i]])  # fmt: skip
-    exit_texts = [None if x is None else t for x, t in zip(exits, exit_text, strict=True)]
-    holds = [(x - e) / NS_PER_SECOND if x else None for e, x in zip(entries, exits, strict=True)]
-    stops = [None if (x := e.get("initial_stop")) is None else float(x) for e in extra]
-    regimes = [
-        {"trend": t, "volatility": v, "method": e.get("regime_method"),
-         "version": e.get("regime_version")}
-        for t, v, e in zip(trends, volatilities, extra, strict=True)
-    ]  # fmt: skip
-    return [
-        {"id": i, "run_id": r, "account": a, "symbol": s, "direction": d, "qty": q,
-         "max_position": mp, "entry_ts": et, "exit_ts": xt, "hold_seconds": h,
-         "entry_price": ep, "exit_price": xp, "gross_pnl": g, "commission": c, "net_pnl": n,
-         "unrealised_pnl": u, "mark_price": m, "mfe": fe, "mae": ae, "mfe_amount": fa,
-         "mae_amount": aa, "exit_efficiency": ef, "initial_risk": ir, "initial_stop": st,
-         "r_multiple": rm, "regime": rg, "open": o, "notes": no, "tags": tg, "setup": se}
-        for (i, r, a, s, d, q, mp, et, xt, h, ep, xp, g, c, n, u, m, fe, ae, fa, aa, ef, ir, st,
-             rm, rg, o, no, tg, se) in zip(
-            ids, run_ids, accounts, symbols, directions, qtys, max_positions, entry_text,
-            exit_texts, holds, entry_prices, exit_prices, gross, commissions, nets, unrealised,
-            mark_prices, mfes, maes, mfe_amounts, mae_amounts, efficiencies, risks, stops,
-            r_multiples, regimes, is_open, notes, tag_lists, setups, strict=True,
-        )
-    ]  # fmt: skip
+    return {
+        "id": ids, "run_id": run_ids, "account": accounts, "symbol": symbols,
+        "direction": directions, "qty": qtys, "max_position": max_positions,
+        "entry_ts": entry_text,
+        "exit_ts": [None if x is None else t for x, t in zip(exits, exit_text, strict=True)],
+        "hold_seconds": [(x - e) / NS_PER_SECOND if x else None
+                         for e, x in zip(entries, exits, strict=True)],
+        "entry_price": entry_prices, "exit_price": exit_prices, "gross_pnl": gross,
+        "commission": commissions, "net_pnl": nets, "unrealised_pnl": unrealised,
+        "mark_price": mark_prices, "mfe": mfes, "mae": maes, "mfe_amount": mfe_amounts,
+        "mae_amount": mae_amounts, "exit_efficiency": efficiencies, "initial_risk": risks,
+        "initial_stop": [None if (x := e.get("initial_stop")) is None else float(x)
+                         for e in extra],
+        "r_multiple": r_multiples,
+        "regime": [{"trend": t, "volatility": v, "method": e.get("regime_method"),
+                    "version": e.get("regime_version")}
+                   for t, v, e in zip(trends, volatilities, extra, strict=True)],
+        "open": is_open, "notes": notes,
+        "tags": [[] if text in ("[]", None) else orjson.loads(text) for text in tags],
+        "setup": setups, "regime_trend": trends, "regime_volatility": volatilities,
+    }  # fmt: skip
+
+
+def trade_values(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """trade_columns as one TradeRead dict a trade."""
+    fields = TRADE_FIELDS
+    rows = zip(*(columns[f] for f in fields), strict=True)
+    return [dict(zip(fields, values, strict=True)) for values in rows]
 
 
 _EMPTY: dict[str, Any] = {}
 
 
-def _rounded(column: tuple[Any, ...]) -> tuple[Any, ...]:
+def _rounded(column: list[Any]) -> list[Any]:
     """Each amount rounded to 8 decimals, correctly (as float(Decimal("%.8f" % x)) is)."""
     if None in column:
-        return tuple(None if x is None else round(x, 8) for x in column)
-    return tuple(map(round, column, repeat(8)))
+        return [None if x is None else round(x, 8) for x in column]
+    return list(map(round, column, repeat(8)))
 
 
 def order_pages(session: Session, run_id: int) -> Iterator[list[dict[str, Any]]]:
@@ -167,7 +174,7 @@ def report_json(session: Session, user_id: int, run_id: int) -> Iterator[bytes]:
     yield b',"equity":'
     yield from _json_array(curves.points(i, i + PAGE) for i in range(0, len(curves), PAGE))
     yield b'},"trades":'
-    yield from _json_array(trade_pages(session, user_id, run_id))
+    yield from _json_array(trade_values(page) for page in trade_pages(session, user_id, run_id))
     yield b',"orders":'
     yield from _json_array(order_pages(session, run_id))
     yield b"}"
@@ -183,19 +190,17 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def csv_row(trade: dict[str, Any]) -> list[object]:
-    """A trade (TradeRead values) as the cells of CSV_COLUMNS, text guarded by csv_cell
-    (numbers, booleans and None go to the writer as they are: it writes None empty)."""
-    t, regime = trade, trade["regime"]
-    return [
-        t["id"], csv_cell(t["account"]), csv_cell(t["symbol"]), t["direction"], t["qty"],
-        t["max_position"], t["entry_ts"], t["exit_ts"], t["hold_seconds"], t["entry_price"],
-        t["exit_price"], t["gross_pnl"], t["commission"], t["net_pnl"], t["unrealised_pnl"],
-        t["mfe"], t["mae"], t["mfe_amount"], t["mae_amount"], t["exit_efficiency"],
-        t["initial_stop"], t["initial_risk"], t["r_multiple"], csv_cell(regime["trend"]),
-        csv_cell(regime["volatility"]), t["open"], csv_cell(t["setup"]),
-        csv_cell(";".join(t["tags"])), csv_cell(t["notes"]),
-    ]  # fmt: skip
+_GUARDED = ("account", "symbol", "regime_trend", "regime_volatility", "setup", "notes")
+
+
+def csv_rows(columns: dict[str, list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """trade_columns as the rows of CSV_COLUMNS: text through csv_cell (numbers, booleans
+    and None go to the writer as they are; it writes None empty), tags joined by `;`."""
+    cells = dict(columns)
+    for name in _GUARDED:
+        cells[name] = [csv_cell(v) for v in columns[name]]
+    cells["tags"] = [csv_cell(";".join(t)) for t in columns["tags"]]
+    return zip(*(cells[c] for c in CSV_COLUMNS), strict=True)
 
 
 def report_csv(session: Session, user_id: int, run_id: int) -> Iterator[bytes]:
@@ -207,7 +212,7 @@ def report_csv(session: Session, user_id: int, run_id: int) -> Iterator[bytes]:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for page in trade_pages(session, user_id, run_id):
-        writer.writerows(csv_row(trade) for trade in page)
+        writer.writerows(csv_rows(page))
         yield out.getvalue().encode()
         out.seek(0)
         out.truncate()
