@@ -169,10 +169,13 @@ def report_json(session: Session, user_id: int, run_id: int) -> Iterator[bytes]:
     run = runs.get_run(session, user_id, run_id).model_dump(mode="json")
     yield b'{"run":' + orjson.dumps(run)
     metrics, curves = service.run_metrics_and_curves(session, user_id, run_id)
-    series = {"run_id": run_id, "initial_capital": curves.initial_capital, "daily": curves.daily}
+    count = len(curves)
+    series = {"run_id": run_id, "initial_capital": curves.initial_capital,
+              "points_total": count, "downsampled": False, "daily": curves.daily}  # fmt: skip
     yield b',"metrics":' + orjson.dumps(metrics) + b',"series":' + orjson.dumps(series)[:-1]
     yield b',"equity":'
-    yield from _json_array(curves.points(i, i + PAGE) for i in range(0, len(curves), PAGE))
+    pages = (np.arange(i, min(i + PAGE, count)) for i in range(0, count, PAGE))
+    yield from _json_array(curves.points(rows) for rows in pages)
     yield b'},"trades":'
     yield from _json_array(trade_values(page) for page in trade_pages(session, user_id, run_id))
     yield b',"orders":'
