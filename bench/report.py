@@ -47,19 +47,14 @@ sys.path.insert(0, str(ROOT))
 
 from backend.analytics.report import report  # noqa: E402
 from backend.db.engine import Database  # noqa: E402
+from backend.db.models import Trade  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 
 NS = 1_000_000_000
 BASE_NS = 1_702_650_600 * NS  # 2023-12-15T14:30:00Z
 FIRST_ID = 10**12  # seeded trade ids, far above the derived ones
 GOAL_S = 1.0
-COLUMNS = (
-    "id", "user_id", "run_id", "account", "symbol", "direction", "qty", "max_position",
-    "entry_ts", "exit_ts", "entry_price", "exit_price", "gross_pnl", "commission", "net_pnl",
-    "mfe", "mae", "mfe_amount", "mae_amount", "exit_efficiency", "initial_risk", "r_multiple",
-    "regime_trend", "regime_volatility", "is_open", "notes", "tags", "setup", "extra",
-    "updated_at",
-)  # fmt: skip
+COLUMNS = tuple(Trade.__table__.columns.keys())  # the order seed_trades writes them in
 
 
 def seed_run(server: LiveServer, headers: dict[str, str]) -> int:
