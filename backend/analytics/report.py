@@ -77,7 +77,8 @@ def trade_columns(
     rows: list[tuple[Any, ...]], marks: Marks, multipliers: dict[str, float], *, sqlite: bool
 ) -> dict[str, list[Any]]:
     """REPORT_COLUMNS rows as TradeRead's values (as trades.service.trade_read gives them),
-    one list a field, plus `regime_trend` and `regime_volatility`: timestamps formatted as
+    one list a field but `regime` (its parts: `regime_trend`, `regime_volatility` and the
+    parsed `extra`, which trade_values joins), timestamps formatted as
     arrays, money rounded to its 8 decimals (what SQLAlchemy's Numeric does on SQLite),
     JSON parsed only where not empty."""
     (ids, run_ids, accounts, symbols, directions, qtys, max_positions, entries, exits,
@@ -112,10 +113,7 @@ def trade_columns(
         "mae_amount": mae_amounts, "exit_efficiency": efficiencies, "initial_risk": risks,
         "initial_stop": [None if (x := e.get("initial_stop")) is None else float(x)
                          for e in extra],
-        "r_multiple": r_multiples,
-        "regime": [{"trend": t, "volatility": v, "method": e.get("regime_method"),
-                    "version": e.get("regime_version")}
-                   for t, v, e in zip(trends, volatilities, extra, strict=True)],
+        "r_multiple": r_multiples, "extra": extra,
         "open": is_open, "notes": notes,
         "tags": [[] if text in ("[]", None) else orjson.loads(text) for text in tags],
         "setup": setups, "regime_trend": trends, "regime_volatility": volatilities,
@@ -124,8 +122,14 @@ def trade_columns(
 
 def trade_values(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """trade_columns as one TradeRead dict a trade."""
+    regimes = [
+        {"trend": t, "volatility": v, "method": e.get("regime_method"),
+         "version": e.get("regime_version")}
+        for t, v, e in zip(columns["regime_trend"], columns["regime_volatility"],
+                           columns["extra"], strict=True)
+    ]  # fmt: skip
     fields = TRADE_FIELDS
-    rows = zip(*(columns[f] for f in fields), strict=True)
+    rows = zip(*(regimes if f == "regime" else columns[f] for f in fields), strict=True)
     return [dict(zip(fields, values, strict=True)) for values in rows]
 
 
