@@ -1,8 +1,9 @@
 """A run's report, to keep or share outside Fillbook: one JSON document, or trades as CSV.
 
-The report is written as it is read: the run, its metrics and its series first (small,
-or computed from columns in one query), then trades and orders in keyset pages of
-`PAGE` rows, each page serialised and handed on before the next is read. Every page is
+The report is written as it is read: the run first, then its metrics and its series
+(computed from the closed trades' columns, in one query; the equity points written a page
+at a time), then trades and orders in keyset pages of `PAGE` rows, each page serialised
+and handed on before the next is read. Every page is
 read in the one read transaction the report opened, so the document is one consistent
 snapshot (`REPEATABLE READ` on PostgreSQL; on SQLite a deferred read transaction is a
 snapshot and takes no write lock). How the snapshot is kept short when the client
@@ -76,7 +77,7 @@ TRADE_FIELDS = tuple(TradeRead.model_fields)  # the JSON's keys, in the schema's
 def trade_columns(
     rows: list[tuple[Any, ...]], marks: Marks, multipliers: dict[str, float], *, sqlite: bool
 ) -> dict[str, list[Any]]:
-    """REPORT_COLUMNS rows as TradeRead's values (as trades.service.trade_read gives them),
+    """REPORT_COLUMNS rows as TradeRead's values (those GET /api/trades serves),
     one list a field but `regime` (its parts: `regime_trend`, `regime_volatility` and the
     parsed `extra`, which trade_values joins), timestamps formatted as
     arrays, money rounded to its 8 decimals (what SQLAlchemy's Numeric does on SQLite),

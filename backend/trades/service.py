@@ -21,6 +21,7 @@ from backend.trades.reconstruct import units
 from backend.trades.repository import SORTS, TradeFilter
 from backend.trades.schemas import (
     ChartBars,
+    RegimeRead,
     TradeDetail,
     TradeFillRead,
     TradeOrderRead,
@@ -31,7 +32,7 @@ from backend.trades.schemas import (
 CHART_MAX_BARS = 1500
 
 
-def _float(value: Decimal | float | None) -> float | None:
+def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
@@ -83,14 +84,14 @@ class Marks:
 def unrealised_pnl(
     direction: str, open_qty: float, entry_price: float, mark: float, multiplier: float
 ) -> float:
-    """An open trade's open quantity marked at `mark`, in currency (exact in 1e-8 units)."""
+    """An open trade's open quantity marked at `mark`, in currency (exact in 1e-8 units);
+    the report computes it from its own rows (backend/analytics/report.py)."""
     sign = 1 if direction == "long" else -1
     move = (Decimal(units(mark)) - Decimal(units(entry_price))) / 10**8
     return float(move * Decimal(str(open_qty)) * sign * Decimal(str(multiplier)))
 
 
-def trade_read(trade: Trade, marks: Marks, multiplier: float = 1.0) -> dict[str, Any]:
-    """A trade as TradeRead's values, JSON-ready (the report writes them without a model)."""
+def _trade_read(trade: Trade, marks: Marks, multiplier: float = 1.0) -> dict[str, Any]:
     mark = marks.close(trade.symbol) if trade.is_open else None
     unrealised = None
     if trade.is_open and mark is not None:
@@ -110,13 +111,12 @@ def trade_read(trade: Trade, marks: Marks, multiplier: float = 1.0) -> dict[str,
         "unrealised_pnl": unrealised, "mark_price": mark, "mfe": trade.mfe, "mae": trade.mae,
         "mfe_amount": _float(trade.mfe_amount), "mae_amount": _float(trade.mae_amount),
         "exit_efficiency": trade.exit_efficiency, "initial_risk": _float(trade.initial_risk),
-        "initial_stop": _float((trade.extra or {}).get("initial_stop")),
-        "r_multiple": trade.r_multiple,
-        "regime": {
-            "trend": trade.regime_trend, "volatility": trade.regime_volatility,
-            "method": (trade.extra or {}).get("regime_method"),
-            "version": (trade.extra or {}).get("regime_version"),
-        },
+        "initial_stop": (trade.extra or {}).get("initial_stop"), "r_multiple": trade.r_multiple,
+        "regime": RegimeRead(
+            trend=trade.regime_trend, volatility=trade.regime_volatility,
+            method=(trade.extra or {}).get("regime_method"),
+            version=(trade.extra or {}).get("regime_version"),
+        ),
         "open": trade.is_open, "notes": trade.notes, "tags": trade.tags or [],
         "setup": trade.setup,
     }  # fmt: skip
@@ -146,7 +146,7 @@ def list_trades(
             multipliers[trade.symbol] = repository.instrument(session, where.user_id, trade.symbol)[
                 0
             ]
-        items.append(TradeRead.model_validate(trade_read(trade, marks, multipliers[trade.symbol])))
+        items.append(TradeRead.model_validate(_trade_read(trade, marks, multipliers[trade.symbol])))
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -161,7 +161,7 @@ def get_trade(session: Session, user_id: int, trade_id: int) -> TradeDetail:
     if trade is None:
         raise NotFound(f"trade {trade_id} not found")
     multiplier = repository.instrument(session, user_id, trade.symbol)[0]
-    base = trade_read(trade, Marks(session, user_id), multiplier)
+    base = _trade_read(trade, Marks(session, user_id), multiplier)
     fills = [
         TradeFillRead(
             seq=execution.id, id=execution.exec_id, order_id=execution.order_id,
@@ -221,4 +221,4 @@ def update_trade(session: Session, user_id: int, trade_id: int, data: TradeUpdat
         setattr(trade, name, value if name != "tags" else (value or []))
     session.flush()
     multiplier = repository.instrument(session, user_id, trade.symbol)[0]
-    return TradeRead.model_validate(trade_read(trade, Marks(session, user_id), multiplier))
+    return TradeRead.model_validate(_trade_read(trade, Marks(session, user_id), multiplier))
