@@ -48,6 +48,7 @@ bench: $(VENV)/.dev
 	$(BIN)/pip install -q -r requirements-bench.txt
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/trades.py
+	$(BIN)/python bench/derive.py --big
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/training.py
 	$(BIN)/python bench/backtest.py

@@ -21,6 +21,7 @@ heavy = pytest.mark.heavy
 BENCHES = [
     "analytics",
     "trades",
+    "derive",
     "exporter",
     pytest.param("ingest", marks=heavy),
     pytest.param("stream", marks=heavy),
