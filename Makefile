@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest migrate bench fuzz clean
+.PHONY: run test lint typecheck pytest migrate bench bench-smoke fuzz clean
 
 run: $(VENV)/.runtime dashboard  ## create the venv, install, migrate, serve on $(HOST):$(PORT) with the training node
 	$(BIN)/python run_server.py --host $(HOST) --port $(PORT) --with-training-node
@@ -48,12 +48,18 @@ bench: $(VENV)/.dev
 	$(BIN)/pip install -q -r requirements-bench.txt
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/trades.py
+	$(BIN)/python bench/derive.py --big
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/training.py
 	$(BIN)/python bench/backtest.py
 	$(BIN)/python bench/exporter.py
 	$(BIN)/python bench/stream.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/insight.py --re-derive
+
+bench-smoke: $(VENV)/.dev  ## every benchmark with --smoke (make test runs them too: tests/bench)
+	$(BIN)/python -m pytest -q tests/bench
 
 fuzz: $(VENV)/.dev  ## schemathesis over every operation with many examples (make test runs a few)
 	FILLBOOK_FUZZ_EXAMPLES=$${FILLBOOK_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/fuzz

@@ -114,12 +114,21 @@ def build(db: Database, count: int, seed: int) -> None:
         session.connection().execute(insert(Trade), rows)
 
 
-def analytics(trades: TradeTable) -> None:
-    compute_all(RunData(trades, 1_000_000.0))
+def analytics(trades: TradeTable) -> dict[str, float | int | None]:
+    values, _undefined = compute_all(RunData(trades, 1_000_000.0))
     zone = ZoneInfo("America/New_York")
     for by in DIMENSIONS:
         breakdown(trades, by, zone)
     calendar(trades, zone)
+    return values
+
+
+def expected_totals(count: int, seed: int) -> tuple[int, float]:
+    """(trades, net P&L) of what `build` wrote, computed from the same draws."""
+    rng = np.random.default_rng(seed)
+    rng.integers(60, 3600, count)
+    rng.integers(1, 7200, count)
+    return count, float(np.round(rng.normal(5, 200, count), 2).sum())
 
 
 CHART_POINTS = 1000
@@ -140,26 +149,30 @@ def check_downsampled(whole: dict[str, Any], small: dict[str, Any]) -> list[str]
     return failures
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--trades", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="2,000 trades, one repeat, no goal")
     args = parser.parse_args()
+    if args.smoke:
+        args.trades, args.repeats = 2_000, 1
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
         upgrade(db.engine)
         build(db, args.trades, args.seed)
         reads, computes, charts, smalls = [], [], [], []
+        values: dict[str, float | int | None] = {}
         for _ in range(args.repeats):
             with db.session() as session:
                 began = time.perf_counter()
                 trades = trade_table(session, 1, [1], {1: "instance"})
                 reads.append(time.perf_counter() - began)
             began = time.perf_counter()
-            analytics(trades)
+            values = analytics(trades)
             computes.append(time.perf_counter() - began)
             began = time.perf_counter()
             whole = curves(trades, 1_000_000.0)
@@ -181,14 +194,21 @@ def main() -> None:
     print(f"  as JSON: {sizes[0] / 1e6:.2f} MB whole, {sizes[1] / 1e3:.0f} kB downsampled "
           f"({len(small['equity']):,} of {len(whole['equity']):,} points)")
     verdict = "met" if compute <= 0.2 * args.trades / 100_000 else "NOT met"
-    print(f"goal (<= 200 ms per 100,000 trades): {verdict}")
-    failures = check_downsampled(whole, small)
+    if not args.smoke:
+        print(f"goal (<= 200 ms per 100,000 trades): {verdict}")
+    failures = [f"downsampled curve: {failure}" for failure in check_downsampled(whole, small)]
+    count, net = expected_totals(args.trades, args.seed)
+    got = (values.get("trade_count"), values.get("net_pnl"))
+    if got[0] != count or abs(float(got[1] or 0) - net) > 0.005:
+        failures.append(f"trade_count, net_pnl {got}; the trades built hold {count}, {net:.2f}")
     for failure in failures:
-        print(f"SELF-CHECK FAILED: downsampled curve: {failure}")
+        print(f"SELF-CHECK FAILED: {failure}")
     if failures:
-        sys.exit(1)
-    print("self-checks: downsampled curve keeps the peak, the trough and both ends")
+        return 1
+    print("self-checks: downsampled curve keeps the peak, the trough and both ends;"
+          f" trade_count {count:,} and net_pnl {net:,.2f} as built")  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -155,12 +155,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--fmt", choices=("json", "msgpack"), default="json")
+    parser.add_argument("--smoke", action="store_true", help="2,000 fills, one repeat")
     args = parser.parse_args()
+    if args.smoke:
+        args.events, args.repeats = 2_000, 1
     results: dict[str, list[Phase]] = {"raw": [], "exporter": [], "exporter, grouped": []}
     with tempfile.TemporaryDirectory() as tmp, LiveServer(Path(tmp) / "backend") as server:
         account = server.create_account("bench")
-        raw_phase(server, account, "warm-up", argparse.Namespace(**{**vars(args), "events": 5000}),
-                  [])
+        warm_up = argparse.Namespace(**{**vars(args), "events": min(5000, args.events)})
+        raw_phase(server, account, "warm-up", warm_up, [])
         for repeat in range(args.repeats):
             # Alternate the order, so that neither path always follows the other's backlog.
             for name in list(results) if repeat % 2 == 0 else list(results)[::-1]:

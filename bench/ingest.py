@@ -575,7 +575,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workdir", type=Path, help="keep the databases and server.log here (default: a temp dir)"
     )
+    parser.add_argument(
+        "--smoke", action="store_true",
+        help="2 clients, 100-event batches, 0.5 s phases, a 2,000-row ceiling once; every check",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.clients, args.batch, args.seconds = 2, 100, 0.5
+        args.raw_rows, args.raw_repeats = 2_000, 1
     if args.clients < 1 or args.batch < 1 or args.seconds <= 0:
         parser.error("--clients and --batch must be >= 1 and --seconds > 0")
     if args.workers > 1 and not args.postgres:

@@ -199,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=50_000, help="events per exporter")
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true", help="2 exporters x 500 events")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.exporters, args.events = 2, 500
     with (
         tempfile.TemporaryDirectory(prefix="fillbook-load-") as tmp,
         database(args, Path(tmp)) as url,

@@ -104,7 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true", help="20 batches, every check")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.batches = 20
     with tempfile.TemporaryDirectory() as folder, LiveServer(Path(folder)) as server:
         account = server.create_account("bench")
         results = asyncio.run(

@@ -28,15 +28,21 @@ has about four fills and a tenth of the trades start with a fill crossing zero.
    at most 1 means at least as fast. Its positions are cross-checked against our
    trades: count, quantity, entry and exit fill, prices and net PnL.
 3. In a migrated SQLite database (a temporary file): one run holding the fills,
-   a full rebuild through the deriver, `rebuild_position(session, Derivation(...,
-   from_ts=0))` per symbol, with the kernel compiled as in a warmed-up server.
-   Then, `--repeats` times each, on the first symbol:
+   a full rebuild through the real pipeline: every position marked pending from
+   ts 0 (as the ingest writer marks them), then a `DerivationRunner` whose deriver
+   is `rebuild_position` drains them slice after slice (SLICE_FILLS fills a write
+   transaction) until nothing is pending; the kernel compiled as in a warmed-up
+   server. Every symbol's stored trades must then equal `reconstruct()` of its
+   stored fills. Then, `--repeats` times each, on the first symbol:
    a batch of `--batch` new fills later than all others (the usual case), and a
    batch of `--batch` late fills spread over the last 1 % of the symbol's fills
-   (they interleave, so that 1 % is replayed). Each is timed from the batch's
-   earliest time: the deriver's call, and the whole write transaction with its
-   commit. At the end the stored trades of that symbol must equal a
-   reconstruction from scratch of its stored fills.
+   (they interleave, so that 1 % is replayed). Each is re-derived the same way,
+   from the batch's earliest time, and timed: in the deriver, and the whole drain
+   (every write transaction with its commit). At the end the stored trades of that
+   symbol must equal a reconstruction from scratch of its stored fills.
+
+`--smoke`: 20,000 fills, 4 symbols, 200-fill batches, one repeat, vectorbt only if
+installed; every check runs, the goals are printed but never fail the run.
 
 Exits 1 when a cross-check or a rebuild fails. Goals (docs/benchmarks.md): full rebuild of
 1,000,000 fills in at most 1 s and ratio to vectorbt at most 1; incremental
@@ -46,7 +52,9 @@ rebuild after a 1,000-fill batch at most 20 ms.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
+import importlib.util
 import math
 import os
 import platform
@@ -67,12 +75,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from backend.db.engine import Database  # noqa: E402
 from backend.db.migrate import upgrade  # noqa: E402
-from backend.db.models import Strategy, StrategyRun, Trade, User  # noqa: E402
+from backend.db.models import PendingDerivation, Strategy, StrategyRun, Trade, User  # noqa: E402
 from backend.db.models.strategy import RunMode  # noqa: E402
-from backend.ingest.derivations import Derivation  # noqa: E402
+from backend.ingest.derivations import Derivation, DerivationRunner  # noqa: E402
+from backend.ingest.repository import IngestRepository  # noqa: E402
+from backend.ingest.sql import Dialect  # noqa: E402
 from backend.trades import kernel, repository  # noqa: E402
 from backend.trades.incremental import plan_rebuild  # noqa: E402
 from backend.trades.rebuild import rebuild_position  # noqa: E402
@@ -309,7 +320,7 @@ class Batches:
     label: str
     call_s: list[float] = field(default_factory=list)  # in rebuild_position
     cpu_s: list[float] = field(default_factory=list)  # the same, CPU time of this thread
-    transaction_s: list[float] = field(default_factory=list)  # the write transaction, commit too
+    transaction_s: list[float] = field(default_factory=list)  # the drain, commits too
     seeded: int = 0  # of the timed, how many replayed from a trade opened by a fill crossing zero
     error: str | None = None
 
@@ -317,12 +328,13 @@ class Batches:
 @dataclass
 class DatabaseFigures:
     insert_s: float
-    rebuild_s: list[float]  # per symbol
+    rebuild_s: float  # every symbol drained through the runner
     trades: int
     append: Batches
     late: Batches
     late_replayed: int
-    check: list[str]
+    full_check: list[str]  # after the full rebuild: every symbol's stored vs from scratch
+    check: list[str]  # after the incremental batches, on the first symbol
 
 
 class Journal:
@@ -368,18 +380,50 @@ class Journal:
             )
         self.inserted += len(rows)
 
-    def rebuild(self, symbol: str, from_ts: int) -> tuple[float, float, float]:
-        """Seconds in `rebuild_position` (wall, CPU), of the whole write transaction (wall)."""
-        start = time.perf_counter()
-        with self.db.session(write=True) as session:
-            cpu = time.thread_time()
-            call_s, _ = timed(
-                lambda: rebuild_position(
-                    session, Derivation(self.user_id, self.run_id, ACCOUNT, symbol, from_ts)
-                )
+    def rebuild(self, symbols: list[str], from_ts: int) -> tuple[float, float, float]:
+        """Re-derive `symbols` from `from_ts` through the real pipeline: the positions marked
+        pending (as the ingest writer marks them), then a DerivationRunner with the real
+        deriver draining them, slice after slice, until nothing is pending. Seconds in the
+        deriver (wall, CPU), and of the whole drain (wall: every write transaction, commit
+        included)."""
+        with self.db.write_connection() as connection:
+            dialect = Dialect(connection.dialect.name)
+            stamp = dialect.timestamp(dt.datetime.now(dt.UTC))
+            IngestRepository(connection, dialect).mark_pending(
+                [(self.user_id, self.run_id, ACCOUNT, s, from_ts, stamp) for s in symbols]
             )
-            cpu_s = time.thread_time() - cpu
-        return call_s, cpu_s, time.perf_counter() - start
+        call_s: list[float] = []
+        cpu_s: list[float] = []
+
+        def deriver(session: Session, derivation: Derivation) -> int | None:
+            cpu, began = time.thread_time(), time.perf_counter()
+            try:
+                return rebuild_position(session, derivation)
+            finally:
+                call_s.append(time.perf_counter() - began)
+                cpu_s.append(time.thread_time() - cpu)
+
+        runner = DerivationRunner(self.db)
+        runner.derivers = [deriver]
+        start = time.perf_counter()
+        while self.pending():
+            if runner.run_pending():
+                raise RuntimeError("positions stayed pending: the database was busy")
+            failed = self.failed()
+            if failed:
+                raise RuntimeError(f"a rebuild failed: {failed}")
+        return sum(call_s), sum(cpu_s), time.perf_counter() - start
+
+    def pending(self) -> int:
+        with self.db.session() as session:
+            count = session.scalar(select(func.count()).select_from(PendingDerivation))
+            return int(count or 0)
+
+    def failed(self) -> str | None:
+        with self.db.session() as session:
+            return session.scalar(
+                select(PendingDerivation.error).where(PendingDerivation.error.is_not(None))
+            )
 
     def apply_batch(
         self, batches: Batches, symbol: str, signed: Ints, price: Floats, ts: Ints
@@ -391,7 +435,7 @@ class Journal:
             stored = repository.stored_trades(session, self.run_id, ACCOUNT, symbol, from_ts)
         seeded = plan_rebuild(stored, from_ts).seed_trade is not None
         try:
-            call_s, cpu_s, transaction_s = self.rebuild(symbol, from_ts)
+            call_s, cpu_s, transaction_s = self.rebuild([symbol], from_ts)
         except Exception as error:  # reported, and the phase stops: its trades are now stale
             batches.error = f"{type(error).__name__}: {str(error).splitlines()[0]}"
             return
@@ -439,8 +483,9 @@ def run_database(
                 ts[order],
             )
         )
-        rebuild_s = [journal.rebuild(b.symbol, 0)[2] for b in books]
+        rebuild_s = journal.rebuild([b.symbol for b in books], 0)[2]
         trades = journal.count_trades()
+        full_check = [p for b in books for p in journal.stored_vs_scratch(b.symbol)]
 
         book = books[0]
         append = Batches("append (later than all fills)")
@@ -481,7 +526,7 @@ def run_database(
         check = [] if failed else journal.stored_vs_scratch(book.symbol)
         journal.db.dispose()
 
-    return DatabaseFigures(insert_s, rebuild_s, trades, append, late, back, check)
+    return DatabaseFigures(insert_s, rebuild_s, trades, append, late, back, full_check, check)
 
 
 # -- report -----------------------------------------------------------------------------
@@ -514,7 +559,7 @@ def print_incremental(phases: list[Batches]) -> None:
         for timed_, seconds in (
             ("rebuild_position", phase.call_s),
             ("rebuild_position, CPU time", phase.cpu_s),
-            ("write transaction incl. commit", phase.transaction_s),
+            ("the drain: write transactions incl. commits", phase.transaction_s),
         ):
             ms = [s * 1000 for s in seconds] or [math.nan]
             print(
@@ -540,7 +585,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-reference", action="store_true", help="skip timing and comparing reconstruct()"
     )
+    parser.add_argument(
+        "--smoke", action="store_true",
+        help="tiny sizes (20,000 fills, 4 symbols, 200-fill batches, one repeat), every check",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.fills, args.symbols, args.batch, args.repeats = 20_000, 4, 200, 1
+        if not args.no_vectorbt and importlib.util.find_spec("vectorbt") is None:
+            print("vectorbt is not installed (requirements-bench.txt): its baseline is skipped")
+            args.no_vectorbt = True
     if args.fills < args.symbols or args.symbols < 1 or args.repeats < 1 or args.batch < 1:
         parser.error("need --symbols >= 1, --fills >= --symbols, --repeats >= 1, --batch >= 1")
     return args
@@ -632,13 +686,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_db:
         figures = run_database(rng, books, args)
-        problems += figures.check
-        total = sum(figures.rebuild_s)
+        problems += figures.full_check + figures.check
+        total = figures.rebuild_s
         print(
             f"\nDatabase (SQLite file): {fills:,} executions inserted in {figures.insert_s:.1f} s"
             f" ({fills / figures.insert_s:,.0f} rows/s, one executemany);"
-            f" full rebuild through rebuild_position: {total:.1f} s ({fills / total:,.0f} fills/s,"
-            f" {figures.trades:,} trades stored)"
+            f" full rebuild, every position pending from the start and drained by a"
+            f" DerivationRunner with rebuild_position: {total:.1f} s ({fills / total:,.0f}"
+            f" fills/s, {figures.trades:,} trades stored; stored vs from scratch, every symbol:"
+            f" {'equal' if not figures.full_check else 'DIFFERENT'})"
         )
         print(
             f"Incremental on {books[0].symbol} ({fills // args.symbols:,} fills of the run's"

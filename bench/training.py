@@ -131,7 +131,10 @@ def main() -> None:
     parser.add_argument("--env-steps", type=int, default=200_000)
     parser.add_argument("--train-steps", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes; still trains")
     args = parser.parse_args()
+    if args.smoke:
+        args.bars, args.env_steps, args.train_steps, args.repeats = 2_000, 2_000, 100, 1
     arrays = synthetic(args.bars, seed=7)
     actions = np.random.default_rng(1).integers(0, 3, args.env_steps)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Float, Text, cast, func, select
+from sqlalchemy import BigInteger, Float, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -94,3 +94,34 @@ def runs(
 def get_run(session: Session, user_id: int, run_id: int) -> StrategyRun | None:
     query = select(StrategyRun).where(StrategyRun.id == run_id, StrategyRun.user_id == user_id)
     return session.scalars(query).one_or_none()
+
+
+# A report's trade columns as plain driver values: money as floats (PostgreSQL's numeric to
+# float8 is correctly rounded, as float(Decimal) is; SQLite's NUMERIC may hold an integer),
+# JSON as its text. backend/analytics/report.py turns them into TradeRead values.
+REPORT_MONEY = (
+    Trade.entry_price, Trade.exit_price, Trade.gross_pnl, Trade.commission, Trade.net_pnl,
+    Trade.mfe_amount, Trade.mae_amount, Trade.initial_risk,
+)  # fmt: skip
+REPORT_COLUMNS = (
+    Trade.id, Trade.run_id, Trade.account, Trade.symbol, Trade.direction, Trade.qty,
+    Trade.max_position, Trade.entry_ts, Trade.exit_ts, *(cast(c, Float) for c in REPORT_MONEY),
+    Trade.mfe, Trade.mae, Trade.exit_efficiency, Trade.r_multiple, Trade.regime_trend,
+    Trade.regime_volatility, Trade.is_open, Trade.notes, cast(Trade.tags, Text), Trade.setup,
+    cast(Trade.extra, Text),
+)  # fmt: skip
+
+
+def trade_page(
+    session: Session, user_id: int, run_id: int, *, after: tuple[int, int] | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """Up to `limit` of the run's trades after `after` (entry_ts, id), in that order, as
+    driver tuples of REPORT_COLUMNS."""
+    query = select(*REPORT_COLUMNS).where(Trade.user_id == user_id, Trade.run_id == run_id)
+    if after is not None:
+        ts, row_id = after
+        query = query.where(or_(Trade.entry_ts > ts, and_(Trade.entry_ts == ts, Trade.id > row_id)))
+    result = session.connection().execute(query.order_by(Trade.entry_ts, Trade.id).limit(limit))
+    rows: list[tuple[Any, ...]] = list(result.cursor.fetchall())
+    result.close()
+    return rows

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from backend.analytics import report, service
 from backend.analytics.metrics import MIN_ANNUALISED_DAYS, describe
+from backend.analytics.spool import Spool
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CanRead
 
@@ -146,20 +147,19 @@ def compare_runs(
 def get_run_report(
     run_id: int,
     principal: CanRead,
-    session: SessionDep,
+    context: ContextDep,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """Everything about a run as JSON, or its trades as CSV, to download."""
-    if format == "csv":
-        body = report.report_csv(session, principal.user_id, run_id)
-        return Response(
-            body,
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="run-{run_id}-trades.csv"'},
-        )
-    document = report.report_json(session, principal.user_id, run_id)
-    return Response(
-        orjson.dumps(document),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="run-{run_id}-report.json"'},
+    # Streamed: written page by page from one snapshot, spooled ahead of a slow client
+    # (backend/analytics/spool.py); a run that is not the caller's is a 404 before any byte.
+    chunks = Spool(report.report(context.db, principal.user_id, run_id, format))
+    chunks.start()
+    media_type, name = (
+        ("text/csv", "trades.csv") if format == "csv" else ("application/json", "report.json")
+    )
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="run-{run_id}-{name}"'},
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -18,7 +20,7 @@ from backend.analytics import repository
 from backend.analytics.breakdowns import breakdown, calendar
 from backend.analytics.compare import ComparableTrade, match_trades
 from backend.analytics.metrics import VERSION, RunData, compute_all
-from backend.analytics.series import downsample, epoch_date
+from backend.analytics.series import TradeCurve, downsample, epoch_date
 from backend.analytics.table import UNIT, TradeTable
 from backend.db.engine import Database
 from backend.db.models import RunStatus, StrategyRun
@@ -132,6 +134,53 @@ def run_series(
     return {"run_id": run_id, **curves(trades, run.initial_capital, max_points)}
 
 
+def run_metrics_and_curves(
+    session: Session, user_id: int, run_id: int
+) -> tuple[dict[str, Any], Curves]:
+    """`run_metrics` (not stored) and the `run_series` curves of a run, from one read of its
+    closed trades; the report writes the curves' points a page at a time."""
+    run = _run(session, user_id, run_id)
+    trades = trade_table(session, user_id, [run_id])
+    metrics = {"run_id": run_id, **metrics_document(trades, run.initial_capital)}
+    return metrics, Curves.of(trades, run.initial_capital)
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Equity and drawdown after each exit (series.TradeCurve) with the exits' times, and
+    the daily PnL of docs/metrics.md."""
+
+    initial_capital: float | None
+    exit_ts: npt.NDArray[np.int64]
+    curve: TradeCurve
+    daily: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, trades: TradeTable, initial_capital: float | None) -> Curves:
+        data = RunData(trades, initial_capital)
+        daily = [
+            {"date": epoch_date(day).isoformat(), "net_pnl": pnl / UNIT}
+            for day, pnl in zip(data.daily.days.tolist(), data.daily.pnl.tolist(), strict=True)
+        ]
+        return cls(initial_capital, trades.exit_ts, data.curve, daily)
+
+    def __len__(self) -> int:
+        return int(self.exit_ts.size)
+
+    def points(self, rows: npt.NDArray[np.int64]) -> list[dict[str, Any]]:
+        """The curves' points after the exits `rows` (0-based), JSON-ready; `n` numbers
+        the trade from 1."""
+        curve = self.curve
+        return [
+            {"n": n, "ts": ts, "equity": e, "drawdown": d, "drawdown_pct": None if p != p else p}
+            for n, ts, e, d, p in zip(
+                (rows + 1).tolist(), format_ts_array(self.exit_ts[rows]),
+                (curve.equity[rows] / UNIT).tolist(), (curve.drawdown[rows] / UNIT).tolist(),
+                curve.percent[rows].tolist(), strict=True,
+            )  # NaN percent: none
+        ]  # fmt: skip
+
+
 def curves(
     trades: TradeTable, initial_capital: float | None, max_points: int | None = None
 ) -> dict[str, Any]:
@@ -140,33 +189,19 @@ def curves(
     With `max_points`, at most that many points of the curves (series.downsample: the
     peak and the trough kept exactly); each point carries its trade number `n`.
     """
-    data = RunData(trades, initial_capital)
-    curve = data.curve
-    count = len(trades)
+    made = Curves.of(trades, initial_capital)
+    curve, count = made.curve, len(trades)
     rows = (
         downsample(count, max_points, (curve.equity, curve.drawdown, curve.percent))
         if max_points is not None
         else np.arange(count)
     )
-    percent = curve.percent[rows]
-    points = [
-        {"n": n, "ts": ts, "equity": e, "drawdown": d, "drawdown_pct": None if p != p else p}
-        for n, ts, e, d, p in zip(
-            (rows + 1).tolist(), format_ts_array(trades.exit_ts[rows]),
-            (curve.equity[rows] / UNIT).tolist(), (curve.drawdown[rows] / UNIT).tolist(),
-            percent.tolist(), strict=True,
-        )  # NaN percent: none
-    ]  # fmt: skip
-    daily = [
-        {"date": epoch_date(day).isoformat(), "net_pnl": pnl / UNIT}
-        for day, pnl in zip(data.daily.days.tolist(), data.daily.pnl.tolist(), strict=True)
-    ]
     return {
         "initial_capital": initial_capital,
         "points_total": count,
         "downsampled": rows.size < count,
-        "equity": points,
-        "daily": daily,
+        "equity": made.points(rows),
+        "daily": made.daily,
     }
 
 

@@ -86,6 +86,21 @@ class Database:
                 raise
 
     @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session that sees one snapshot of the database for its whole
+        transaction, and takes no lock a writer waits for. SQLite's deferred read
+        transaction is such a snapshot (from its first read); PostgreSQL's default,
+        READ COMMITTED, takes a new one at every statement, hence REPEATABLE READ there."""
+        with self._readers() as session:
+            if not self.is_sqlite:
+                options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                session.connection(execution_options=options)
+            try:
+                yield session
+            finally:
+                session.rollback()  # nothing was written; ends the snapshot at once
+
+    @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """A Core connection in a write transaction (the ingest writer's hot path)."""
         with self._holding(True), self.write_engine.begin() as connection:

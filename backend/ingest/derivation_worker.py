@@ -176,8 +176,9 @@ def work(
 ) -> None:
     """The worker process: derive whatever is pending each time it is woken."""
     db = Database(
-        config.url, busy_timeout_ms=config.busy_timeout_ms, max_page_count=config.max_page_count
-    )
+        config.url, busy_timeout_ms=config.busy_timeout_ms, max_page_count=config.max_page_count,
+        wal_autocheckpoint=config.wal_autocheckpoint,
+    )  # fmt: skip
     runner = DerivationRunner(
         db,
         retry_seconds=retry_seconds,

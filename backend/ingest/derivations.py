@@ -85,6 +85,9 @@ class WorkerConfig:
     url: str
     busy_timeout_ms: int = 5000
     max_page_count: int | None = None
+    # False where the ingest writer process checkpoints the WAL beside it: a commit of a
+    # 20,000-fill slice would otherwise checkpoint inside itself, holding the write lock.
+    wal_autocheckpoint: bool = True
 
 
 @dataclass

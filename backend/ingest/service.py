@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
@@ -50,6 +51,8 @@ class IngestService:
             if writer is not None and db.is_sqlite
             else IngestWriter(db, on_commit=self._committed, busy_flag=busy_flag)
         )
+        if worker is not None and isinstance(self.writer, WriterLink):
+            worker = dataclasses.replace(worker, wal_autocheckpoint=False)  # it checkpoints
         self.derivations = DerivationRunner(
             db, yield_to=self.writer.has_work, worker=worker, busy_flag=busy_flag
         )

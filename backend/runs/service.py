@@ -108,7 +108,8 @@ def list_executions(
     return Page(items=items, next_cursor=encode_cursor(last.ts, last.id) if last else None)
 
 
-def _order_read(row: Order) -> dict[str, Any]:
+def order_read(row: Order) -> dict[str, Any]:
+    """An order as OrderRead's values, JSON-ready (the report writes them without a model)."""
     return {
         "order_id": row.order_id, "source": row.source, "symbol": row.symbol, "side": row.side,
         "order_type": row.order_type, "qty": row.qty, "status": row.status,
@@ -130,7 +131,7 @@ def list_orders(
 ) -> Page[OrderRead]:
     get_run(session, user_id, run_id)
     rows = repository.list_orders(session, run_id, where, status=status, limit=limit + 1)
-    items = [OrderRead.model_validate(_order_read(row)) for row in rows[:limit]]
+    items = [OrderRead.model_validate(order_read(row)) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return Page(items=items, next_cursor=encode_cursor(last.ts, last.id) if last else None)
 
@@ -149,7 +150,7 @@ def get_order(session: Session, user_id: int, run_id: int, order_id: str) -> Ord
     if row is None:
         raise NotFound(f"order {order_id!r} not found in run {run_id}")
     history = [_order_event_read(e) for e in repository.order_history(session, run_id, order_id)]
-    return OrderDetail.model_validate({**_order_read(row), "history": history})
+    return OrderDetail.model_validate({**order_read(row), "history": history})
 
 
 def _instrument_read(row: Instrument, usage: tuple[int, int]) -> InstrumentRead:

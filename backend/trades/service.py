@@ -81,14 +81,24 @@ class Marks:
         return self._closes[symbol]
 
 
+def unrealised_pnl(
+    direction: str, open_qty: float, entry_price: float, mark: float, multiplier: float
+) -> float:
+    """An open trade's open quantity marked at `mark`, in currency (exact in 1e-8 units);
+    the report computes it from its own rows (backend/analytics/report.py)."""
+    sign = 1 if direction == "long" else -1
+    move = (Decimal(units(mark)) - Decimal(units(entry_price))) / 10**8
+    return float(move * Decimal(str(open_qty)) * sign * Decimal(str(multiplier)))
+
+
 def _trade_read(trade: Trade, marks: Marks, multiplier: float = 1.0) -> dict[str, Any]:
     mark = marks.close(trade.symbol) if trade.is_open else None
     unrealised = None
     if trade.is_open and mark is not None:
-        open_qty = Decimal(str((trade.extra or {}).get("open_qty", trade.qty)))
-        sign = 1 if trade.direction == "long" else -1
-        move = (Decimal(units(mark)) - Decimal(units(float(trade.entry_price)))) / 10**8
-        unrealised = float(move * open_qty * sign * Decimal(str(multiplier)))
+        open_qty = (trade.extra or {}).get("open_qty", trade.qty)
+        unrealised = unrealised_pnl(
+            trade.direction, open_qty, float(trade.entry_price), mark, multiplier
+        )
     hold = (trade.exit_ts - trade.entry_ts) / NS_PER_SECOND if trade.exit_ts else None
     return {
         "id": trade.id, "run_id": trade.run_id, "account": trade.account, "symbol": trade.symbol,
