@@ -257,7 +257,7 @@ def raw_ceiling(folder: Path, trips: int, symbols: int) -> float:
             2 * n + 1, 1, 1, "", t.symbol, "long" if t.long else "short", float(t.qty),
             float(t.qty), t.entry_ts, t.exit_ts, t.entry_price, t.exit_price, g, c, g - c,
             0.25, 0.25, 0.25 * t.qty, 0.25 * t.qty, 0.5, None, None, "up", "low", 0, None, "[]",
-            None, "{}", stamp,
+            None, "{}", stamp, 1.0,
         ))  # fmt: skip
         parts += [(2 * n + 1, 2 * n + 1, "entry", float(t.qty), t.commission),
                   (2 * n + 1, 2 * n + 2, "exit", float(t.qty), t.commission)]  # fmt: skip
@@ -270,11 +270,11 @@ def raw_ceiling(folder: Path, trips: int, symbols: int) -> float:
         "id, user_id, run_id, account, symbol, direction, qty, max_position, entry_ts, exit_ts,"
         " entry_price, exit_price, gross_pnl, commission, net_pnl, mfe, mae, mfe_amount,"
         " mae_amount, exit_efficiency, initial_risk, r_multiple, regime_trend,"
-        " regime_volatility, is_open, notes, tags, setup, extra, updated_at"
+        " regime_volatility, is_open, notes, tags, setup, extra, updated_at, multiplier"
     )
     began = time.perf_counter()
     connection.execute("BEGIN")
-    connection.executemany(f"INSERT INTO trade ({columns}) VALUES ({', '.join('?' * 30)})", trades)
+    connection.executemany(f"INSERT INTO trade ({columns}) VALUES ({', '.join('?' * 31)})", trades)
     connection.executemany("INSERT INTO trade_fill (trade_id, execution_id, role, qty, commission)"
                            " VALUES (?, ?, ?, ?, ?)", parts)  # fmt: skip
     connection.execute("COMMIT")

@@ -93,7 +93,7 @@ def seed_trades(database: Path, run_id: int, count: int) -> None:
             "long" if i % 2 else "short", float(1 + i % 4), float(1 + i % 4), entry,
             None if is_open else entry + (30 + i % 600) * NS, 100.0 + (i % 50) * 0.25,
             None if is_open else 100.0 + (i % 50) * 0.25 + pnl / 4, pnl + 1.24, 1.24,
-            0.0 if is_open else pnl, abs(pnl) / 3 + 0.25, 0.5, abs(pnl) + 1, 2.0, 0.5,
+            0.0 if is_open else pnl, 1.0, abs(pnl) / 3 + 0.25, 0.5, abs(pnl) + 1, 2.0, 0.5,
             None if i % 3 else 50.0, None if i % 3 else pnl / 50,
             ("up", "down", "range")[i % 3], ("low", "normal", "high")[i % 5 % 3], int(is_open),
             "=1+1 formula" if i % 101 == 0 else (None if i % 2 else f"note {i}"),

@@ -84,7 +84,9 @@ def trade_columns(
     JSON parsed only where not empty."""
     (ids, run_ids, accounts, symbols, directions, qtys, max_positions, entries, exits,
      *money, mfes, maes, efficiencies, r_multiples, trends, volatilities, opens, notes, tags,
-     setups, extras) = (list(column) for column in zip(*rows, strict=True))  # fmt: skip
+     setups, extras, trade_multipliers) = (
+        list(column) for column in zip(*rows, strict=True)
+    )  # fmt: skip
     if sqlite:
         money = [_rounded(column) for column in money]
     entry_prices, exit_prices, gross, commissions, nets, mfe_amounts, mae_amounts, risks = money
@@ -109,7 +111,8 @@ def trade_columns(
         "hold_seconds": [(x - e) / NS_PER_SECOND if x else None
                          for e, x in zip(entries, exits, strict=True)],
         "entry_price": entry_prices, "exit_price": exit_prices, "gross_pnl": gross,
-        "commission": commissions, "net_pnl": nets, "unrealised_pnl": unrealised,
+        "commission": commissions, "net_pnl": nets, "multiplier": trade_multipliers,
+        "unrealised_pnl": unrealised,
         "mark_price": mark_prices, "mfe": mfes, "mae": maes, "mfe_amount": mfe_amounts,
         "mae_amount": mae_amounts, "exit_efficiency": efficiencies, "initial_risk": risks,
         "initial_stop": [None if (x := e.get("initial_stop")) is None else float(x)

@@ -108,7 +108,7 @@ REPORT_COLUMNS = (
     Trade.max_position, Trade.entry_ts, Trade.exit_ts, *(cast(c, Float) for c in REPORT_MONEY),
     Trade.mfe, Trade.mae, Trade.exit_efficiency, Trade.r_multiple, Trade.regime_trend,
     Trade.regime_volatility, Trade.is_open, Trade.notes, cast(Trade.tags, Text), Trade.setup,
-    cast(Trade.extra, Text),
+    cast(Trade.extra, Text), Trade.multiplier,
 )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from backend.analytics import router as analytics
 from backend.api import health
 from backend.auth import router as auth
 from backend.backtests import router as backtests
+from backend.downloads import router as downloads
 from backend.ingest import router as ingest
 from backend.journal import router as journal
 from backend.market import router as market
@@ -33,4 +34,5 @@ ROUTERS: list[APIRouter] = [
     training.router,
     observability.router,
     journal.router,
+    downloads.router,
 ]

@@ -43,7 +43,6 @@ MAX_WORKERS = 2
 STORE_PROGRESS_EVERY_S = 1.0
 HEARTBEAT_S = 5.0
 STALE_AFTER = dt.timedelta(seconds=30)  # six missed heartbeats: the owning process is gone
-SOURCE = "backtester"
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,7 @@ class BacktestManager:
                         backtest.report = report
                     backtest.progress = 1.0 if status == "completed" else backtest.progress
                     backtest.run_id = repository.run_id(
-                        session, launch.user_id, SOURCE, job.run_key
+                        session, launch.user_id, job.source, job.run_key
                     )
                     backtest.updated_at = backtest.finished_at = dt.datetime.now(dt.UTC)
                     _revoke(session, backtest)

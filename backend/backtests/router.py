@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from backend.api.deps import ContextDep, SessionDep
+from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.auth.deps import CanLaunchBacktests, CanRead
 from backend.backtests import service
-from backend.backtests.schemas import BacktestRead, StrategyRead
+from backend.backtests.schemas import BacktestRead, DemoRead, StrategyRead
 
 router = APIRouter(prefix="/api", tags=["backtests"])
 
@@ -58,3 +58,42 @@ def get_backtest(
     return BacktestRead.model_validate(
         service.get_backtest(context, session, principal.user_id, backtest_id)
     )
+
+
+def _demo_read(backtest: object | None) -> DemoRead:
+    return DemoRead(
+        backtest=None if backtest is None else BacktestRead.model_validate(backtest),
+        symbol=service.DEMO_SYMBOL,
+        source=service.DEMO_SOURCE,
+    )
+
+
+@router.get("/demo", operation_id="get_demo")
+def get_demo(principal: CanRead, context: ContextDep, session: SessionDep) -> DemoRead:
+    """Whether demo data is loaded: its backtest (status, run), or null."""
+    return _demo_read(service.demo(session, principal.user_id, context))
+
+
+@router.post(
+    "/demo", operation_id="load_demo", status_code=202,
+    responses={200: {"model": DemoRead, "description": "already loaded (or loading)"}},
+)
+def load_demo(
+    principal: CanLaunchBacktests, context: ContextDep, session: SessionDep, response: Response
+) -> DemoRead:
+    """Load demo data: a backtest of `ma_cross` on built-in synthetic bars of `DEMO`, pushed
+    as a `backtest` run of source `demo`. Idempotent: 200 with the loaded one."""
+    backtest, started = service.load_demo(
+        context, session, principal.user, context.settings.internal_url
+    )
+    if not started:
+        response.status_code = 200
+    return _demo_read(backtest)
+
+
+@router.delete("/demo", operation_id="remove_demo")
+def remove_demo(principal: CanLaunchBacktests, session: WriteSessionDep) -> DemoRead:
+    """Remove the demo run, its trades, bars, instrument and backtest (409 while running)."""
+    service.remove_demo(session, principal.user_id)
+    session.commit()
+    return _demo_read(None)

@@ -32,9 +32,17 @@ class StrategyRead(BaseModel):
 class BacktestSettings(BaseModel):
     """Instrument and fill settings of a backtest (docs/backtester.md)."""
 
-    multiplier: float = Field(1.0, gt=0)
-    tick_size: float = Field(0.01, gt=0)
-    currency: str = Field("USD", min_length=1, max_length=8)
+    multiplier: float | None = Field(
+        None, gt=0, le=90_000_000,
+        description="the stored instrument's when left out (1 for a new symbol); a different "
+        "value than the stored one is refused (409): a backtest never changes an instrument",
+    )  # fmt: skip
+    tick_size: float | None = Field(
+        None, gt=0, le=90_000_000, description="the stored instrument's, else 0.01"
+    )
+    currency: str | None = Field(
+        None, min_length=1, max_length=8, description="the stored instrument's, else USD"
+    )
     slippage_ticks: float = Field(0.0, ge=0)
     commission: float = Field(0.0, ge=0, description="per contract")
     commission_rate: float = Field(0.0, ge=0, description="fraction of notional")
@@ -55,7 +63,9 @@ class BacktestRead(BaseModel):
     interval: str
     params: dict[str, Any]
     symbol: str
-    data_source: Literal["upload", "stored"]
+    data_source: Literal["upload", "stored", "synthetic"] = Field(
+        description="an uploaded CSV, the user's stored 1-second bars, or built-in demo bars"
+    )
     settings: dict[str, Any]
     run_key: str
     run_id: int | None
@@ -66,3 +76,11 @@ class BacktestRead(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     finished_at: dt.datetime | None
+
+
+class DemoRead(BaseModel):
+    """The demo data: one backtest on built-in synthetic bars, pushed as a `backtest` run."""
+
+    backtest: BacktestRead | None = Field(description="null when no demo data is loaded")
+    symbol: str
+    source: str = Field(description="the run's source, 'demo': what DELETE /api/demo removes")

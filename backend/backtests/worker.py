@@ -37,6 +37,11 @@ class WorkerJob:
     spool_dir: str
     start: int | None = None
     end: int | None = None
+    # False when the symbol's instrument is stored: the run is priced by it, never changes it
+    send_instrument: bool = True
+    synthetic_seconds: int | None = None  # demo data: this many built-in random-walk bars
+    source: str = "backtester"
+    run_label: str | None = None  # the run's strategy name when not the plug-in's
 
 
 def run(job: WorkerJob, outbox: Outbox) -> None:
@@ -49,7 +54,13 @@ def run(job: WorkerJob, outbox: Outbox) -> None:
         from services.backtester.sinks import Instrument
 
         settings = job.settings
-        if job.dataset is not None:
+        if job.synthetic_seconds is not None:
+            from services.backtester.data import LoadReport
+            from services.backtester.synthetic import random_walk
+
+            seconds = random_walk(job.synthetic_seconds, seed=24, tick=settings["tick_size"])
+            load_report = LoadReport(rows_read=len(seconds), rows_kept=len(seconds))
+        elif job.dataset is not None:
             seconds, load_report = load_csv(job.dataset)
         else:
             seconds, load_report = load_stored(
@@ -76,9 +87,11 @@ def run(job: WorkerJob, outbox: Outbox) -> None:
             initial_capital=settings["initial_capital"],
         )
         push = PushTarget(
-            job.url, job.api_key, run_key=job.run_key, spool_dir=Path(job.spool_dir),
+            job.url, job.api_key, source=job.source, run_key=job.run_key,
+            spool_dir=Path(job.spool_dir),
             instance=f"{job.symbol} {job.interval} #{job.backtest_id}",
-        )
+            send_instrument=job.send_instrument, strategy_name=job.run_label,
+        )  # fmt: skip
         last = [0.0]
 
         def progress(done: int, total: int) -> None:

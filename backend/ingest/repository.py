@@ -130,6 +130,14 @@ class IngestRepository:
                 found[row[0]] = tuple(row[1:])
         return found
 
+    def priced_trades(self, user_id: int, symbol: str) -> tuple[int, int]:
+        """(runs, trades) of the user's trades in `symbol`: what a new multiplier re-prices."""
+        row = self._execute(
+            "SELECT COUNT(DISTINCT run_id), COUNT(*) FROM trade WHERE user_id = ? AND symbol = ?",
+            (user_id, symbol),
+        ).first()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     def upsert_instruments(self, rows: list[tuple[Any, ...]]) -> None:
         self._executemany(
             "INSERT INTO instrument (user_id, symbol, multiplier, tick_size, currency,"

@@ -129,12 +129,18 @@ def _store_instruments(
     stamp: Any,
     result: StoredBatch,
 ) -> None:
-    """Upsert by (user, symbol): fields an event carries replace, fields it omits are kept."""
+    """Upsert by (user, symbol): fields an event carries replace, fields it omits are kept.
+
+    Except a new multiplier of a symbol that already has trades: that would re-price
+    them behind the user's back, so the event is dead-lettered and the stored
+    instrument kept (docs/ingest.md, "Instruments"; PATCH /api/instruments/{symbol}
+    with ?confirm=true is the way to change it).
+    """
     if not events:
         return
     stored = repo.instruments(batch.user_id, [e["symbol"] for _i, e in events])
     changed: dict[str, tuple[Any, ...]] = {}
-    for _index, event in events:
+    for index, event in events:
         symbol = event["symbol"]
         current = changed.get(symbol) or stored.get(symbol) or _INSTRUMENT_DEFAULTS
         merged = tuple(
@@ -144,6 +150,18 @@ def _store_instruments(
         if merged == (changed.get(symbol) or stored.get(symbol)):
             _count(result, 1, 0)
             continue
+        if merged[0] != current[0]:
+            runs, trades = repo.priced_trades(batch.user_id, symbol)
+            if trades:
+                raw = batch.raw_events[index] if batch.raw_events else event
+                result.rejected.append(Rejection(
+                    index, None, "instrument", raw_text(raw),
+                    f"multiplier: {symbol} has {trades} trade{'s' * (trades != 1)} in {runs} "
+                    f"run{'s' * (runs != 1)} priced at multiplier {current[0]:g}; {merged[0]:g} "
+                    "would re-price them, so the stored instrument is kept (change it with "
+                    f"PATCH /api/instruments/{symbol}?confirm=true)",
+                ))  # fmt: skip
+                continue
         changed[symbol] = merged
         _count(result, 1, 1)
     repo.upsert_instruments(

@@ -18,6 +18,7 @@ from backend.db.models import (
     Strategy,
     StrategyInstance,
     StrategyRun,
+    Trade,
 )
 
 
@@ -133,6 +134,19 @@ def list_instruments(session: Session, user_id: int) -> Sequence[Instrument]:
 def get_instrument(session: Session, user_id: int, symbol: str) -> Instrument | None:
     query = select(Instrument).where(Instrument.user_id == user_id, Instrument.symbol == symbol)
     return session.scalars(query).one_or_none()
+
+
+def instrument_usage(
+    session: Session, user_id: int, symbol: str | None = None
+) -> dict[str, tuple[int, int]]:
+    """symbol -> (runs, trades) of the user's trades in it: what a new multiplier re-prices."""
+    query = select(Trade.symbol, func.count(func.distinct(Trade.run_id)), func.count()).where(
+        Trade.user_id == user_id
+    )
+    if symbol is not None:
+        query = query.where(Trade.symbol == symbol)
+    rows = session.execute(query.group_by(Trade.symbol)).all()
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
 def positions(session: Session, user_id: int, symbol: str | None) -> Sequence[Any]:

@@ -13,6 +13,7 @@ from backend.runs.pagination import Cursor, Limit, Page, decode_cursor
 from backend.runs.repository import FillFilter
 from backend.runs.schemas import (
     ExecutionRead,
+    InstrumentConflict,
     InstrumentRead,
     InstrumentUpdate,
     OrderDetail,
@@ -122,16 +123,36 @@ def list_instruments(principal: CanRead, session: SessionDep) -> list[Instrument
     return service.list_instruments(session, principal.user_id)
 
 
-@router.patch("/instruments/{symbol}", operation_id="update_instrument")
+@router.get("/instruments/{symbol}", operation_id="get_instrument")
+def get_instrument(symbol: str, principal: CanRead, session: SessionDep) -> InstrumentRead:
+    """One of the caller's instruments, with the runs and trades priced with it."""
+    return service.get_instrument(session, principal.user_id, symbol)
+
+
+@router.patch(
+    "/instruments/{symbol}",
+    operation_id="update_instrument",
+    responses={409: {"model": InstrumentConflict, "description": "it re-prices trades: confirm"}},
+)
 def update_instrument(
     symbol: str,
     data: InstrumentUpdate,
     principal: CanWriteJournal,
     context: ContextDep,
     session: WriteSessionDep,
+    confirm: Annotated[
+        bool, Query(description="apply a change that re-prices existing trades")
+    ] = False,
 ) -> InstrumentRead:
-    """Set an instrument's multiplier, tick size or default risk; its trades are re-derived."""
-    instrument = service.update_instrument(session, principal.user_id, symbol, data)
+    """Set an instrument's multiplier, tick size, currency or default risk.
+
+    A new multiplier or default risk of a symbol with trades re-derives them: without
+    `confirm=true` the answer is 409 with `affected` (runs, trades) and `changes`, and
+    nothing is changed.
+    """
+    instrument = service.update_instrument(
+        session, principal.user_id, symbol, data, confirm=confirm
+    )
     session.commit()
     context.ingest.derivations.notify()
     return instrument

@@ -94,12 +94,14 @@ class OrderDetail(OrderRead):
 
 class InstrumentRead(BaseModel):
     symbol: str
-    multiplier: float
+    multiplier: float = Field(description="currency per point of price per unit of qty")
     tick_size: float | None
     currency: str | None
     asset_class: str | None
     default_risk: float | None
     updated_at: dt.datetime
+    run_count: int = Field(0, description="runs with trades in this symbol")
+    trade_count: int = Field(0, description="trades priced with this instrument")
 
 
 class InstrumentUpdate(BaseModel):
@@ -115,6 +117,25 @@ class InstrumentUpdate(BaseModel):
         allow_inf_nan=False,
         description="price distance standing in for entry-to-stop when a trade has no stop",
     )
+
+
+class InstrumentUsage(BaseModel):
+    runs: int
+    trades: int
+
+
+class FieldChange(BaseModel):
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class InstrumentConflict(BaseModel):
+    """409 of PATCH /api/instruments/{symbol}: the change would re-price existing trades."""
+
+    error: str = Field(description="conflict")
+    detail: str
+    affected: InstrumentUsage
+    changes: dict[str, FieldChange]
 
 
 class RejectedEventRead(BaseModel):

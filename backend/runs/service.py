@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.db.models import Execution, Instrument, Order, OrderEvent
-from backend.errors import NotFound
+from backend.errors import Conflict, InvalidPayload, NotFound
 from backend.ingest.progress import derivation_state
 from backend.ingest.repository import IngestRepository
 from backend.ingest.sql import Dialect
@@ -153,11 +153,26 @@ def get_order(session: Session, user_id: int, run_id: int, order_id: str) -> Ord
     return OrderDetail.model_validate({**order_read(row), "history": history})
 
 
+def _instrument_read(row: Instrument, usage: tuple[int, int]) -> InstrumentRead:
+    read = InstrumentRead.model_validate(row, from_attributes=True)
+    read.run_count, read.trade_count = usage
+    return read
+
+
 def list_instruments(session: Session, user_id: int) -> list[InstrumentRead]:
+    usage = repository.instrument_usage(session, user_id)
     return [
-        InstrumentRead.model_validate(row, from_attributes=True)
+        _instrument_read(row, usage.get(row.symbol, (0, 0)))
         for row in repository.list_instruments(session, user_id)
     ]
+
+
+def get_instrument(session: Session, user_id: int, symbol: str) -> InstrumentRead:
+    row = repository.get_instrument(session, user_id, symbol)
+    if row is None:
+        raise NotFound(f"instrument {symbol!r} not found")
+    usage = repository.instrument_usage(session, user_id, symbol)
+    return _instrument_read(row, usage.get(symbol, (0, 0)))
 
 
 def rederive(session: Session, user_id: int, symbol: str | None = None) -> None:
@@ -178,24 +193,64 @@ def rederive(session: Session, user_id: int, symbol: str | None = None) -> None:
     )
 
 
+# What a trade's money is derived with: changing one re-prices the symbol's trades.
+REPRICING_FIELDS = ("multiplier", "default_risk")
+MAX_SYMBOL = 64
+
+
 def update_instrument(
-    session: Session, user_id: int, symbol: str, data: InstrumentUpdate
+    session: Session, user_id: int, symbol: str, data: InstrumentUpdate, *, confirm: bool
 ) -> InstrumentRead:
-    """Create or change an instrument, and mark every position in it for re-derivation.
+    """Create or change an instrument; a change of what prices its trades needs `confirm`.
 
     Fields sent as null are cleared (`default_risk: null` removes the default);
-    a cleared multiplier goes back to 1.
+    a cleared multiplier goes back to 1. Changing `multiplier` or `default_risk` of a
+    symbol that has trades re-derives them (P&L, R, excursions in currency): without
+    `confirm` that is a 409 saying how many runs and trades it would re-price, and
+    nothing changes. Tick size, currency and asset class never re-price anything.
     """
+    if not 0 < len(symbol) <= MAX_SYMBOL:
+        raise InvalidPayload(f"symbol: must be 1 to {MAX_SYMBOL} characters, got {len(symbol)}")
     instrument = repository.get_instrument(session, user_id, symbol)
+    current = instrument or Instrument(user_id=user_id, symbol=symbol, multiplier=1.0)
+    changes = {
+        name: (getattr(current, name), 1.0 if name == "multiplier" and value is None else value)
+        for name, value in data.model_dump(exclude_unset=True).items()
+    }
+    changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+    repricing = [name for name in REPRICING_FIELDS if name in changes]
+    runs, trades = repository.instrument_usage(session, user_id, symbol).get(symbol, (0, 0))
+    if repricing and trades and not confirm:
+        described = ", ".join(
+            f"{name.replace('_', ' ')} {_shown(changes[name][0])} → {_shown(changes[name][1])}"
+            for name in repricing
+        )
+        raise Conflict(
+            f"{symbol}: {described} re-prices {trades} trade{'s' * (trades != 1)} in {runs} "
+            f"run{'s' * (runs != 1)} (their P&L, R and excursions are derived again); "
+            "nothing was changed: send the same request with ?confirm=true to apply it",
+            extra={
+                "affected": {"runs": runs, "trades": trades},
+                "changes": {
+                    name: {"from": old, "to": new} for name, (old, new) in changes.items()
+                },
+            },
+        )
     if instrument is None:
-        instrument = Instrument(user_id=user_id, symbol=symbol, multiplier=1.0)
+        instrument = current
         session.add(instrument)
-    for name, value in data.model_dump(exclude_unset=True).items():
-        setattr(instrument, name, 1.0 if name == "multiplier" and value is None else value)
-    instrument.updated_at = dt.datetime.now(dt.UTC)
+    for name, (_old, new) in changes.items():
+        setattr(instrument, name, new)
+    if changes or instrument.updated_at is None:
+        instrument.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
-    rederive(session, user_id, symbol)
-    return InstrumentRead.model_validate(instrument, from_attributes=True)
+    if repricing:
+        rederive(session, user_id, symbol)
+    return _instrument_read(instrument, (runs, trades))
+
+
+def _shown(value: Any) -> str:
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def list_rejected(

@@ -258,7 +258,7 @@ def _rows(
                 efficiency, amount(risk) if sqlite else risk,
                 None if is_open else r_multiple(Decimal(net).scaleb(-8), risk),
                 regime.trend if regime else None, regime.volatility if regime else None,
-                is_open, orjson.dumps(extra).decode(), stamp,
+                is_open, orjson.dumps(extra).decode(), stamp, multiplier,
             ))  # fmt: skip
     return rows
 

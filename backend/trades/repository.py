@@ -226,7 +226,7 @@ TRADE_COLUMNS = (
     "id", "user_id", "run_id", "account", "symbol", "direction", "qty", "max_position",
     "entry_ts", "exit_ts", "entry_price", "exit_price", "gross_pnl", "commission", "net_pnl",
     "mfe", "mae", "mfe_amount", "mae_amount", "exit_efficiency", "initial_risk", "r_multiple",
-    "regime_trend", "regime_volatility", "is_open", "extra", "updated_at",
+    "regime_trend", "regime_volatility", "is_open", "extra", "updated_at", "multiplier",
 )  # fmt: skip
 _ANNOTATIONS = ("notes", "tags", "setup")
 _PART_COLUMNS = ("trade_id", "execution_id", "role", "qty", "commission")

@@ -30,6 +30,7 @@ class TradeRead(BaseModel):
     gross_pnl: float = Field(description="realised so far for an open trade")
     commission: float
     net_pnl: float
+    multiplier: float = Field(description="the instrument multiplier this trade was priced with")
     unrealised_pnl: float | None = Field(description="open trades: open qty marked at the last bar")
     mark_price: float | None
     mfe: float | None = Field(description="max favourable excursion, price distance from entry")

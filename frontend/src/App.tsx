@@ -17,6 +17,7 @@ const Regimes = lazy(() => import("./pages/Regimes"));
 const Training = lazy(() => import("./pages/Training"));
 const Backtests = lazy(() => import("./pages/Backtests"));
 const Settings = lazy(() => import("./pages/Settings"));
+const Instruments = lazy(() => import("./pages/Instruments"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { user, ready } = useAuth();
@@ -53,6 +54,7 @@ export function AppRoutes() {
         <Route path="regimes" element={<Page><Regimes /></Page>} />
         <Route path="training" element={<Page><Training /></Page>} />
         <Route path="backtests" element={<Page><Backtests /></Page>} />
+        <Route path="instruments" element={<Page><Instruments /></Page>} />
         <Route path="settings" element={<Page><Settings /></Page>} />
         <Route path="*" element={<p>Page not found.</p>} />
       </Route>

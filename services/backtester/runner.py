@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import secrets
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -57,6 +59,9 @@ class PushTarget:
     pace: float | None = None  # replay at this multiple of market time
     batch_size: int = 5000
     flush_timeout: float = 600.0
+    # False: the symbol's instrument is already stored in Fillbook and must stay as it is
+    send_instrument: bool = True
+    strategy_name: str | None = None  # the run's strategy name; the plug-in's by default
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,32 @@ def check_target(push: PushTarget) -> None:
         )
 
 
+def check_instrument(push: PushTarget, instrument: Instrument) -> None:
+    """Fail before the backtest when Fillbook holds the symbol with another multiplier: the
+    service would refuse the instrument event and price the run with the stored one, so
+    the run's money would not be this backtest's. Skipped when the credential may not read
+    (an ingest-only key: 403) or the symbol is new (404)."""
+    if not push.send_instrument:
+        return
+    headers = {"Authorization": f"Bearer {push.credential}"}
+    path = f"/api/instruments/{quote(instrument.symbol, safe='')}"
+    try:
+        with httpx.Client(base_url=push.url.rstrip("/"), timeout=10) as http:
+            status, content = read_capped(http, path, 64 * 1024, headers=headers)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"cannot reach Fillbook at {push.url}: {exc}") from exc
+    if status != 200:
+        return
+    stored = float(json.loads(content)["multiplier"])
+    if stored != instrument.multiplier:
+        raise RuntimeError(
+            f"{instrument.symbol} is stored in Fillbook with multiplier {stored:g}; this "
+            f"backtest asks {instrument.multiplier:g}. A backtest never changes a stored "
+            f"instrument: pass --multiplier {stored:g}, or change the instrument first on "
+            "the Instruments page (it re-prices the symbol's runs)"
+        )
+
+
 def new_run_key(strategy: str) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return f"{strategy}-{stamp}-{secrets.token_hex(3)}"
@@ -151,12 +182,13 @@ def run_backtest(
         # event ids are `<run key>:<id>` and the service takes ids of up to 200 characters
         raise ValueError(f"run key: 1 to {MAX_RUN_KEY} characters, got {len(run_key)}")
     check_target(push)
+    check_instrument(push, spec.instrument)
 
     spool_dir = push.spool_dir or Path(tempfile.gettempdir()) / "fillbook-backtester"
     spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a run's every fill, spooled
     run: dict[str, Any] = {
         "key": run_key,
-        "strategy": spec.strategy,
+        "strategy": push.strategy_name or spec.strategy,
         "instance": push.instance or f"{spec.instrument.symbol} {spec.interval}",
         "mode": "backtest",
         "params": dict(strategy.params),
@@ -173,7 +205,9 @@ def run_backtest(
         batch_size=push.batch_size,
         max_batch_age=0.25 if push.pace else 1.0,
     )
-    exporter_sink = ExporterSink(exporter, id_prefix=f"{run_key}:")
+    exporter_sink = ExporterSink(
+        exporter, id_prefix=f"{run_key}:", send_instrument=push.send_instrument
+    )
     sink: Sink = exporter_sink
     if push.pace:
         sink = Paced(

@@ -175,9 +175,11 @@ class ExporterSink:
         id_prefix: str = "",
         group_events: int = 5000,
         group_seconds: float = 0.25,
+        send_instrument: bool = True,
     ) -> None:
         self.exporter = exporter
         self.prefix = id_prefix
+        self.send_instrument = send_instrument
         self.group_events = group_events
         self.group_seconds = group_seconds
         self._group: contextlib.ExitStack | None = None
@@ -213,6 +215,8 @@ class ExporterSink:
         self._tick()
 
     def start(self, instrument: Instrument) -> None:
+        if not self.send_instrument:  # Fillbook holds it already: never change it from here
+            return
         self.exporter.instrument(
             instrument.symbol,
             multiplier=instrument.multiplier,

@@ -89,7 +89,10 @@ class TestRoundTrip:
         push(client, alice_key, batch([amend, {"type": "execution", "op": "remove", "id": "x5"}],
                                       source="desk", run=RUN))  # fmt: skip
         assert client.app.state.context.ingest.derivations.wait_idle()  # type: ignore[attr-defined]
-        client.patch("/api/instruments/ES", json={"default_risk": 250}, headers=alice)
+        response = client.patch(
+            "/api/instruments/ES?confirm=true", json={"default_risk": 250}, headers=alice
+        )
+        assert response.status_code == 200, response.text
         assert client.app.state.context.ingest.derivations.wait_idle()  # type: ignore[attr-defined]
         trades = client.get("/api/trades", headers=alice).json()["items"]
         assert len(trades) >= 2

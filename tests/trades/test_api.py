@@ -301,16 +301,33 @@ class TestInstrumentSettings:
             client, alice_key, [fill("a", _ts(1), "buy", 2, 100), fill("b", _ts(3), "sell", 2, 103)]
         )
         (trade,) = _trades(client, alice_key)
-        assert (trade["net_pnl"], trade["r_multiple"]) == (6.0, None)
+        assert (trade["net_pnl"], trade["r_multiple"], trade["multiplier"]) == (6.0, None, 1.0)
+        change = {"multiplier": 5, "default_risk": 1.5}
+        # Without confirming, a change that re-prices trades says what it would touch, and waits
+        refused = client.patch("/api/instruments/MESZ3", json=change, headers=alice)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["affected"] == {"runs": 1, "trades": 1}
+        assert refused.json()["changes"] == {
+            "multiplier": {"from": 1.0, "to": 5.0}, "default_risk": {"from": None, "to": 1.5}
+        }
+        assert refused.json()["detail"].startswith(
+            "MESZ3: multiplier 1 → 5, default risk none → 1.5 re-prices 1 trade in 1 run"
+        )
+        assert client.get("/api/instruments", headers=alice).json() == []
         response = client.patch(
-            "/api/instruments/MESZ3", json={"multiplier": 5, "default_risk": 1.5}, headers=alice
+            "/api/instruments/MESZ3?confirm=true", json=change, headers=alice
         )
         assert response.status_code == 200, response.text
         assert (response.json()["multiplier"], response.json()["default_risk"]) == (5.0, 1.5)
+        assert (response.json()["run_count"], response.json()["trade_count"]) == (1, 1)
         assert client.app.state.context.ingest.derivations.wait_idle()  # type: ignore[attr-defined]
         (trade,) = _trades(client, alice_key)
         # 3 points x 2 x 5 = 30; risk 1.5 x 2 x 5 = 15; R = 2
         assert (trade["net_pnl"], trade["initial_risk"], trade["r_multiple"]) == (30.0, 15.0, 2.0)
+        assert trade["multiplier"] == 5.0
+        # the same values again change nothing, so there is nothing to confirm
+        again = client.patch("/api/instruments/MESZ3", json=change, headers=alice)
+        assert again.status_code == 200, again.text
         assert (
             client.patch(
                 "/api/instruments/MESZ3", json={"default_risk": -1}, headers=alice

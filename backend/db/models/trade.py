@@ -52,6 +52,8 @@ class Trade(Base):
     gross_pnl: Mapped[Decimal] = mapped_column(Money, nullable=False)
     commission: Mapped[Decimal] = mapped_column(Money, nullable=False)
     net_pnl: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    # the instrument multiplier the trade's money was derived with (currency per point)
+    multiplier: Mapped[float] = mapped_column(Float, nullable=False, default=1.0)
     mfe: Mapped[float | None] = mapped_column(Float)
     mae: Mapped[float | None] = mapped_column(Float)
     mfe_amount: Mapped[Decimal | None] = mapped_column(Money)

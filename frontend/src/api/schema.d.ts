@@ -239,6 +239,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/demo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Demo
+         * @description Whether demo data is loaded: its backtest (status, run), or null.
+         */
+        get: operations["get_demo"];
+        put?: never;
+        /**
+         * Load Demo
+         * @description Load demo data: a backtest of `ma_cross` on built-in synthetic bars of `DEMO`, pushed
+         *     as a `backtest` run of source `demo`. Idempotent: 200 with the loaded one.
+         */
+        post: operations["load_demo"];
+        /**
+         * Remove Demo
+         * @description Remove the demo run, its trades, bars, instrument and backtest (409 while running).
+         */
+        delete: operations["remove_demo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/derivation": {
         parameters: {
             query?: never;
@@ -251,6 +280,26 @@ export interface paths {
          * @description Whether the caller's trades are current: positions still being rebuilt, and failed ones.
          */
         get: operations["get_derivation_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/downloads/sdk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sdk Download
+         * @description The Python exporter SDK wheel this server serves: `pip install <base url><path>`.
+         */
+        get: operations["get_sdk_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -366,7 +415,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get Instrument
+         * @description One of the caller's instruments, with the runs and trades priced with it.
+         */
+        get: operations["get_instrument"];
         put?: never;
         post?: never;
         delete?: never;
@@ -374,7 +427,11 @@ export interface paths {
         head?: never;
         /**
          * Update Instrument
-         * @description Set an instrument's multiplier, tick size or default risk; its trades are re-derived.
+         * @description Set an instrument's multiplier, tick size, currency or default risk.
+         *
+         *     A new multiplier or default risk of a symbol with trades re-derives them: without
+         *     `confirm=true` the answer is 409 with `affected` (runs, trades) and `changes`, and
+         *     nothing is changed.
          */
         patch: operations["update_instrument"];
         trace?: never;
@@ -1074,9 +1131,10 @@ export interface components {
             created_at: string;
             /**
              * Data Source
+             * @description an uploaded CSV, the user's stored 1-second bars, or built-in demo bars
              * @enum {string}
              */
-            data_source: "upload" | "stored";
+            data_source: "upload" | "stored" | "synthetic";
             /** Error */
             error: string | null;
             /** Finished At */
@@ -1319,6 +1377,21 @@ export interface components {
             ts: number[];
         };
         /**
+         * DemoRead
+         * @description The demo data: one backtest on built-in synthetic bars, pushed as a `backtest` run.
+         */
+        DemoRead: {
+            /** @description null when no demo data is loaded */
+            backtest: components["schemas"]["BacktestRead"] | null;
+            /**
+             * Source
+             * @description the run's source, 'demo': what DELETE /api/demo removes
+             */
+            source: string;
+            /** Symbol */
+            symbol: string;
+        };
+        /**
          * DerivationState
          * @description `derived`: nothing is pending; `pending`: positions wait to be rebuilt (none failed);
          *     `failed`: some could not be rebuilt (see `failed_positions`).
@@ -1333,6 +1406,25 @@ export interface components {
              * @enum {string}
              */
             state: "derived" | "pending" | "failed";
+        };
+        /** DownloadRead */
+        DownloadRead: {
+            /** Filename */
+            filename: string;
+            /**
+             * Path
+             * @description where this server serves it, e.g. /downloads/<filename>
+             */
+            path: string;
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Size
+             * @description bytes
+             */
+            size: number;
+            /** Version */
+            version: string;
         };
         /**
          * EnvironmentSettings
@@ -1501,6 +1593,13 @@ export interface components {
             /** Symbol */
             symbol: string;
         };
+        /** FieldChange */
+        FieldChange: {
+            /** From */
+            from: unknown;
+            /** To */
+            to: unknown;
+        };
         /** ErrorBody */
         HTTPValidationError: {
             /** @description what was wrong and where */
@@ -1647,6 +1746,24 @@ export interface components {
             /** Run Id */
             run_id: number;
         };
+        /**
+         * InstrumentConflict
+         * @description 409 of PATCH /api/instruments/{symbol}: the change would re-price existing trades.
+         */
+        InstrumentConflict: {
+            affected: components["schemas"]["InstrumentUsage"];
+            /** Changes */
+            changes: {
+                [key: string]: components["schemas"]["FieldChange"];
+            };
+            /** Detail */
+            detail: string;
+            /**
+             * Error
+             * @description conflict
+             */
+            error: string;
+        };
         /** InstrumentEvent */
         InstrumentEvent: {
             /** Asset Class */
@@ -1673,12 +1790,27 @@ export interface components {
             currency: string | null;
             /** Default Risk */
             default_risk: number | null;
-            /** Multiplier */
+            /**
+             * Multiplier
+             * @description currency per point of price per unit of qty
+             */
             multiplier: number;
+            /**
+             * Run Count
+             * @description runs with trades in this symbol
+             * @default 0
+             */
+            run_count: number;
             /** Symbol */
             symbol: string;
             /** Tick Size */
             tick_size: number | null;
+            /**
+             * Trade Count
+             * @description trades priced with this instrument
+             * @default 0
+             */
+            trade_count: number;
             /**
              * Updated At
              * Format: date-time
@@ -1703,6 +1835,13 @@ export interface components {
             multiplier?: number | null;
             /** Tick Size */
             tick_size?: number | null;
+        };
+        /** InstrumentUsage */
+        InstrumentUsage: {
+            /** Runs */
+            runs: number;
+            /** Trades */
+            trades: number;
         };
         /** LearningCurve */
         LearningCurve: {
@@ -2286,6 +2425,11 @@ export interface components {
             mfe: number | null;
             /** Mfe Amount */
             mfe_amount: number | null;
+            /**
+             * Multiplier
+             * @description the instrument multiplier this trade was priced with
+             */
+            multiplier: number;
             /** Net Pnl */
             net_pnl: number;
             /** Notes */
@@ -2426,6 +2570,11 @@ export interface components {
             mfe: number | null;
             /** Mfe Amount */
             mfe_amount: number | null;
+            /**
+             * Multiplier
+             * @description the instrument multiplier this trade was priced with
+             */
+            multiplier: number;
             /** Net Pnl */
             net_pnl: number;
             /** Notes */
@@ -3112,6 +3261,75 @@ export interface operations {
             };
         };
     };
+    get_demo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRead"];
+                };
+            };
+        };
+    };
+    load_demo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description already loaded (or loading) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRead"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRead"];
+                };
+            };
+        };
+    };
+    remove_demo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRead"];
+                };
+            };
+        };
+    };
     get_derivation_state: {
         parameters: {
             query?: never;
@@ -3128,6 +3346,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DerivationState"];
+                };
+            };
+        };
+    };
+    get_sdk_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadRead"];
                 };
             };
         };
@@ -3304,9 +3542,43 @@ export interface operations {
             };
         };
     };
-    update_instrument: {
+    get_instrument: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                symbol: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstrumentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_instrument: {
+        parameters: {
+            query?: {
+                /** @description apply a change that re-prices existing trades */
+                confirm?: boolean;
+            };
             header?: never;
             path: {
                 symbol: string;
@@ -3326,6 +3598,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InstrumentRead"];
+                };
+            };
+            /** @description it re-prices trades: confirm */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstrumentConflict"];
                 };
             };
             /** @description Validation Error */

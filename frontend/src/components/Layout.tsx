@@ -13,6 +13,7 @@ const LINKS: [string, string][] = [
   ["/regimes", "Regimes"],
   ["/training", "Training"],
   ["/backtests", "Backtests"],
+  ["/instruments", "Instruments"],
   ["/settings", "Settings"],
 ];
 

@@ -12,6 +12,44 @@ type Strategy = Schemas["StrategyRead"];
 type Parameter = Schemas["ParameterRead"];
 type Backtest = Schemas["BacktestRead"];
 
+/** The cost and contract fields of the launch form, as text. */
+export interface CostForm {
+  multiplier: string;
+  tick_size: string;
+  commission: string;
+  slippage_ticks: string;
+  initial_capital: string;
+}
+
+export const DEFAULT_COSTS: CostForm = { multiplier: "1", tick_size: "0.01", commission: "0", slippage_ticks: "0", initial_capital: "100000" };
+
+/** The form's cost fields prefilled from the symbol's stored instrument (defaults without one). */
+export function costsFor(instrument: Schemas["InstrumentRead"] | undefined, current: CostForm): CostForm {
+  if (!instrument) return { ...current, multiplier: DEFAULT_COSTS.multiplier, tick_size: DEFAULT_COSTS.tick_size };
+  return { ...current, multiplier: String(instrument.multiplier), tick_size: String(instrument.tick_size ?? DEFAULT_COSTS.tick_size) };
+}
+
+/** The `settings` JSON of a launch: a stored instrument's multiplier and tick are left out
+ *  (the backtest uses them as stored and never changes them); problems by field name. */
+export function settingsOf(costs: CostForm, stored: boolean): { settings?: Record<string, number>; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const settings: Record<string, number> = {};
+  const fields: [keyof CostForm, boolean][] = [
+    ["multiplier", true],
+    ["tick_size", true],
+    ["commission", false],
+    ["slippage_ticks", false],
+    ["initial_capital", true],
+  ];
+  for (const [name, positive] of fields) {
+    if (stored && (name === "multiplier" || name === "tick_size")) continue;
+    const value = Number(costs[name]);
+    if (costs[name].trim() === "" || !Number.isFinite(value) || (positive ? value <= 0 : value < 0)) errors[name] = positive ? "a number above 0" : "a number, 0 or more";
+    else settings[name] = value;
+  }
+  return Object.keys(errors).length ? { errors } : { settings, errors };
+}
+
 /** A parameter's text as the strategy wants it, or the reason it does not fit. */
 export function parseParameter(p: Parameter, text: string): { value?: unknown; error?: string } {
   if (p.choices?.length) {
@@ -74,6 +112,14 @@ export default function Backtests() {
   );
 }
 
+const COST_FIELDS: [keyof CostForm, string, string, string][] = [
+  ["multiplier", "Multiplier", "currency per point", "what one point of price is worth per contract"],
+  ["tick_size", "Tick size", "points", "the smallest price step; slippage is counted in ticks"],
+  ["commission", "Commission", "currency per contract", "charged on every fill, per contract"],
+  ["slippage_ticks", "Slippage", "ticks", "how far each market or stop fill lands past its price"],
+  ["initial_capital", "Starting capital", "currency", "the equity returns and drawdown % are measured from"],
+];
+
 function resultNumber(b: Backtest, name: string): number | null {
   const metrics = (b.result?.metrics ?? b.result) as Record<string, unknown> | undefined;
   const value = metrics?.[name];
@@ -81,6 +127,7 @@ function resultNumber(b: Backtest, name: string): number | null {
 }
 
 function LaunchForm({ strategies, onLaunched }: { strategies: Strategy[]; onLaunched: () => void }) {
+  const instruments = useLoad((signal) => unwrap(api.GET("/api/instruments", { signal })), []);
   const [name, setName] = useState(strategies[0]?.name ?? "");
   const strategy = strategies.find((s) => s.name === name);
   const [values, setValues] = useState<Record<string, string>>({});
@@ -89,6 +136,12 @@ function LaunchForm({ strategies, onLaunched }: { strategies: Strategy[]; onLaun
   const [file, setFile] = useState<File | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  const [costs, setCosts] = useState<CostForm>(DEFAULT_COSTS);
+  const stored = instruments.data?.find((i) => i.symbol === symbol.trim());
+
+  useEffect(() => {
+    setCosts((current) => costsFor(stored, current));
+  }, [stored]);
 
   useEffect(() => {
     setValues(Object.fromEntries((strategy?.parameters ?? []).map((p) => [p.name, String(p.default)])));
@@ -106,13 +159,15 @@ function LaunchForm({ strategies, onLaunched }: { strategies: Strategy[]; onLaun
       else params[p.name] = parsed.value;
     }
     if (!/^\d+[smhd]$/.test(interval)) problems.interval = "like 1m, 5m or 1h";
+    const { settings, errors: costProblems } = settingsOf(costs, !!stored);
+    Object.assign(problems, costProblems);
     setErrors(problems);
     if (Object.keys(problems).length) return;
     setBusy(true);
     try {
       await unwrap(
         api.POST("/api/backtests", {
-          body: { strategy: strategy.name, interval, params: JSON.stringify(params), symbol, settings: "{}" },
+          body: { strategy: strategy.name, interval, params: JSON.stringify(params), symbol, settings: JSON.stringify(settings) },
           bodySerializer: (body) => {
             const form = new FormData();
             for (const [key, value] of Object.entries(body)) if (value !== undefined && value !== null) form.set(key, String(value));
@@ -154,6 +209,34 @@ function LaunchForm({ strategies, onLaunched }: { strategies: Strategy[]; onLaun
           <input type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         </label>
       </div>
+      <fieldset className="costs" data-testid="backtest-costs">
+        <legend>Contract and costs</legend>
+        {stored ? (
+          <p className="dim" data-testid="stored-instrument">
+            {stored.symbol} is a stored instrument: the backtest prices with it as it is (multiplier {stored.multiplier}, tick {stored.tick_size ?? "—"}) and never changes it.{" "}
+            <Link to="/instruments">Change it on the Instruments page</Link> (that re-prices its {stored.trade_count} trades).
+          </p>
+        ) : (
+          <p className="dim">A new symbol: the backtest creates its instrument with this multiplier and tick size.</p>
+        )}
+        <div className="row">
+          {COST_FIELDS.map(([field, text, unit, help]) => (
+            <label key={field} title={help}>
+              {text} <span className="dim">({unit})</span>
+              <input
+                name={field}
+                inputMode="decimal"
+                value={costs[field]}
+                readOnly={!!stored && (field === "multiplier" || field === "tick_size")}
+                onChange={(e) => setCosts({ ...costs, [field]: e.target.value })}
+                aria-invalid={!!errors[field]}
+              />
+              <span className="hint">{help}</span>
+              {errors[field] && <span className="field-error">{errors[field]}</span>}
+            </label>
+          ))}
+        </div>
+      </fieldset>
       {strategy && <p className="dim">{strategy.description}</p>}
       <div className="row">
         {strategy?.parameters.map((p) => (

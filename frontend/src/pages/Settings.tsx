@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
 import { DataTable, type Column } from "../components/DataTable";
+import { DemoData } from "../components/DemoData";
 import { ErrorNote } from "../components/Layout";
 import { DEFAULT_SCOPES, EXPIRY_CHOICES, expiryBody, isExpired, orderedScopes, SCOPES, type ExpiryChoice, type Scope } from "../lib/apiKeys";
 import { useAuth } from "../lib/auth";
 import { dateTime } from "../lib/format";
 import { useLoad } from "../lib/hooks";
-import { exporterSnippet } from "../lib/snippet";
+import { exporterSnippet, installLine } from "../lib/snippet";
 
 type Key = Schemas["ApiKeyRead"];
 type User = Schemas["UserRead"];
@@ -25,6 +26,7 @@ export default function Settings() {
     <div className="page">
       <h1>Settings</h1>
       <ApiKeys />
+      <DemoData />
       <Preferences />
       {user?.role === "ADMIN" && <Users />}
     </div>
@@ -33,6 +35,8 @@ export default function Settings() {
 
 function ApiKeys() {
   const keys = useLoad((signal) => unwrap(api.GET("/api/auth/api-keys", { signal })), []);
+  // The SDK wheel this server serves; without it the snippet installs from the package index.
+  const sdk = useLoad((signal) => unwrap(api.GET("/api/downloads/sdk", { signal })).catch(() => null), []);
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string>();
   const [scopes, setScopes] = useState<Set<Scope>>(() => new Set(DEFAULT_SCOPES));
@@ -111,7 +115,7 @@ function ApiKeys() {
         ),
     },
   ];
-  const snippet = created ? exporterSnippet(location.origin, created.key, created.name) : "";
+  const snippet = created ? exporterSnippet(location.origin, created.key, created.name, sdk.data ?? null) : "";
 
   return (
     <section className="panel">
@@ -172,7 +176,11 @@ function ApiKeys() {
             </code>
             <button onClick={() => void copy(created.key, "key")}>{copied === "key" ? "Copied" : "Copy key"}</button>
           </div>
-          <p>Push a run from Python:</p>
+          <p>
+            Push a first run from Python: install the SDK (<code data-testid="sdk-install">{installLine(location.origin, sdk.data ?? null)}</code>
+            {sdk.data && <span className="dim"> — version {sdk.data.version}, sha256 {sdk.data.sha256.slice(0, 12)}…</span>}), save this as <code>first_run.py</code> and run it. It
+            prints what it sent; the trade then opens on a chart of its bars.
+          </p>
           <pre className="raw" data-testid="snippet">{snippet}</pre>
           <div className="row">
             <button onClick={() => void copy(snippet, "snippet")}>{copied === "snippet" ? "Copied" : "Copy snippet"}</button>

@@ -105,6 +105,7 @@ export default function TradeDetail() {
         <Card label="R multiple" value={t.r_multiple === null ? "—" : `${num(t.r_multiple)}R`} />
         <Card label="Exit efficiency" value={t.exit_efficiency === null ? "—" : `${num(t.exit_efficiency * 100, 0)}%`} />
         <Card label="Regime" value={t.regime.trend ? `${t.regime.trend} / ${t.regime.volatility}` : "—"} />
+        <Card label="Priced at multiplier" value={`×${t.multiplier} per point`} testId="trade-multiplier" />
       </div>
       <section className="panel">
         <CandleChart symbol={t.symbol} timeframe={chartTimeframe} fromSec={fromSec} toSec={toSec} markers={markers} priceLines={lines} />

@@ -134,7 +134,9 @@ class Exporter:
         currency: str | None = None,
         asset_class: str | None = None,
     ) -> None:
-        """Instrument metadata (point value, tick size); later values update the stored ones."""
+        """Instrument metadata (point value, tick size); later values update the stored ones,
+        except a new multiplier once the symbol has trades: the service rejects that event
+        and keeps the stored instrument (docs/ingest.md, "Instruments")."""
         self._spool_event(
             {
                 "type": "instrument",
