@@ -86,6 +86,14 @@ def test_instruments_backtests_demo_and_the_first_minute(
     page.click("button[type=submit]")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
+    # Live by default: an empty live dashboard says so and offers the modes there are
+    empty = page.get_by_test_id("dashboard-empty")
+    expect(empty).to_contain_text("No live runs yet; you have 1 backtest run.")
+    empty.get_by_role("button", name="Show all modes").click()
+    expect(page.get_by_test_id("mode-caption")).to_contain_text("All modes: 1 run (1 backtest)")
+    expect(empty).to_be_hidden()
+    page.get_by_label("Run mode").select_option("live")
+
     # Instruments: SYNMES with what it prices; an edit that re-prices asks first
     page.get_by_role("link", name="Instruments").click()
     table = page.get_by_test_id("instruments")
@@ -193,3 +201,23 @@ def test_instruments_backtests_demo_and_the_first_minute(
     assert console.errors == []
     context.close()
     api.close()
+
+    # A newcomer's dashboard offers the demo where they land
+    server.create_account("bob")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", "correct horse")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("dashboard-empty")).to_contain_text("No runs yet")
+    page.get_by_test_id("demo-data").get_by_role("button", name="Load demo data").click()
+    # The demo is a backtest: the live dashboard says so and shows it with every mode
+    empty = page.get_by_test_id("dashboard-empty")
+    expect(empty).to_contain_text("No live runs yet; you have 1 backtest run.", timeout=120_000)
+    empty.get_by_role("button", name="Show all modes").click()
+    recent = page.get_by_test_id("recent-trades")
+    expect(recent.locator("tbody tr", has_text="DEMO").first).to_be_visible(timeout=120_000)
+    shots(page, "08-newcomer-dashboard")
+    context.close()

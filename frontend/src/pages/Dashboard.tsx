@@ -4,6 +4,7 @@ import { ActivityFeed } from "../components/Activity";
 import { PnlCalendar, type Day } from "../components/Calendar";
 import { EquityCharts, type EquityPoint } from "../components/Charts";
 import { DataTable } from "../components/DataTable";
+import { DemoData } from "../components/DemoData";
 import { ErrorNote } from "../components/Layout";
 import { HeadlineCards, type MetricDoc } from "../components/Metrics";
 import { tradeColumns } from "../components/TradeColumns";
@@ -39,6 +40,17 @@ export function modeCaption(mode: string, byMode: Record<string, number>, capita
   return `Backtest, paper and live money added together: ${parts.join(" + ")} = ${runs}${funded}.`;
 }
 
+/** Why an empty dashboard is empty, and the way on: the runs of the other modes, or a demo. */
+export function emptyNote(mode: string, modes: string[]): string | null {
+  if (mode === ALL || modes.includes(mode)) return null;
+  if (modes.length === 0) return "No runs yet: push fills with an API key (Settings), or load the demo below.";
+  const counts = ["backtest", "paper", "live"]
+    .map((m) => [m, modes.filter((x) => x === m).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([m, n]) => `${num(n, 0)} ${m}`);
+  return `No ${MODE_NAMES[mode]?.toLowerCase() ?? mode} runs yet; you have ${counts.join(", ")} run${modes.length === 1 ? "" : "s"}.`;
+}
+
 export default function Dashboard() {
   const navigate = useNavigate();
   const definitions = useDefinitions();
@@ -59,6 +71,8 @@ export default function Dashboard() {
   );
   const runs = useLoad((signal) => unwrap(api.GET("/api/runs", { params: { query: { limit: 500 } }, signal })), []);
   const strategies = [...new Set((runs.data?.items ?? []).map((r) => r.strategy.name))].sort();
+  const runModes = (runs.data?.items ?? []).map((r) => r.mode);
+  const empty = runs.data ? emptyNote(mode, runModes) : null;
 
   useStream(["position_derived", "metrics_updated", "run_ended"], () => {
     portfolio.reload();
@@ -96,6 +110,17 @@ export default function Dashboard() {
         {strategy && ` Strategy ${strategy}.`}
       </p>
       <ErrorNote error={portfolio.error} />
+      {empty && (
+        <section className="panel" data-testid="dashboard-empty">
+          <p>{empty}</p>
+          {runModes.length > 0 && (
+            <button className="primary" onClick={() => setMode(ALL)}>
+              Show all modes
+            </button>
+          )}
+        </section>
+      )}
+      {empty && runModes.length === 0 && <DemoData />}
       <HeadlineCards metrics={portfolio.data?.metrics} definitions={definitions} />
       <section className="panel">
         <EquityCharts points={portfolio.data?.equity ?? []} total={portfolio.data?.points_total} timeZone={timeZone} />
