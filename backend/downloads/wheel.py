@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
-_SKIP = re.compile(r"(^|/)(__pycache__|\.[^/]*)(/|$)|\.py[co]$")
+# Never packed: caches, hidden files, and the metadata an editable install leaves in src/.
+_SKIP = re.compile(r"(^|/)(__pycache__|\.[^/]*|[^/]*\.(egg|dist)-info)(/|$)|\.py[co]$")
 
 
 @dataclass(frozen=True)
