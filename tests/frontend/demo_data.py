@@ -73,9 +73,7 @@ def round_trips(
         )  # fmt: skip
         worse = slippage if side == "buy" else -slippage  # paid on entry, given up on exit
         entry_ts = _later(entry_bar["ts"], delay_s)
-        events.append(
-            _fill(f"{prefix}-{n}-a", entry_ts, side, 1, entry_bar["close"] + worse, order)
-        )
+        events.append(_fill(f"{prefix}-{n}-a", entry_ts, side, 1, entry_bar["close"] + worse, order))
         scale_ts = _later(entry_bar["ts"], 120 + delay_s)
         scale_price = entry_bar["close"] + rng.choice([-0.5, 0.25, 0.5]) + worse
         events.append(_fill(f"{prefix}-{n}-b", scale_ts, side, 1, scale_price, order))
@@ -110,9 +108,7 @@ def main(argv: list[str]) -> None:
     bar_rows = bars()
     for mode, prefix in (("backtest", "bt"), ("live", "lv")):
         events = [instrument(), *bar_rows, *round_trips(bar_rows, prefix=prefix)]
-        events.append(
-            {"type": "run_end", "ts": iso(START + dt.timedelta(minutes=5 * len(bar_rows)))}
-        )
+        events.append({"type": "run_end", "ts": iso(START + dt.timedelta(minutes=5 * len(bar_rows)))})
         body = {"source": "demo", "run": run_ref(f"demo-{mode}", mode), "events": events}
         response = httpx.post(
             f"{url}/api/ingest", json=body, headers={"Authorization": f"Bearer {key}"}

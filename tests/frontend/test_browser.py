@@ -38,9 +38,7 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not DIST.exists(), reason="frontend/dist is not built (make test builds it)"
-    ),
+    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
 ]
 
 
@@ -116,9 +114,7 @@ def one_second_csv(path: Path, seconds: int = 4 * 3600) -> Path:
     for i in range(seconds):
         close = max(1.0, price + rng.choice((-0.25, 0.0, 0.25)))
         high, low = max(price, close) + 0.25 * rng.random(), min(price, close) - 0.25 * rng.random()
-        lines.append(
-            f"{start_ms + 1000 * i},{price},{high:.2f},{low:.2f},{close},{rng.randint(1, 9)}"
-        )
+        lines.append(f"{start_ms + 1000 * i},{price},{high:.2f},{low:.2f},{close},{rng.randint(1, 9)}")
         price = close
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -151,9 +147,7 @@ class TestDashboardJourney:
         expect(page.get_by_test_id("stream-state")).to_have_text("live")
         # The live stream opened with a single-use ticket: no token in its URL.
         assert sockets, "no WebSocket opened"
-        assert all("/api/stream?ticket=st_" in url and "token=" not in url for url in sockets), (
-            sockets
-        )
+        assert all("/api/stream?ticket=st_" in url and "token=" not in url for url in sockets), sockets
 
         # An API key, shown once with the exporter snippet. The exporter only pushes, so the
         # key keeps the default scope: ingest, pre-ticked alone.
@@ -174,9 +168,7 @@ class TestDashboardJourney:
         expect(row.get_by_test_id("key-scopes")).to_have_text("ingest")
         expect(row).to_contain_text("never")  # not used yet, and it expires
         expect(page.get_by_test_id("snippet")).to_contain_text(secret)
-        expect(page.get_by_test_id("snippet")).to_contain_text(
-            "from fillbook_exporter import Exporter"
-        )
+        expect(page.get_by_test_id("snippet")).to_contain_text("from fillbook_exporter import Exporter")
         shot(page, "02-settings-new-key")
 
         # The dashboard is open while the exporter pushes: trades arrive without a reload.
@@ -194,23 +186,11 @@ class TestDashboardJourney:
 
         # Every list page.
         for name, link, ready in (
-            (
-                "04-runs",
-                "Runs",
-                page.get_by_test_id("runs").locator("tbody tr[tabindex='0']").first,
-            ),
+            ("04-runs", "Runs", page.get_by_test_id("runs").locator("tbody tr[tabindex='0']").first),
             ("05-trades", "Trades", page.get_by_test_id("trades").locator("tbody tr").nth(11)),
-            (
-                "06-executions",
-                "Executions",
-                page.get_by_test_id("executions").locator("tbody tr").nth(5),
-            ),
+            ("06-executions", "Executions", page.get_by_test_id("executions").locator("tbody tr").nth(5)),
             ("07-rejected", "Rejected", page.get_by_test_id("rejected").get_by_text("qty")),
-            (
-                "08-regimes",
-                "Regimes",
-                page.locator("[data-testid=candle-chart]:not([data-bars='0'])"),
-            ),
+            ("08-regimes", "Regimes", page.locator("[data-testid=candle-chart]:not([data-bars='0'])")),
         ):
             page.get_by_role("link", name=link, exact=True).click()
             expect(ready).to_be_visible()
@@ -220,9 +200,7 @@ class TestDashboardJourney:
 
         # Executions filtered on the server: a window after the last fill holds none.
         page.get_by_role("link", name="Executions", exact=True).click()
-        expect(page.get_by_test_id("executions").locator("tbody tr[tabindex='0']")).to_have_count(
-            36
-        )
+        expect(page.get_by_test_id("executions").locator("tbody tr[tabindex='0']")).to_have_count(36)
         page.get_by_label("From (UTC)").fill("2030-01-01T00:00:00")
         expect(page.get_by_test_id("executions")).to_contain_text("No fills match.")
 
@@ -294,9 +272,7 @@ class TestDashboardJourney:
         for tick in page.get_by_role("checkbox").all():
             tick.check()
         page.get_by_role("button", name=re.compile("Compare")).click()
-        expect(
-            page.get_by_role("heading", name=re.compile(r"Compare run \d+ \(backtest\)"))
-        ).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(r"Compare run \d+ \(backtest\)"))).to_be_visible()
         expect(page.get_by_test_id("matched").locator("tbody tr")).to_have_count(12)
         expect(page.get_by_test_id("mean-entry-slippage")).to_have_text("0.25")
         shot(page, "11-compare")
@@ -368,7 +344,9 @@ class TestDashboardJourney:
         assert console.errors == []
         context.close()
 
-    def test_login_errors_are_inline(self, server: LiveServer, browser: Browser) -> None:
+    def test_login_errors_are_inline(
+        self, server: LiveServer, browser: Browser
+    ) -> None:
         server.create_account("bob", "right password")
         context = browser.new_context()
         context.set_default_timeout(TIMEOUT_MS)
@@ -457,9 +435,7 @@ class TestDashboardJourney:
 
 
 class TestApiDocs:
-    def test_swagger_ui_runs_from_this_origin_only(
-        self, server: LiveServer, browser: Browser
-    ) -> None:
+    def test_swagger_ui_runs_from_this_origin_only(self, server: LiveServer, browser: Browser) -> None:
         context = browser.new_context()
         context.set_default_timeout(TIMEOUT_MS)
         context.add_init_script(
@@ -482,9 +458,7 @@ class TestApiDocs:
         block = page.locator(".opblock", has=health)
         block.get_by_role("button", name="Try it out").click()
         block.get_by_role("button", name="Execute").click()
-        expect(
-            block.locator(".live-responses-table tbody .response-col_status").first
-        ).to_have_text("200")
+        expect(block.locator(".live-responses-table tbody .response-col_status").first).to_have_text("200")
         page.wait_for_load_state("networkidle")
         shot(page, "18-api-docs")
         assert page.evaluate("window.__violations") == []

@@ -14,10 +14,7 @@ class TestPagingPastMissingValues:
         events = []
         for i in range(7):
             minute = f"2023-12-15T14:{i:02d}:00Z"
-            events += [
-                fill(f"o{i}", minute, "buy", 1, 100),
-                fill(f"c{i}", minute[:-3] + "30Z", "sell", 1, 101),
-            ]
+            events += [fill(f"o{i}", minute, "buy", 1, 100), fill(f"c{i}", minute[:-3] + "30Z", "sell", 1, 101)]
         push(client, alice_key, batch(events))
         assert client.app.state.context.ingest.derivations.wait_idle()  # type: ignore[attr-defined]
         for sort in ("mae", "-mae", "r_multiple", "-mfe"):
