@@ -151,6 +151,7 @@ def steps(run: BigRun) -> list[Step]:
         page.get_by_test_id("run-trades").locator("tbody tr[tabindex='0'] a").first.click()
 
     def compare(page: Page) -> None:
+        nav("Runs")(page)
         page.get_by_test_id("runs").locator("tbody tr[tabindex='0'] input[type=checkbox]").nth(
             0
         ).check()
@@ -175,7 +176,7 @@ def steps(run: BigRun) -> list[Step]:
              f"/api/runs/{run.run_id}/trades?limit=1&sort=-entry_ts"),
         Step("trades", nav("Trades"), lambda p: p.get_by_test_id("trades").locator(rows).nth(20),
              "/api/trades?limit=500&sort=-entry_ts"),
-        Step("compare", lambda p: (nav("Runs")(p), compare(p)),
+        Step("compare", compare,
              lambda p: p.get_by_test_id("matched").locator(rows).first,
              f"/api/compare?a={run.compare_id}&b={run.run_id}"),
         Step("executions", nav("Executions"),

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.frontend import big_run
 from tests.frontend.test_browser import ARTIFACTS, TIMEOUT_MS, ConsoleWatch, browser  # noqa: F401
@@ -52,12 +52,13 @@ def _page(
     return page
 
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
-# What must fit a phone's width: numbers, headings and wrapped reasons (tables and charts
-# scroll inside their own boxes).
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+# What must fit a phone's width: numbers, headings, wrapped reasons and the trade tables'
+# net P&L (other columns of a table may scroll inside its box).
 CUT_OFF = (
-    "() => [...document.querySelectorAll('.card-value, .total-value, .card-label, h1, td.wrap')]"
+    "() => [...document.querySelectorAll('.card-value, .total-value, .card-label, h1, td.wrap,"
+    " [data-testid$=trades] td.pos, [data-testid$=trades] td.neg')]"
     ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
     ".map(e => e.textContent)"
 )
