@@ -50,6 +50,7 @@ def walk(url: str, token: str, run: big_run.BigRun, rounds: int) -> dict[str, li
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         context.add_init_script(f"localStorage.setItem('fillbook.token', {token!r})")
+        context.add_init_script(big_run.CLOCKS)
         page = context.new_page()
         page.goto(url)
         expect(page.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=60_000)

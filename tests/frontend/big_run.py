@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import orjson
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page
 
 SYMBOL = "SYNBIG"
 MULTIPLIER = 5
@@ -132,9 +132,10 @@ class Step:
     """One page of the walk: how to get there, what shows its data, the API call behind it."""
 
     name: str
-    go: Callable[[Page], None]
-    ready: Callable[[Page], Locator]
+    go: Callable[[Page], None]  # the click that opens the page (timed from here)
+    ready: tuple[str, str | None]  # a CSS selector shown with its data, and text it holds
     api: str  # the main request the page's data comes from (the benchmark's baseline)
+    prepare: Callable[[Page], None] | None = None  # untimed steps before `go`
 
 
 def steps(run: BigRun) -> list[Step]:
@@ -150,44 +151,69 @@ def steps(run: BigRun) -> list[Step]:
         # The trade's own link in its row: one navigation (the row does not also navigate).
         page.get_by_test_id("run-trades").locator("tbody tr[tabindex='0'] a").first.click()
 
-    def compare(page: Page) -> None:
+    def pick_two(page: Page) -> None:
         nav("Runs")(page)
-        page.get_by_test_id("runs").locator("tbody tr[tabindex='0'] input[type=checkbox]").nth(
-            0
-        ).check()
-        page.get_by_test_id("runs").locator("tbody tr[tabindex='0'] input[type=checkbox]").nth(
-            1
-        ).check()
+        boxes = page.get_by_test_id("runs").locator("tbody tr[tabindex='0'] input[type=checkbox]")
+        boxes.nth(0).check()
+        boxes.nth(1).check()
+
+    def compare(page: Page) -> None:
         page.get_by_role("button", name="Compare").click()
 
     rows = "tbody tr[tabindex='0']"
-    total = f"{run.trips:,}"
+    chart = "[data-testid=candle-chart]:not([data-bars='0'])"
     return [
-        Step("dashboard", nav("Dashboard"),
-             lambda p: p.get_by_test_id("recent-trades").locator(rows).first, "/api/trades?limit=10"),
-        Step("runs", nav("Runs"), lambda p: p.get_by_test_id("runs").locator(rows).nth(1),
+        Step("dashboard", nav("Dashboard"), (f"[data-testid=recent-trades] {rows}", None),
+             "/api/trades?limit=10"),
+        Step("runs", nav("Runs"), (f"[data-testid=runs] {rows}:nth-child(2)", None),
              "/api/runs?limit=100"),
         Step("run-detail", open_run,
-             lambda p: p.get_by_test_id("trade-totals").locator("[data-total=trades]",
-                                                                 has_text=total),
+             ("[data-testid=trade-totals] [data-total=trades] .total-value", f"{run.trips:,}"),
              f"/api/runs/{run.run_id}/trades?limit=500&sort=-entry_ts"),
-        Step("trade-detail", open_trade,
-             lambda p: p.locator("[data-testid=candle-chart]:not([data-bars='0'])"),
+        Step("trade-detail", open_trade, (chart, None),
              f"/api/runs/{run.run_id}/trades?limit=1&sort=-entry_ts"),
-        Step("trades", nav("Trades"), lambda p: p.get_by_test_id("trades").locator(rows).nth(20),
+        Step("trades", nav("Trades"), ("[data-testid=trades] tbody tr[data-index='20']", None),
              "/api/trades?limit=500&sort=-entry_ts"),
-        Step("compare", compare,
-             lambda p: p.get_by_test_id("matched").locator(rows).first,
-             f"/api/compare?a={run.compare_id}&b={run.run_id}"),
+        Step("compare", compare, (f"[data-testid=matched] {rows}", None),
+             f"/api/compare?a={run.compare_id}&b={run.run_id}", prepare=pick_two),
         Step("executions", nav("Executions"),
-             lambda p: p.get_by_test_id("executions").locator(rows).nth(20),
+             (f"[data-testid=executions] {rows}:nth-child(21)", None),
              f"/api/runs/{run.run_id}/executions?limit=200"),
-        Step("regimes", nav("Regimes"),
-             lambda p: p.locator("[data-testid=candle-chart]:not([data-bars='0'])"),
+        Step("regimes", nav("Regimes"), (chart, None),
              f"/api/bars?symbol={SYMBOL}&timeframe=5m&limit=1500"),
     ]  # fmt: skip
 
 
+# Installed in every page of the walk (context.add_init_script): the end of the last long
+# task (> 50 ms of main thread: a chart drawing, a big render), and the moment of a click.
+CLOCKS = """
+window.__longEnd = 0;
+new PerformanceObserver((list) => {
+  for (const task of list.getEntries()) {
+    window.__longEnd = Math.max(window.__longEnd, task.startTime + task.duration);
+  }
+}).observe({ type: "longtask", buffered: true });
+"""
+ARM = """() => {
+  window.__clicked = null;
+  document.addEventListener("click", () => { window.__clicked = performance.now(); },
+                            { capture: true, once: true });
+}"""
+# Checked on every animation frame: the moment the page's data is on screen.
+READY = """([selector, text]) => {
+  const element = document.querySelector(selector);
+  const shown = !!element && element.getClientRects().length > 0
+    && (!text || element.textContent.includes(text));
+  if (shown) window.__ready = performance.now() - window.__clicked;
+  return shown;
+}"""
+# Settled: the last of the page's requests answered and the last long task over.
+SETTLED = """() => {
+  const since = window.__clicked;
+  const ends = performance.getEntriesByType("resource")
+    .filter((entry) => entry.startTime >= since).map((entry) => entry.responseEnd);
+  return Math.max(window.__longEnd, ...ends) - since;
+}"""
 IDLE = "() => new Promise((done) => requestAnimationFrame(() => setTimeout(done)))"
 
 
@@ -199,15 +225,21 @@ def settle(page: Page) -> None:
 
 def time_to_data(page: Page, step: Step, timeout_ms: float = 60_000) -> tuple[float, float]:
     """Seconds from the click that opens the page to its data on screen, and to the page
-    settled (requests done, main thread free: every chart drawn). The previous page is
-    settled first, so its leftover work is not counted here."""
+    settled (its requests answered and the main thread's last long task over: every
+    chart drawn), both by the page's own clock (performance.now()), so the test driver's
+    polling does not count. The previous page is settled first; the page's context
+    needs CLOCKS installed."""
     settle(page)
-    started = time.perf_counter()
+    if step.prepare:
+        step.prepare(page)
+        settle(page)
+    page.evaluate(ARM)
     step.go(page)
-    expect(step.ready(page)).to_be_visible(timeout=timeout_ms)
-    data = time.perf_counter() - started
+    page.wait_for_function(READY, arg=list(step.ready), polling="raf", timeout=timeout_ms)
+    data_ms = float(page.evaluate("() => window.__ready"))
     settle(page)
-    return data, time.perf_counter() - started
+    settled_ms = max(data_ms, float(page.evaluate(SETTLED)))
+    return data_ms / 1000, settled_ms / 1000
 
 
 def api_time(url: str, headers: dict[str, str], path: str, repeat: int = 3) -> float:

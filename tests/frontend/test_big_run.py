@@ -46,6 +46,7 @@ def _page(
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(f"localStorage.setItem('fillbook.token', {account.token!r})")
+    context.add_init_script(big_run.CLOCKS)
     page = context.new_page()
     page.goto(f"{server.url}{path}")
     expect(page.get_by_role("heading").first).to_be_visible()
