@@ -53,6 +53,10 @@ def _page(
     return page
 
 
+UNLOAD_WARNS = (
+    "() => { const e = new Event('beforeunload', {cancelable: true});"
+    " window.dispatchEvent(e); return e.defaultPrevented; }"
+)
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 # What must fit a phone's width: numbers, headings, wrapped reasons and the trade tables'
@@ -149,6 +153,8 @@ class TestBigRun:
         page.get_by_test_id("trades").locator("tbody tr[tabindex='0']").first.click()
         page.fill("textarea[name=notes]", "not saved yet")
         expect(page.get_by_test_id("journal-unsaved")).to_be_visible()
+        # Closing or reloading the tab: the page's beforeunload handler asks the browser to warn.
+        assert page.evaluate(UNLOAD_WARNS) is True
         asked: list[str] = []
 
         def answer(dialog, accept: bool) -> None:  # type: ignore[no-untyped-def]
@@ -162,6 +168,7 @@ class TestBigRun:
         page.get_by_role("link", name="Runs", exact=True).click()
         expect(page.get_by_role("heading", name="Runs")).to_be_visible()
         assert len(asked) == 2
+        assert page.evaluate(UNLOAD_WARNS) is False  # nothing unsaved any more
         assert "unsaved" in asked[0]
         assert console.errors == []
         page.context.close()
