@@ -9,7 +9,11 @@ then times, median of `--repeats`:
 - analytics: every registered metric, every breakdown (7 dimensions, hours and
   weekdays in America/New_York) and the calendar: the goal's scope;
 - curves: the equity and drawdown points after every exit (100,000 JSON-ready
-  records), timed on their own.
+  records), timed on their own;
+- downsampled curves: the same with `max_points` 1,000 (what the dashboard and run
+  page ask for), and the size of both as JSON. Self-checks: at most 1,000 points,
+  the equity peak, the drawdown trough and the first and last points as in the whole
+  curve; a failed check exits non-zero.
 The ratio analytics / read is the figure to compare across machines.
 Goal: analytics at most 200 ms for 100,000 trades.
 """
@@ -23,9 +27,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import orjson
 from sqlalchemy import insert
 
 # `python bench/analytics.py` puts bench/, not the project, on the path
@@ -116,6 +122,24 @@ def analytics(trades: TradeTable) -> None:
     calendar(trades, zone)
 
 
+CHART_POINTS = 1000
+
+
+def check_downsampled(whole: dict[str, Any], small: dict[str, Any]) -> list[str]:
+    """What the downsampled curve lost that it must keep (empty: nothing)."""
+    full, kept = whole["equity"], small["equity"]
+    failures = []
+    if len(kept) > CHART_POINTS:
+        failures.append(f"{len(kept)} points, more than {CHART_POINTS}")
+    if min(p["drawdown"] for p in kept) != min(p["drawdown"] for p in full):
+        failures.append("the drawdown trough differs")
+    if max(p["equity"] for p in kept) != max(p["equity"] for p in full):
+        failures.append("the equity peak differs")
+    if (kept[0], kept[-1]) != (full[0], full[-1]):
+        failures.append("the first or last point differs")
+    return failures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -128,7 +152,7 @@ def main() -> None:
         db = Database(f"sqlite:///{Path(folder) / 'bench.db'}")
         upgrade(db.engine)
         build(db, args.trades, args.seed)
-        reads, computes, charts = [], [], []
+        reads, computes, charts, smalls = [], [], [], []
         for _ in range(args.repeats):
             with db.session() as session:
                 began = time.perf_counter()
@@ -138,16 +162,32 @@ def main() -> None:
             analytics(trades)
             computes.append(time.perf_counter() - began)
             began = time.perf_counter()
-            curves(trades, 1_000_000.0)
+            whole = curves(trades, 1_000_000.0)
             charts.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            small = curves(trades, 1_000_000.0, CHART_POINTS)
+            smalls.append(time.perf_counter() - began)
         db.dispose()
-    read, compute, chart = (statistics.median(t) for t in (reads, computes, charts))
+    read, compute, chart, downsampled = (
+        statistics.median(t) for t in (reads, computes, charts, smalls)
+    )
     print(f"{args.trades:,} closed trades, median of {args.repeats}")
     print(f"read from SQLite      {read * 1e3:8.1f} ms  (baseline)")
     print(f"metrics + breakdowns  {compute * 1e3:8.1f} ms  ratio to read {compute / read:5.2f}")
     print(f"equity/drawdown curves {chart * 1e3:7.1f} ms  ratio to read {chart / read:5.2f}")
+    print(f"  downsampled to {CHART_POINTS:,}  {downsampled * 1e3:7.1f} ms  "
+          f"ratio to read {downsampled / read:5.2f}")
+    sizes = [len(orjson.dumps(document)) for document in (whole, small)]
+    print(f"  as JSON: {sizes[0] / 1e6:.2f} MB whole, {sizes[1] / 1e3:.0f} kB downsampled "
+          f"({len(small['equity']):,} of {len(whole['equity']):,} points)")
     verdict = "met" if compute <= 0.2 * args.trades / 100_000 else "NOT met"
     print(f"goal (<= 200 ms per 100,000 trades): {verdict}")
+    failures = check_downsampled(whole, small)
+    for failure in failures:
+        print(f"SELF-CHECK FAILED: downsampled curve: {failure}")
+    if failures:
+        sys.exit(1)
+    print("self-checks: downsampled curve keeps the peak, the trough and both ends")
 
 
 if __name__ == "__main__":

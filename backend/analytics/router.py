@@ -4,11 +4,14 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from backend.analytics import report, service
-from backend.analytics.metrics import describe
+from backend.analytics.metrics import MIN_ANNUALISED_DAYS, describe
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CanRead
+
+MIN_POINTS, MAX_POINTS = 16, 100_000
 
 router = APIRouter(prefix="/api", tags=["analytics"])
 
@@ -16,10 +19,32 @@ Dimension = Literal["symbol", "direction", "regime", "hour", "weekday", "instanc
 Mode = Literal["live", "paper", "backtest"]
 
 
+MaxPoints = Annotated[
+    int | None,
+    Query(
+        ge=MIN_POINTS,
+        le=MAX_POINTS,
+        description="at most this many curve points (peak and trough kept exactly); all if unset",
+    ),
+]
+
+
+class MetricDefinition(BaseModel):
+    name: str
+    label: str = Field(description="what to show a person: never the raw name")
+    unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R"]
+    formula: str
+    description: str = Field(description="one line: what the number tells")
+    annualised: bool = Field(
+        description=f"scaled to a year: null unless the returns span {MIN_ANNUALISED_DAYS} "
+        "business days or more"
+    )
+
+
 @router.get("/metrics/definitions", operation_id="metric_definitions")
-def metric_definitions(_principal: CanRead) -> list[dict[str, Any]]:
-    """Every metric's name, unit and formula."""
-    return describe()
+def metric_definitions(_principal: CanRead) -> list[MetricDefinition]:
+    """Every metric's name, human label, unit, formula and one-line explanation."""
+    return [MetricDefinition.model_validate(row) for row in describe()]
 
 
 @router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")
@@ -35,9 +60,11 @@ def get_run_metrics(
 
 
 @router.get("/runs/{run_id}/series", operation_id="get_run_series")
-def get_run_series(run_id: int, principal: CanRead, session: SessionDep) -> dict[str, Any]:
-    """Equity and drawdown after each exit, and daily PnL, for charts."""
-    return service.run_series(session, principal.user_id, run_id)
+def get_run_series(
+    run_id: int, principal: CanRead, session: SessionDep, max_points: MaxPoints = None
+) -> dict[str, Any]:
+    """Equity and drawdown after each exit (downsampled to `max_points`), daily PnL."""
+    return service.run_series(session, principal.user_id, run_id, max_points)
 
 
 @router.get("/runs/{run_id}/breakdowns", operation_id="get_run_breakdown")
@@ -64,10 +91,16 @@ def get_portfolio(
     session: SessionDep,
     mode: Mode | None = None,
     strategy: str | None = None,
+    max_points: MaxPoints = None,
 ) -> dict[str, Any]:
-    """All the caller's runs (filtered by mode and strategy) combined: the headline numbers."""
+    """All the caller's runs (filtered by mode and strategy) combined: the headline numbers.
+
+    Without `mode` every mode is added together; `runs_by_mode` says how many of each.
+    """
     user = principal.user
-    return service.portfolio(session, user.id, user.timezone, mode=mode, strategy=strategy)
+    return service.portfolio(
+        session, user.id, user.timezone, mode=mode, strategy=strategy, max_points=max_points
+    )
 
 
 @router.get("/portfolio/breakdowns", operation_id="get_portfolio_breakdown")
@@ -92,9 +125,17 @@ def compare_runs(
     principal: CanRead,
     session: SessionDep,
     tolerance_s: Annotated[float, Query(gt=0, le=86_400)] = 60.0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Run B against run A: matched trades with slippage and PnL difference, metric deltas."""
-    return service.compare(session, principal.user_id, a, b, tolerance_s)
+    """Run B against run A: matched trades with slippage and PnL difference, metric deltas.
+
+    The trade lists are paged (`offset`, `limit`, each list alike); `counts` and the
+    summary cover every trade.
+    """
+    return service.compare(
+        session, principal.user_id, a, b, tolerance_s, offset=offset, limit=limit
+    )
 
 
 @router.get(

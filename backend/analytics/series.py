@@ -12,7 +12,9 @@ Amounts are integers of 1e-8 (backend/analytics/table.py), so every total is exa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -117,3 +119,81 @@ def max_drawdown(daily_: Daily, capital_units: int | None) -> Drawdown:
         trough_day=int(day[trough - 1]),
         duration_days=end - peak,
     )
+
+
+@dataclass(frozen=True)
+class TradeCurve:
+    """Equity and drawdown after each exit, trade by trade (what the charts draw)."""
+
+    equity: Ints  # base + cumulative net PnL after each exit, 1e-8 units
+    drawdown: Ints  # equity - running peak (the base counts as a peak), <= 0
+    percent: npt.NDArray[np.float64]  # drawdown / running peak; NaN without capital
+
+    @property
+    def trough_amount(self) -> int:
+        """The deepest drawdown in units (0 without any)."""
+        return int(self.drawdown.min()) if self.drawdown.size else 0
+
+    @property
+    def trough_fraction(self) -> float | None:
+        """The deepest drawdown in percent of its peak (None when no peak was positive)."""
+        known = self.percent[~np.isnan(self.percent)]
+        return float(min(known.min(), 0.0)) if known.size else None
+
+
+def trade_curve(net_units: Ints, capital_units: int | None) -> TradeCurve:
+    """Equity after each exit (in exit order) and its fall from the running peak.
+
+    The base (the initial capital, or 0 without one) is the first peak, so a run that
+    starts with a loss is in drawdown from its first trade.
+    """
+    base = capital_units or 0
+    equity = base + running_total(net_units)
+    peak = np.maximum(np.maximum.accumulate(equity), base) if equity.size else equity
+    drawdown: Ints = equity - peak
+    percent = np.full(equity.size, np.nan)
+    if capital_units:
+        positive = peak > 0
+        percent[positive] = drawdown[positive] / peak[positive]
+    return TradeCurve(equity, drawdown, percent)
+
+
+def downsample(count: int, max_points: int, columns: Sequence[npt.NDArray[Any]]) -> Ints:
+    """Row numbers of at most `max_points` of `count` points that draw the same curves.
+
+    The points are cut into equal buckets of consecutive rows; each bucket keeps its
+    first and last row and, of every column, the row of its minimum and of its maximum
+    (the first such row; NaN is skipped). So every column's lowest and highest value
+    (the equity peak, the drawdown trough) are kept exactly, at their own row, and the
+    first and last points are kept. All rows when there are no more than `max_points`.
+    Rows kept by several roles count once, so more buckets are tried while they fit.
+    """
+    if count <= max_points:
+        return np.arange(count, dtype=np.int64)
+    buckets = max(1, max_points // (2 + 2 * len(columns)))  # fits whatever repeats
+    rows = _bucket_extremes(count, buckets, columns)
+    for _ in range(4):
+        more = _bucket_extremes(count, buckets * 3 // 2, columns)
+        if more.size > max_points:
+            break
+        buckets, rows = buckets * 3 // 2, more
+    return rows
+
+
+def _bucket_extremes(count: int, buckets: int, columns: Sequence[npt.NDArray[Any]]) -> Ints:
+    size = -(-count // buckets)  # ceil
+    buckets = -(-count // size)
+    starts = np.arange(buckets, dtype=np.int64) * size
+    keep = [starts, np.minimum(starts + size, count) - 1]
+    padded = buckets * size
+    for column in columns:
+        values = np.asarray(column, dtype=np.float64)
+        # Pad with the last value: argmin/argmax return the first extreme, so a padded
+        # copy is never picked over the real row it copies.
+        values = np.concatenate((values, np.full(padded - count, values[-1])))
+        grid = values.reshape(buckets, size)
+        low = np.where(np.isnan(grid), np.inf, grid).argmin(axis=1)
+        high = np.where(np.isnan(grid), -np.inf, grid).argmax(axis=1)
+        keep += [np.minimum(starts + low, count - 1), np.minimum(starts + high, count - 1)]
+    rows: Ints = np.unique(np.concatenate(keep))
+    return rows

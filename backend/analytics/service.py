@@ -18,8 +18,8 @@ from backend.analytics import repository
 from backend.analytics.breakdowns import breakdown, calendar
 from backend.analytics.compare import ComparableTrade, match_trades
 from backend.analytics.metrics import VERSION, RunData, compute_all
-from backend.analytics.series import epoch_date
-from backend.analytics.table import UNIT, TradeTable, running_total
+from backend.analytics.series import downsample, epoch_date
+from backend.analytics.table import UNIT, TradeTable
 from backend.db.engine import Database
 from backend.db.models import RunStatus, StrategyRun
 from backend.errors import InvalidPayload, NotFound
@@ -123,36 +123,51 @@ def refresh_ended_runs(session: Session, run_ids: Sequence[int]) -> list[tuple[i
     return refreshed
 
 
-def run_series(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
+def run_series(
+    session: Session, user_id: int, run_id: int, max_points: int | None = None
+) -> dict[str, Any]:
     """Equity and drawdown after each exit, and daily PnL (UTC business days)."""
     run = _run(session, user_id, run_id)
     trades = trade_table(session, user_id, [run_id])
-    return {"run_id": run_id, **curves(trades, run.initial_capital)}
+    return {"run_id": run_id, **curves(trades, run.initial_capital, max_points)}
 
 
-def curves(trades: TradeTable, initial_capital: float | None) -> dict[str, Any]:
-    """Equity and drawdown after each exit, and the daily PnL of docs/metrics.md."""
+def curves(
+    trades: TradeTable, initial_capital: float | None, max_points: int | None = None
+) -> dict[str, Any]:
+    """Equity and drawdown after each exit, and the daily PnL of docs/metrics.md.
+
+    With `max_points`, at most that many points of the curves (series.downsample: the
+    peak and the trough kept exactly); each point carries its trade number `n`.
+    """
     data = RunData(trades, initial_capital)
-    base = data.capital_units or 0
-    equity = base + running_total(trades.net)
-    peak = np.maximum(np.maximum.accumulate(equity), base) if equity.size else equity
-    drawdown = equity - peak
-    with np.errstate(divide="ignore", invalid="ignore"):
-        percent = np.where(peak > 0, drawdown / np.where(peak > 0, peak, 1), np.nan)
-    if not initial_capital:
-        percent[:] = np.nan
+    curve = data.curve
+    count = len(trades)
+    rows = (
+        downsample(count, max_points, (curve.equity, curve.drawdown, curve.percent))
+        if max_points is not None
+        else np.arange(count)
+    )
+    percent = curve.percent[rows]
     points = [
-        {"ts": ts, "equity": e, "drawdown": d, "drawdown_pct": None if p != p else p}  # NaN: none
-        for ts, e, d, p in zip(
-            format_ts_array(trades.exit_ts), (equity / UNIT).tolist(), (drawdown / UNIT).tolist(),
+        {"n": n, "ts": ts, "equity": e, "drawdown": d, "drawdown_pct": None if p != p else p}
+        for n, ts, e, d, p in zip(
+            (rows + 1).tolist(), format_ts_array(trades.exit_ts[rows]),
+            (curve.equity[rows] / UNIT).tolist(), (curve.drawdown[rows] / UNIT).tolist(),
             percent.tolist(), strict=True,
-        )
+        )  # NaN percent: none
     ]  # fmt: skip
     daily = [
         {"date": epoch_date(day).isoformat(), "net_pnl": pnl / UNIT}
         for day, pnl in zip(data.daily.days.tolist(), data.daily.pnl.tolist(), strict=True)
     ]
-    return {"initial_capital": initial_capital, "equity": points, "daily": daily}
+    return {
+        "initial_capital": initial_capital,
+        "points_total": count,
+        "downsampled": rows.size < count,
+        "equity": points,
+        "daily": daily,
+    }
 
 
 def _instances(session: Session, user_id: int) -> dict[int, str | None]:
@@ -187,22 +202,34 @@ def run_calendar(session: Session, user_id: int, timezone: str, run_id: int) -> 
 
 
 def portfolio(
-    session: Session, user_id: int, timezone: str, *, mode: str | None, strategy: str | None
+    session: Session,
+    user_id: int,
+    timezone: str,
+    *,
+    mode: str | None,
+    strategy: str | None,
+    max_points: int | None = None,
 ) -> dict[str, Any]:
     """All matching runs combined: headline metrics, curves, calendar.
 
     The combined initial capital is the sum of the runs' capitals, and only when
     every run has one (otherwise ratio metrics are null with the reason).
+    `runs_by_mode` counts the runs added up, per mode, so a page can say what it sums.
     """
     runs = repository.runs(session, user_id, mode=mode, strategy=strategy)
     run_ids = [run.id for run, _s, _i in runs]
     capitals = [run.initial_capital for run, _s, _i in runs]
     capital = sum(c for c in capitals if c is not None) if runs and None not in capitals else None
+    by_mode: dict[str, int] = {}
+    for run, _s, _i in runs:
+        by_mode[str(run.mode)] = by_mode.get(str(run.mode), 0) + 1
     trades = trade_table(session, user_id, run_ids)
     return {
         "run_ids": run_ids,
+        "mode": mode,
+        "runs_by_mode": by_mode,
         "metrics": metrics_document(trades, capital),
-        **curves(trades, capital),
+        **curves(trades, capital, max_points),
         "calendar": calendar(trades, _zone(timezone)),
     }
 
@@ -233,9 +260,20 @@ def _comparable(row: Any) -> ComparableTrade:
 
 
 def compare(
-    session: Session, user_id: int, run_a: int, run_b: int, tolerance_s: float
+    session: Session,
+    user_id: int,
+    run_a: int,
+    run_b: int,
+    tolerance_s: float,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """Trades of run B matched to run A's, with slippage, PnL differences and metric deltas."""
+    """Trades of run B matched to run A's, with slippage, PnL differences and metric deltas.
+
+    The summary and `counts` cover every trade; the lists `matched`, `only_a` and
+    `only_b` hold the rows `offset` to `offset + limit` of each (a page).
+    """
     runs = {run_id: _run(session, user_id, run_id) for run_id in (run_a, run_b)}
     rows = {
         run_id: repository.closed_trades(session, user_id, [run_id]) for run_id in (run_a, run_b)
@@ -266,10 +304,14 @@ def compare(
         }  # fmt: skip
 
     slippage = [m.exit_slippage for m in matches if m.exit_slippage is not None]
+    end = None if limit is None else offset + limit
     return {
         "a": run_a,
         "b": run_b,
         "tolerance_s": tolerance_s,
+        "offset": offset,
+        "limit": limit,
+        "counts": {"matched": len(matches), "only_a": len(only_a), "only_b": len(only_b)},
         "matched": [
             {
                 "a": trade(m.a),
@@ -279,10 +321,10 @@ def compare(
                 "exit_slippage": float(m.exit_slippage) if m.exit_slippage is not None else None,
                 "pnl_difference": float(m.pnl_difference),
             }
-            for m in matches
+            for m in matches[offset:end]
         ],  # fmt: skip
-        "only_a": [trade(t) for t in only_a],
-        "only_b": [trade(t) for t in only_b],
+        "only_a": [trade(t) for t in only_a[offset:end]],
+        "only_b": [trade(t) for t in only_b[offset:end]],
         "summary": {
             "matched": len(matches),
             "mean_entry_slippage": (

@@ -23,7 +23,7 @@ from backend.ingest.service import IngestService
 from backend.observability.metrics import Metrics
 from backend.stream.broker import Broker
 from backend.stream.pg_broker import PgBroker
-from backend.trades.rebuild import rebuild_position
+from backend.trades.rebuild import prepare_rebuild
 from backend.training.service import training_service
 
 
@@ -76,8 +76,8 @@ class AppContext:
 
     def start(self) -> None:
         derivations = self.ingest.derivations
-        if rebuild_position not in derivations.derivers:
-            derivations.derivers.insert(0, rebuild_position)
+        if prepare_rebuild not in derivations.preparers:
+            derivations.preparers.insert(0, prepare_rebuild)
             derivations.listeners.append(self._refresh_metrics)
             derivations.timers.append(self.metrics.rebuild_seconds.observe)
             derivations.failure_counters.append(self.metrics.derivation_failures.inc)

@@ -14,7 +14,7 @@ the moment it is free instead of leaving waiters asleep in SQLite's busy handler
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -126,3 +126,18 @@ def _configure_sqlite(
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def driver_rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """The rows of `sql` (`?` placeholders, none literal in it) as the driver's own tuples, in
+    the session's transaction: a rebuild reads tens of thousands of rows, and building a
+    SQLAlchemy Row for each costs more than reading it."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

@@ -31,7 +31,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from backend.db.engine import Database
-from backend.ingest.derivations import DerivationRunner, Deriver, Round, WorkerConfig
+from backend.ingest.derivations import DerivationRunner, Deriver, Preparer, Round, WorkerConfig
 from backend.runtime import spawn_worker, stop_process, tune_gc
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class WorkerLink:
             "fillbook-derivations",
             (
                 self.config,
+                list(self.runner.preparers),
                 list(self.runner.derivers),
                 self.runner.retry_seconds,
                 self.runner.max_yield_seconds,
@@ -163,6 +164,7 @@ class WorkerLink:
 
 def work(
     config: WorkerConfig,
+    preparers: list[Preparer],
     derivers: list[Deriver],
     retry_seconds: float,
     max_yield_seconds: float,
@@ -182,6 +184,7 @@ def work(
         yield_to=lambda: bool(busy_flag.value),
         max_yield_seconds=max_yield_seconds,
     )
+    runner.preparers.extend(preparers)
     runner.derivers.extend(derivers)
     tune_gc()
     failed = more = False

@@ -8,10 +8,22 @@ registered deriver over it, commits. A deriver that fails rolls the row back
 in; it is retried on the next wake-up. On start it finishes whatever a
 previous process left.
 
-A deriver works in bounded slices (the trade rebuild: SLICE_FILLS fills), so
-that no transaction holds SQLite's write lock for long while a big stretch is
-stale: it returns where it stopped, the row goes back pending from there in
-the same transaction, and the next round goes on at once.
+A position is derived in three short steps, so that SQLite's one write lock is held only
+to write, never to read or compute:
+
+1. claim (a write of one row): the row is marked taken (`claimed_at`) and `touched_from`
+   cleared;
+2. prepare (a read transaction): each registered preparer reads and computes, returning
+   what to write (the trade rebuild: backend/trades/rebuild.py `prepare_rebuild`);
+3. write (a write transaction): the prepared writes run, then the plain derivers (which
+   read and write in that one transaction), then the row: deleted when the position is
+   done; else `from_ts` becomes the earlier of where a bounded slice stopped and
+   `touched_from`, the earliest time new data of the position arrived since the claim
+   (the ingest writer sets it in the transaction that stores that data), and the next
+   round goes on.
+
+A crash between the steps loses nothing: `from_ts` is only ever lowered until the write
+step, so the row stands, and a claim older than `CLAIM_SECONDS` is anybody's again.
 
 Given a `WorkerConfig`, the runner derives in a worker process of its own
 instead (backend/ingest/derivation_worker.py): rebuilding trades is most of
@@ -29,17 +41,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.db.engine import Database
 from backend.db.errors import is_busy
 from backend.db.models import PendingDerivation
-from backend.ingest.repository import IngestRepository
-from backend.ingest.sql import Dialect
 
 if TYPE_CHECKING:
     from backend.ingest.derivation_worker import WorkerLink
@@ -61,6 +71,10 @@ class Derivation:
 # A deriver may stop early, after a bounded slice of the work, so that no transaction holds
 # SQLite's write lock for long: it returns the time from which the position is still stale.
 Deriver = Callable[[Session, Derivation], int | None]
+# A two-step deriver: reads and computes in a read session, and returns what to run in the
+# write session (which returns, like a Deriver, the time the position is still stale from).
+Prepared = Callable[[Session], int | None]
+Preparer = Callable[[Session, Derivation], Prepared]
 Listener = Callable[[list[Derivation]], None]
 
 
@@ -83,9 +97,12 @@ class Round:
     more: bool = False  # a deriver stopped after a slice: the next round goes on at once
     failures: int = 0  # positions whose rebuild raised: marked failed, retried with back-off
     retry_in: float | None = None  # seconds until the next failed position is due again
+    writes: list[float] = field(default_factory=list)  # each write step's seconds (the lock)
 
 
 MAX_BACKOFF_SECONDS = 3600.0
+# A claim older than this is taken to be a crashed runner's: any runner may derive the row.
+CLAIM_SECONDS = 120.0
 
 
 def backoff_seconds(attempts: int, base: float) -> float:
@@ -100,7 +117,7 @@ class DerivationRunner:
         *,
         retry_seconds: float = 5.0,
         yield_to: Callable[[], bool] = lambda: False,
-        max_yield_seconds: float = 1.0,
+        max_yield_seconds: float = 0.05,
         worker: WorkerConfig | None = None,
         busy_flag: Any = None,
     ) -> None:
@@ -112,7 +129,8 @@ class DerivationRunner:
         # again right after each commit starves the writer into "database is locked".
         self.yield_to = yield_to
         self.max_yield_seconds = max_yield_seconds
-        self.derivers: list[Deriver] = []
+        self.preparers: list[Preparer] = []  # two-step derivers, run first
+        self.derivers: list[Deriver] = []  # derivers that read and write in the write step
         self.listeners: list[Listener] = []
         self.timers: list[Callable[[float], None]] = []  # hear each position's derive seconds
         self.failure_counters: list[Callable[[], None]] = []  # hear each failed rebuild
@@ -123,6 +141,8 @@ class DerivationRunner:
         self._busy = False
         self._thread: threading.Thread | None = None
         self._link: WorkerLink | None = None
+        # Rows this runner claimed: after a failed write it takes them again at once.
+        self._claims: set[int] = set()
 
     def start(self) -> None:
         self._retry_failed_now()
@@ -159,7 +179,7 @@ class DerivationRunner:
     def _can_use_worker(self) -> bool:
         if self.worker is None:
             return False
-        named = all(is_importable(deriver) for deriver in self.derivers)
+        named = all(is_importable(deriver) for deriver in [*self.preparers, *self.derivers])
         if not named:
             log.warning("a deriver cannot be named in a worker process; deriving in a thread")
         return named
@@ -290,6 +310,7 @@ class DerivationRunner:
                 row.failed_at = row.failed_at or now
                 wait = backoff_seconds(row.attempts, self.retry_seconds)
                 row.retry_at = now + dt.timedelta(seconds=wait)
+                _release(row)
         except Exception:
             log.exception("recording the failure of pending position %s failed", row_id)
             return False
@@ -303,26 +324,52 @@ class DerivationRunner:
             time.sleep(0.002)
 
     def _derive_one(self, row_id: int, result: Round) -> Derivation | None:
+        derivation = self._claim(row_id)
+        if derivation is None:  # taken by another runner, or done
+            return None
+        started = time.perf_counter()
+        prepared: list[Prepared] = []
+        if self.preparers:
+            with self.db.session() as session:
+                prepared = [prepare(session, derivation) for prepare in self.preparers]
+        self._let_ingest_go_first()
+        writing = time.perf_counter()
         with self.db.session(write=True) as session:
+            stops = [write(session) for write in prepared]
+            stops += [deriver(session, derivation) for deriver in self.derivers]
             row = session.get(PendingDerivation, row_id)
-            if row is None:  # taken by another process
-                return None
-            derivation = Derivation(row.user_id, row.run_id, row.account, row.symbol, row.from_ts)
-            session.execute(delete(PendingDerivation).where(PendingDerivation.id == row_id))
-            started = time.perf_counter()
-            stops = [deriver(session, derivation) for deriver in self.derivers]
-            resume = [ts for ts in stops if ts is not None]
-            if resume:  # the rest of the position is the next slice's: pending again
-                d = derivation
-                connection = session.connection()
-                dialect = Dialect(connection.dialect.name)
-                stamp = dialect.timestamp(row.created_at)
-                IngestRepository(connection, dialect).mark_pending(
-                    [(d.user_id, d.run_id, d.account, d.symbol, min(resume), stamp)]
-                )
-                result.more = True
+            if row is not None:  # else its run was deleted meanwhile
+                resume = [ts for ts in [*stops, row.touched_from] if ts is not None]
+                if resume:  # a slice stopped early, or new data came: pending again
+                    row.from_ts = min(resume)
+                    _release(row)
+                    result.more = True
+                else:
+                    session.delete(row)
+        self._claims.discard(row_id)
+        result.writes.append(time.perf_counter() - writing)
         result.seconds.append(time.perf_counter() - started)
         return derivation
+
+    def _claim(self, row_id: int) -> Derivation | None:
+        now = dt.datetime.now(dt.UTC)
+        with self.db.session(write=True) as session:
+            row = session.get(PendingDerivation, row_id)
+            if row is None:
+                return None
+            if (
+                row.claimed_at is not None
+                and row.claimed_at > now - dt.timedelta(seconds=CLAIM_SECONDS)
+                and row_id not in self._claims
+            ):
+                return None
+            row.claimed_at, row.touched_from = now, None
+            self._claims.add(row_id)
+            return Derivation(row.user_id, row.run_id, row.account, row.symbol, row.from_ts)
+
+
+def _release(row: PendingDerivation) -> None:
+    row.claimed_at = row.touched_from = None
 
 
 def failure_text(exc: BaseException) -> str:

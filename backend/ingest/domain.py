@@ -73,3 +73,9 @@ def check_timeframe(seconds: int) -> int:
     if seconds > MAX_TIMEFRAME_SECONDS:
         raise DomainError(f"must be at most 366d, got {seconds} seconds")
     return seconds
+
+
+# Order statuses after which an order works no more (the contract's order `status`), and
+# as an SQL list (backend/ingest/repository.py keeps each order's first such time).
+FINISHED_STATUSES = frozenset({"filled", "cancelled", "rejected", "expired"})
+FINISHED_SQL = ", ".join(f"'{status}'" for status in sorted(FINISHED_STATUSES))

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from backend.ingest.domain import FINISHED_SQL
 from backend.ingest.sql import Dialect
 
 _CHUNK = 500  # bound on ids in one IN (...) list
@@ -156,6 +157,8 @@ class IngestRepository:
 
         Every order event is a full snapshot, but a status-only update may omit the
         prices, time in force or parent; those come from the latest event that had them.
+        What a trade rebuild reads of a stop is kept here too, from the whole history:
+        when it was first finished (`finished_ts`) and its first stop price.
         """
         latest_fields = "symbol, side, order_type, qty, status, filled_qty, avg_fill_price, reason"
         sticky = ("limit_price", "stop_price", "tif", "parent_id")
@@ -165,7 +168,13 @@ class IngestRepository:
             f" ORDER BY p.ts DESC, p.id DESC LIMIT 1)"
             for c in sticky
         )
+        first_stop = (
+            "(SELECT p.stop_price FROM order_event p WHERE p.run_id = latest.run_id"
+            " AND p.order_id = latest.order_id AND p.stop_price IS NOT NULL"
+            " ORDER BY p.ts, p.id LIMIT 1)"
+        )
         columns = [c.strip() for c in latest_fields.split(",")] + list(sticky)
+        columns += ["first_stop_price", "finished_ts"]
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
         for chunk in _chunks(sorted(set(order_ids))):
             marks = ", ".join("?" * len(chunk))
@@ -173,10 +182,12 @@ class IngestRepository:
                 f'INSERT INTO "order" (user_id, run_id, source, order_id, {", ".join(columns)},'
                 " created_ts, ts, last_event_id, updated_at)"
                 f" SELECT user_id, run_id, source, order_id, {latest_fields}, {sticky_values},"
-                " first_ts, ts, id, ?"
+                f" {first_stop}, finished_ts, first_ts, ts, id, ?"
                 " FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY order_id"
                 " ORDER BY ts DESC, id DESC) AS rn,"
-                " MIN(ts) OVER (PARTITION BY order_id) AS first_ts"
+                " MIN(ts) OVER (PARTITION BY order_id) AS first_ts,"
+                f" MIN(CASE WHEN status IN ({FINISHED_SQL}) THEN ts END)"
+                " OVER (PARTITION BY order_id) AS finished_ts"
                 f" FROM order_event e WHERE run_id = ? AND order_id IN ({marks})) latest"
                 " WHERE rn = 1"
                 f" ON CONFLICT (run_id, order_id) DO UPDATE SET {updates},"
@@ -241,7 +252,12 @@ class IngestRepository:
             "INSERT INTO pending_derivation (user_id, run_id, account, symbol, from_ts, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, account, symbol) DO UPDATE SET"
             " retry_at = NULL, from_ts = "  # new data: a failed position is tried again at once
-            + self.dialect.least("pending_derivation.from_ts", "excluded.from_ts"),
+            + self.dialect.least("pending_derivation.from_ts", "excluded.from_ts")
+            # and a runner deriving it from a snapshot learns from when its result is stale
+            + ", touched_from = "
+            + self.dialect.least(
+                "COALESCE(pending_derivation.touched_from, excluded.from_ts)", "excluded.from_ts"
+            ),
             rows,
         )
 

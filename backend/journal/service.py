@@ -13,7 +13,7 @@ from backend.errors import NotFound
 from backend.ingest.derivations import DerivationRunner
 from backend.journal.export import export_lines
 from backend.journal.importer import ImportResult, ParsedJournal, import_journal, parse_journal
-from backend.trades.rebuild import rebuild_position
+from backend.trades.rebuild import prepare_rebuild
 
 
 def find_user(db: Database, username: str) -> User:
@@ -58,7 +58,7 @@ def import_user(db: Database, username: str, path: Path) -> ImportResult:
     """Import the journal at `path` into `username`, deriving its trades here and now."""
     user = find_user(db, username)
     runner = DerivationRunner(db)
-    runner.derivers.append(rebuild_position)
+    runner.preparers.append(prepare_rebuild)
     with path.open("rb") as handle:
         return import_lines(db, user.id, handle, lambda: _derive_all(runner))
 

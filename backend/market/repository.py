@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from backend.db.engine import driver_rows
 from backend.db.models.bar import MarketBar, MarketSeries
 
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume", "bid_volume", "ask_volume")
@@ -66,16 +68,15 @@ def price_arrays(
     session: Session, series_id: int, start: int | None, end: int | None
 ) -> tuple[Any, Any, Any, Any, Any]:
     """`ts`, `open`, `high`, `low`, `close` of the bars with `start <= ts < end`, as arrays."""
-    query = select(
-        MarketBar.ts, MarketBar.open, MarketBar.high, MarketBar.low, MarketBar.close
-    ).where(MarketBar.series_id == series_id)
+    sql = "SELECT ts, open, high, low, close FROM market_bar WHERE series_id = ?"
+    params: list[int] = [series_id]
     if start is not None:
-        query = query.where(MarketBar.ts >= start)
+        sql, params = sql + " AND ts >= ?", [*params, start]
     if end is not None:
-        query = query.where(MarketBar.ts < end)
-    rows = session.connection().execute(query.order_by(MarketBar.ts)).all()
-    ts = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    prices = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 4)
+        sql, params = sql + " AND ts < ?", [*params, end]
+    rows = driver_rows(session, sql + " ORDER BY ts", params)
+    ts = np.fromiter(map(itemgetter(0), rows), dtype=np.int64, count=len(rows))
+    prices = np.array(rows, dtype=np.float64).reshape(len(rows), 5)[:, 1:]
     return ts, prices[:, 0], prices[:, 1], prices[:, 2], prices[:, 3]
 
 

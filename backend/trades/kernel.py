@@ -36,12 +36,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from backend.trades.reconstruct import SCALE, Fill, FillPart, TradeResult, trade_result, units
+from backend.trades.reconstruct import (
+    SCALE,
+    Fill,
+    FillPart,
+    TradeResult,
+    TradeSums,
+    trade_result,
+    trade_sums,
+    units,
+)
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +377,28 @@ def results(matched: Matched, multiplier: float = 1.0, *, parts: bool = True) ->
     return out
 
 
+def sums(matched: Matched, multiplier: float = 1.0) -> list[TradeSums]:
+    """Each trade's results as integers (`trade_sums`), without a Decimal: what a rebuild
+    stores. Equal to `sums_of` each of `results(matched, multiplier)`."""
+    m = matched
+    q_up = 10 ** (8 - m.qty_places)  # to 1e-8 units
+    n_up = 10 ** (16 - m.qty_places - m.price_places)  # to 1e-16 units
+    mult = units(multiplier)
+    out = [
+        trade_sums(seq, direction, entry_ts, exit_ts, eq * q_up, en * n_up, xq * q_up,
+                   xn * n_up, fee, pos * q_up, top * q_up, mult)
+        for seq, direction, entry_ts, exit_ts, eq, en, xq, xn, fee, pos, top in zip(
+            m.first_seq.tolist(), m.direction.tolist(), m.entry_ts.tolist(),
+            m.exit_ts.tolist(), m.entry_qty.tolist(), m.entry_notional.tolist(),
+            m.exit_qty.tolist(), m.exit_notional.tolist(), m.commission.tolist(),
+            m.position.tolist(), m.max_position.tolist(), strict=True,
+        )
+    ]  # fmt: skip
+    if m.last_open and out:
+        out[-1] = out[-1]._replace(exit_ts=None)
+    return out
+
+
 def part_rows(matched: Matched) -> list[tuple[int, int, str, float, int]]:
     """The fill parts as (trade id, seq, role, qty, commission in 1e-8 units) rows."""
     m = matched
@@ -384,11 +416,15 @@ Columns = tuple[Ints, Ints, npt.NDArray[np.bool_], Floats, Floats, Floats]
 def columns(fills: Sequence[Sequence[Any]]) -> Columns:
     """Fills as (seq, ts, side, qty, price, commission, ...) (`Fill`s, or rows that start
     with those) as the arrays `compute` takes."""
-    seq, ts, side, qty, price, fee = list(zip(*fills, strict=True))[:6]
+    n = len(fills)
+
+    def column(i: int, dtype: Any) -> Any:
+        return np.fromiter(map(itemgetter(i), fills), dtype=dtype, count=n)
+
+    buy = np.fromiter((f[2] == "buy" for f in fills), dtype=np.bool_, count=n)
     return (
-        np.array(seq, np.int64), np.array(ts, np.int64),
-        np.array([s == "buy" for s in side], np.bool_), np.array(qty, np.float64),
-        np.array(price, np.float64), np.array(fee, np.float64),
+        column(0, np.int64), column(1, np.int64), buy, column(3, np.float64),
+        column(4, np.float64), column(5, np.float64),
     )  # fmt: skip
 
 

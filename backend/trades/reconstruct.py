@@ -139,6 +139,60 @@ def _finish(state: TradeState, multiplier: int) -> TradeResult:
     )  # fmt: skip
 
 
+class TradeSums(NamedTuple):
+    """A trade's results as exact integers in 1e-8 units (what a rebuild stores)."""
+
+    id: int
+    direction: int  # +1 long, -1 short
+    entry_ts: int
+    exit_ts: int | None
+    qty: int
+    max_position: int
+    open_qty: int
+    entry_price: int
+    exit_price: int | None
+    gross_pnl: int
+    commission: int
+
+    @property
+    def net_pnl(self) -> int:
+        return self.gross_pnl - self.commission
+
+
+def trade_sums(
+    first_seq: int,
+    direction: int,
+    entry_ts: int,
+    exit_ts: int | None,
+    entry_qty: int,
+    entry_notional: int,
+    exit_qty: int,
+    exit_notional: int,
+    commission: int,
+    position: int,
+    max_position: int,
+    multiplier: int,
+) -> TradeSums:
+    """The results of a trade from its exact integer sums (1e-8 units; notional 1e-16).
+
+    Every rounding is one exact half-even division of integers, so the compiled path
+    (kernel.py), which hands over the same integers, gives the same results.
+    """
+    # Realised PnL: exits against the average entry cost of the quantity they closed.
+    # For a closed trade exit_qty == entry_qty, so this is exit - entry notional.
+    if exit_qty == entry_qty:
+        realised = (exit_notional - entry_notional) * direction * multiplier  # 1e-24 units
+        gross = _half_even(realised, SCALE2)
+    else:
+        realised = (exit_notional * entry_qty - entry_notional * exit_qty) * direction
+        gross = _half_even(realised * multiplier, entry_qty * SCALE2)
+    return TradeSums(
+        first_seq, direction, entry_ts, exit_ts, entry_qty, max_position, abs(position),
+        _half_even(entry_notional, entry_qty),
+        _half_even(exit_notional, exit_qty) if exit_qty else None, gross, commission,
+    )  # fmt: skip
+
+
 def trade_result(
     first_seq: int,
     direction: int,
@@ -154,19 +208,11 @@ def trade_result(
     multiplier: int,
     fills: tuple[FillPart, ...],
 ) -> TradeResult:
-    """The Decimal results of a trade from its exact integer sums (1e-8 units; notional 1e-16).
-
-    Every rounding is one exact half-even division of integers, so the compiled path
-    (kernel.py), which hands over the same integers, gives the same Decimals.
-    """
-    # Realised PnL: exits against the average entry cost of the quantity they closed.
-    # For a closed trade exit_qty == entry_qty, so this is exit - entry notional.
-    if exit_qty == entry_qty:
-        realised = (exit_notional - entry_notional) * direction * multiplier  # 1e-24 units
-        gross = _half_even(realised, SCALE2)
-    else:
-        realised = (exit_notional * entry_qty - entry_notional * exit_qty) * direction
-        gross = _half_even(realised * multiplier, entry_qty * SCALE2)
+    """The Decimal results of a trade (`trade_sums`, as Decimals)."""
+    t = trade_sums(
+        first_seq, direction, entry_ts, exit_ts, entry_qty, entry_notional, exit_qty,
+        exit_notional, commission, position, max_position, multiplier,
+    )  # fmt: skip
     return TradeResult(
         id=first_seq,
         direction="long" if direction > 0 else "short",
@@ -174,16 +220,31 @@ def trade_result(
         max_position=Decimal(max_position) / _D_SCALE,
         entry_ts=entry_ts,
         exit_ts=exit_ts,
-        entry_price=_decimal(_half_even(entry_notional, entry_qty)),
-        exit_price=_decimal(_half_even(exit_notional, exit_qty)) if exit_qty else None,
-        open_qty=Decimal(abs(position)) / _D_SCALE,
-        gross_pnl=_decimal(gross),
+        entry_price=_decimal(t.entry_price),
+        exit_price=_decimal(t.exit_price) if t.exit_price is not None else None,
+        open_qty=Decimal(t.open_qty) / _D_SCALE,
+        gross_pnl=_decimal(t.gross_pnl),
         commission=_decimal(commission),
-        net_pnl=_decimal(gross - commission),
+        net_pnl=_decimal(t.net_pnl),
         fills=fills,
         entry_notional=Decimal(entry_notional) / _D_SCALE2,
         exit_notional=Decimal(exit_notional) / _D_SCALE2,
     )
+
+
+def sums_of(trade: TradeResult) -> TradeSums:
+    """A TradeResult's results back as integers in 1e-8 units (each has at most 8 places)."""
+
+    def scaled(value: Decimal) -> int:
+        return int(value.scaleb(8))
+
+    return TradeSums(
+        trade.id, 1 if trade.direction == "long" else -1, trade.entry_ts, trade.exit_ts,
+        scaled(trade.qty), scaled(trade.max_position), scaled(trade.open_qty),
+        scaled(trade.entry_price),
+        None if trade.exit_price is None else scaled(trade.exit_price),
+        scaled(trade.gross_pnl), scaled(trade.commission),
+    )  # fmt: skip
 
 
 def _half_even(numerator: int, denominator: int) -> int:

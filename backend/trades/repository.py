@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache
-from operator import itemgetter
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, and_, bindparam, cast, delete, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import BigInteger, and_, bindparam, cast, exists, func, or_, select
+from sqlalchemy.orm import Session
 
+from backend.db.engine import driver_rows
 from backend.db.models import (
     Execution,
     Instrument,
     Order,
-    OrderEvent,
     StrategyRun,
     Trade,
     TradeFill,
@@ -26,7 +25,7 @@ from backend.db.models import (
 from backend.ingest.sql import Dialect
 from backend.trades.incremental import StoredTrade
 from backend.trades.reconstruct import SCALE
-from backend.trades.risk import FINISHED, StopOrder
+from backend.trades.risk import PLACEMENT_GRACE_NS, StopOrder
 
 
 def instrument(session: Session, user_id: int, symbol: str) -> tuple[float, float | None]:
@@ -52,38 +51,80 @@ def _position(run_id: Any, account: Any, symbol: Any) -> Any:
 
 
 def stored_trades(
-    session: Session, run_id: int, account: str, symbol: str, from_ts: int
+    session: Session,
+    run_id: int,
+    account: str,
+    symbol: str,
+    from_ts: int,
+    limit: int | None = None,
 ) -> list[StoredTrade]:
-    """The position's trades that are open or end at or after `from_ts`."""
-    params = {"run_id": run_id, "account": account, "symbol": symbol, "from_ts": from_ts}
-    rows = session.execute(_stored_trades_query(), params)
+    """The position's trades that are open or end at or after `from_ts`: the one that
+    entered before it and had not ended by then, and those entering from it on (all, or
+    the first `limit` of them by entry). Each read through an index of its own, so a
+    slice of a long position reads what it replaces, not the whole position."""
+    crossing = (
+        "EXISTS (SELECT 1 FROM trade_fill f WHERE f.execution_id = t.id AND f.role = 'exit'"
+        " AND f.trade_id <> t.id)"
+    )
+    select_ = (
+        f"SELECT t.id, t.entry_ts, t.exit_ts, {crossing} FROM trade t"
+        " WHERE t.run_id = ? AND t.account = ? AND t.symbol = ? AND "
+    )
+    position = (run_id, account, symbol)
+    # Trades follow each other: of those that entered before from_ts, only the last can
+    # still be open or end after it (ties at one time: a few).
+    rows = driver_rows(
+        session,
+        select_ + "t.exit_ts >= ? AND t.entry_ts < ? ORDER BY t.exit_ts, t.id LIMIT 3",
+        (*position, from_ts, from_ts),
+    )
+    rows += driver_rows(
+        session, select_ + "t.exit_ts IS NULL AND t.entry_ts < ?", (*position, from_ts)
+    )
+    later = select_ + "t.entry_ts >= ? ORDER BY t.entry_ts, t.id"
+    params: tuple[Any, ...] = (*position, from_ts)
+    if limit is not None:
+        later, params = later + " LIMIT ?", (*params, limit)
+    rows += driver_rows(session, later, params)
     return [StoredTrade(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
 
-@cache
-def _stored_trades_query() -> Any:
-    crossing = exists().where(
-        TradeFill.execution_id == Trade.id, TradeFill.role == "exit", TradeFill.trade_id != Trade.id
-    )
-    return select(Trade.id, Trade.entry_ts, Trade.exit_ts, crossing).where(
-        _position(bindparam("run_id"), bindparam("account"), bindparam("symbol")),
-        or_(Trade.exit_ts.is_(None), Trade.exit_ts >= bindparam("from_ts")),
-    )
+def trade_ids_from(
+    session: Session, run_id: int, account: str, symbol: str, from_ts: int
+) -> list[int]:
+    """Ids of the position's trades entering at or after `from_ts`."""
+    sql = "SELECT id FROM trade WHERE run_id = ? AND account = ? AND symbol = ? AND entry_ts >= ?"
+    return [row[0] for row in driver_rows(session, sql, (run_id, account, symbol, from_ts))]
 
 
 def user_annotations(session: Session, trade_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    if not trade_ids:
-        return {}
-    rows = session.execute(
-        select(Trade.id, Trade.notes, Trade.tags, Trade.setup).where(Trade.id.in_(trade_ids))
-    )
-    return {r[0]: {"notes": r[1], "tags": r[2], "setup": r[3]} for r in rows}
+    """The notes, tags and setup a user gave the trades (those that have any)."""
+    found: dict[int, dict[str, Any]] = {}
+    for marks, chunk in _in_chunks(trade_ids):
+        sql = f"SELECT id, notes, tags, setup FROM trade WHERE id IN ({marks})"
+        for pk, notes, raw_tags, setup in driver_rows(session, sql, chunk):
+            tags = orjson.loads(raw_tags) if isinstance(raw_tags, str | bytes) else raw_tags
+            if notes is not None or setup is not None or tags:
+                found[pk] = {"notes": notes, "tags": tags, "setup": setup}
+    return found
 
 
 def delete_trades(session: Session, trade_ids: Sequence[int]) -> None:
-    if trade_ids:
-        session.execute(delete(TradeFill).where(TradeFill.trade_id.in_(trade_ids)))
-        session.execute(delete(Trade).where(Trade.id.in_(trade_ids)))
+    connection = session.connection()
+    dialect = Dialect(connection.dialect.name)
+    for marks, chunk in _in_chunks(trade_ids):
+        connection.exec_driver_sql(
+            dialect.q(f"DELETE FROM trade_fill WHERE trade_id IN ({marks})"), tuple(chunk)
+        )
+        connection.exec_driver_sql(dialect.q(f"DELETE FROM trade WHERE id IN ({marks})"),
+                                   tuple(chunk))  # fmt: skip
+
+
+def _in_chunks(values: Sequence[Any]) -> Iterator[tuple[str, Sequence[Any]]]:
+    """`values` in chunks for `IN (...)`, each with its `?` marks."""
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = values[start : start + _IN_CHUNK]
+        yield ", ".join("?" * len(chunk)), chunk
 
 
 # A fill as the replay reads it: (seq, ts, side, qty, price, commission, order_id)
@@ -124,8 +165,6 @@ def replay(
 ) -> list[ReplayRow]:
     """`fills` as the driver's tuples, with each fill's order id: a rebuild's hot path;
     the first `limit` of them when given."""
-    connection = session.connection()
-    dialect = Dialect(connection.dialect.name)
     ts, seq = key
     sql = (
         "SELECT id, ts, side, qty, price, commission, order_id FROM execution"
@@ -137,100 +176,96 @@ def replay(
     if limit is not None:
         sql += " LIMIT ?"
         params += (limit,)
-    rows: list[Any] = list(connection.exec_driver_sql(dialect.q(sql), params).fetchall())
-    return rows
+    return driver_rows(session, sql, params)
 
 
-def _first_event(column: str, conditions: Callable[[Any], tuple[Any, ...]]) -> Any:
-    """The value of `column` in an order's first event meeting `conditions` (a subquery)."""
-    event = aliased(OrderEvent)
-    value = getattr(event, column)
-    return (
-        select(value)
-        .where(event.run_id == Order.run_id, event.order_id == Order.order_id, *conditions(event))
-        .order_by(event.ts, event.id)
-        .limit(1)
-        .scalar_subquery()
+def stop_orders(
+    session: Session,
+    run_id: int,
+    symbol: str,
+    first_entry: int,
+    last_entry: int,
+    entry_orders: set[str],
+) -> list[StopOrder]:
+    """The run's stop and stop-limit orders on `symbol` that can be the initial stop of a
+    trade entered between `first_entry` and `last_entry` (risk.initial_stop): placed by the
+    last entry (+ grace) and not finished before the first, or linked to an entry order.
+    Each with when it was placed, first finished and its first stop price (the ingest
+    writer keeps those on the order's row), in the order they were stored."""
+    select_ = (
+        "SELECT id, order_id, side, order_type, parent_id, created_ts, finished_ts,"
+        ' first_stop_price, symbol FROM "order" WHERE run_id = ?'
+        " AND order_type IN ('stop', 'stop_limit') AND "
     )
+    placed_by = last_entry + PLACEMENT_GRACE_NS
+    # Each reads through an index of migration 0010: (run_id, symbol, finished_ts), the
+    # partial one of orders never finished, (run_id, parent_id).
+    queries: list[tuple[str, tuple[Any, ...]]] = [
+        (select_ + "symbol = ? AND finished_ts > ? AND created_ts <= ?",
+         (run_id, symbol, first_entry, placed_by)),
+        (select_ + "symbol = ? AND finished_ts IS NULL AND created_ts <= ?",
+         (run_id, symbol, placed_by)),
+    ]  # fmt: skip
+    ids = sorted(entry_orders)
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        queries.append((select_ + f"parent_id IN ({marks})", (run_id, *chunk)))
+    found: dict[int, Any] = {}
+    for sql, params in queries:
+        found.update((row[0], row) for row in driver_rows(session, sql, params))
+    return [StopOrder(*row[1:8]) for _pk, row in sorted(found.items()) if row[8] == symbol]
 
 
-@cache
-def _stop_orders_query() -> Any:
-    """Built once: its aliased subqueries cost milliseconds to construct, every rebuild."""
-    placed = _first_event("ts", lambda _event: ())
-    finished = _first_event("ts", lambda e: (e.status.in_(FINISHED),))
-    stop = _first_event("stop_price", lambda e: (e.stop_price.is_not(None),))
-    return select(
-        Order.order_id, Order.side, Order.order_type, Order.parent_id, placed, finished, stop
-    ).where(
-        Order.run_id == bindparam("run_id"),
-        Order.symbol == bindparam("symbol"),
-        Order.order_type.in_(("stop", "stop_limit")),
-    )
+_IN_CHUNK = 5000  # ids in one IN (...): well inside SQLite's and PostgreSQL's limits
 
 
-def stop_orders(session: Session, run_id: int, symbol: str) -> list[StopOrder]:
-    """The run's stop and stop-limit orders on `symbol` with when they were placed and finished."""
-    rows = session.execute(_stop_orders_query(), {"run_id": run_id, "symbol": symbol})
-    return [StopOrder(*row) for row in rows]
-
-
-_TRADE_COLUMNS = (
+# The columns of a derived trade row, in order; the user's annotations (notes, tags, setup)
+# follow them when the row is written.
+TRADE_COLUMNS = (
     "id", "user_id", "run_id", "account", "symbol", "direction", "qty", "max_position",
     "entry_ts", "exit_ts", "entry_price", "exit_price", "gross_pnl", "commission", "net_pnl",
     "mfe", "mae", "mfe_amount", "mae_amount", "exit_efficiency", "initial_risk", "r_multiple",
-    "regime_trend", "regime_volatility", "is_open", "notes", "tags", "setup", "extra",
-    "updated_at",
+    "regime_trend", "regime_volatility", "is_open", "extra", "updated_at",
 )  # fmt: skip
-_MONEY_COLUMNS = (
-    "entry_price", "exit_price", "gross_pnl", "commission", "net_pnl", "mfe_amount",
-    "mae_amount", "initial_risk",
-)  # fmt: skip
+_ANNOTATIONS = ("notes", "tags", "setup")
 _PART_COLUMNS = ("trade_id", "execution_id", "role", "qty", "commission")
 PartRow = tuple[int, int, str, float, int]  # _PART_COLUMNS; the commission in 1e-8 units
 
 
-def insert_trades(session: Session, trades: list[dict[str, Any]], parts: list[PartRow]) -> None:
-    """Driver-level executemany of tuples: Core's per-row parameter processing cost more
-    than the insert itself (a rebuild writes every trade of the replayed stretch)."""
+def insert_trade_rows(
+    session: Session,
+    rows: Sequence[tuple[Any, ...]],
+    parts: Sequence[PartRow],
+    annotations: dict[int, dict[str, Any]],
+) -> None:
+    """Driver-level executemany of ready tuples (TRADE_COLUMNS values as the driver binds
+    them), each with its trade's annotations from `annotations` (by id) or none."""
     connection = session.connection()
     dialect = Dialect(connection.dialect.name)
 
-    def json_text(raw: Any) -> str:
-        return orjson.dumps(raw).decode()
-
-    def money(raw: Decimal | None) -> Any:  # sqlite3 cannot bind Decimal; psycopg can
-        return None if raw is None else float(raw)
-
-    convert: dict[str, Callable[[Any], Any]] = {
-        "tags": json_text, "extra": json_text, "updated_at": lru_cache(4)(dialect.timestamp),
-    }  # fmt: skip
-    if dialect.is_sqlite:
-        for column in _MONEY_COLUMNS:
-            convert[column] = money
-
-    def insert(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def insert(table: str, columns: Sequence[str], values: Sequence[tuple[Any, ...]]) -> None:
         names, marks = ", ".join(columns), ", ".join("?" * len(columns))
         sql = dialect.q(f"INSERT INTO {table} ({names}) VALUES ({marks})")
-        connection.exec_driver_sql(sql, rows)
+        connection.exec_driver_sql(sql, list(values))
 
-    if trades:
-        values = itemgetter(*_TRADE_COLUMNS)  # a row's values in column order, in C
-        fixes = [(i, convert[c]) for i, c in enumerate(_TRADE_COLUMNS) if c in convert]
-        rows_: list[tuple[Any, ...]] = []
-        for trade in trades:
-            row = list(values(trade))
-            for i, fn in fixes:
-                row[i] = fn(row[i])
-            rows_.append(tuple(row))
-        insert("trade", _TRADE_COLUMNS, rows_)
+    if rows:
+        bare = (None, "[]", None)
+
+        def annotated(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            kept = annotations.get(row[0])
+            if kept is None:
+                return row + bare
+            return row + (kept["notes"], orjson.dumps(kept["tags"] or []).decode(), kept["setup"])
+
+        insert("trade", TRADE_COLUMNS + _ANNOTATIONS, [annotated(row) for row in rows])
     if parts:
-        rows: list[tuple[Any, ...]]
+        values: list[tuple[Any, ...]]
         if dialect.is_sqlite:  # int / int is correctly rounded: float(Decimal) of the same
-            rows = [(t, e, r, q, c / SCALE) for t, e, r, q, c in parts]
+            values = [(t, e, r, q, c / SCALE) for t, e, r, q, c in parts]
         else:
-            rows = [(t, e, r, q, Decimal(c).scaleb(-8)) for t, e, r, q, c in parts]
-        insert("trade_fill", _PART_COLUMNS, rows)
+            values = [(t, e, r, q, Decimal(c).scaleb(-8)) for t, e, r, q, c in parts]
+        insert("trade_fill", _PART_COLUMNS, values)
 
 
 # -- reading ----------------------------------------------------------------------------

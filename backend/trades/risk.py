@@ -17,12 +17,16 @@ R-multiple = net PnL / initial risk.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
+
+from backend.ingest.domain import FINISHED_STATUSES
 
 PLACEMENT_GRACE_NS = 1_000_000_000
-FINISHED = {"filled", "cancelled", "rejected", "expired"}
+FINISHED = FINISHED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,51 @@ def initial_stop(
         return None
     first = min(candidates, key=lambda order: order.placed_ts)
     return first.first_stop_price
+
+
+def initial_stops(
+    entries: Sequence[tuple[str, int, str | None]], orders: Sequence[StopOrder]
+) -> list[float | None]:
+    """`initial_stop` of each (direction, entry_ts, entry_order_id), in
+    O((trades + orders) log orders) rather than trades x orders: by side, the stops placed by
+    each entry's time (+ grace) wait in a heap by placement, and one finished by then is gone
+    for every later entry too. Ties in placement go to the earlier order in `orders`, as
+    `min` in `initial_stop` does."""
+    found: list[float | None] = [None] * len(entries)
+    for exit_side, direction in (("sell", "long"), ("buy", "short")):
+        stops = [
+            (o.placed_ts, i, o)
+            for i, o in enumerate(orders)
+            if o.side == exit_side
+            and o.order_type in ("stop", "stop_limit")
+            and o.first_stop_price is not None
+        ]
+        if not stops:
+            continue
+        by_parent: dict[str, tuple[int, int, StopOrder]] = {}
+        for stop in stops:
+            parent = stop[2].parent_id
+            if parent is not None and (parent not in by_parent or stop[:2] < by_parent[parent][:2]):
+                by_parent[parent] = stop
+        stops.sort(key=itemgetter(0, 1))  # (placed, position): unique
+        mine = sorted(
+            (entry_ts, k) for k, (d, entry_ts, _order) in enumerate(entries) if d == direction
+        )
+        waiting: list[tuple[int, int, StopOrder]] = []
+        placed = 0
+        for entry_ts, k in mine:
+            while placed < len(stops) and stops[placed][0] <= entry_ts + PLACEMENT_GRACE_NS:
+                heapq.heappush(waiting, stops[placed])
+                placed += 1
+            while waiting and (done := waiting[0][2].finished_ts) is not None and done <= entry_ts:
+                heapq.heappop(waiting)
+            best = waiting[0] if waiting else None
+            order_id = entries[k][2]
+            linked = by_parent.get(order_id) if order_id is not None else None
+            if linked is not None and (best is None or linked[:2] < best[:2]):
+                best = linked
+            found[k] = None if best is None else best[2].first_stop_price
+    return found
 
 
 def initial_risk(

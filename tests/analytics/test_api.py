@@ -46,7 +46,7 @@ class TestRunAnalytics:
         assert client.get(f"/api/runs/{run_id}", headers=alice_key).json()["metrics"] is None
         _push(client, alice_key, [END], run={**RUN, "initial_capital": 1000})
         stored = client.get(f"/api/runs/{run_id}", headers=alice_key).json()["metrics"]
-        assert (stored["net_pnl"], stored["trade_count"], stored["metrics_version"]) == (11.0, 3, 1)
+        assert (stored["net_pnl"], stored["trade_count"], stored["metrics_version"]) == (11.0, 3, 2)
         live = client.get(f"/api/runs/{run_id}/metrics", headers=alice_key).json()
         # 10 - 4 + 5: a long win, a short loss, a long win
         assert {
@@ -69,8 +69,10 @@ class TestRunAnalytics:
         ):
             assert key in live
         definitions = client.get("/api/metrics/definitions", headers=alice_key).json()
-        assert {"name": "win_rate", "unit": "fraction",
-                "formula": "winners / closed trades; a winner has net PnL > 0"} in definitions  # fmt: skip
+        assert {"name": "win_rate", "label": "Win rate", "unit": "fraction",
+                "formula": "winners / closed trades; a winner has net PnL > 0",
+                "description": "Share of closed trades that made money after commissions.",
+                "annualised": False} in definitions  # fmt: skip
 
     def test_final_metrics_survive_a_failed_refresh(
         self, client: TestClient, alice_key: dict[str, str], monkeypatch: pytest.MonkeyPatch

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from backend.analytics import metrics as metrics_module
 from backend.analytics.metrics import METRICS, ClosedTrade, RunData, compute_all
 from backend.analytics.series import business_day
 
@@ -39,7 +40,10 @@ HAND = [
 
 
 class TestHandComputed:
-    def test_every_metric_of_a_small_run(self) -> None:
+    def test_every_metric_of_a_small_run(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Six business days: below the annualising threshold, lowered here to check the
+        # annualised formulas by hand too (the real threshold: TestAnnualising).
+        monkeypatch.setattr(metrics_module, "MIN_ANNUALISED_DAYS", 6)
         values, reasons = compute_all(RunData(HAND, initial_capital=10_000))
         # daily PnL over Jan 8-15 business days: 100, -50, 0, 0, 0, 175
         r = [0.01, -50 / 10100, 0.0, 0.0, 0.0, 175 / 10050]
@@ -54,12 +58,14 @@ class TestHandComputed:
             "exposure": 510 / (_ns("2024-01-15T15:00:00") / S - (_ns("2024-01-08T15:00:00") / S - 60)),
             "max_drawdown": -50 / 10100, "max_drawdown_amount": -50.0,
             "max_drawdown_duration_days": 5,  # peak Jan 8, recovered Jan 15
+            # equity after each exit 10100, 10050, 10250, 10225: trough -50 below 10100
+            "max_drawdown_trades": -50.0, "max_drawdown_trades_pct": -50 / 10100,
             "recovery_factor": 4.5,
             "sharpe": mean / stdev * math.sqrt(252),
             "sortino": mean * 252 / (math.sqrt(np.mean(np.minimum(r, 0) ** 2)) * math.sqrt(252)),
             "annual_return": (10225 / 10000) ** (252 / 6) - 1,
             "calmar": ((10225 / 10000) ** (252 / 6) - 1) / (50 / 10100),
-            "mfe_efficiency": (2 / 3 + -2 / 1) / 2, "mae_efficiency": ((1 - 1 / 4) + (1 - 3 / 4)) / 2,
+            "mfe_efficiency": (2 + -2) / (3 + 1), "mae_efficiency": ((1 - 1 / 4) + (1 - 3 / 4)) / 2,
         }, rel=1e-12)  # fmt: skip
         assert reasons == {}
 

@@ -61,6 +61,17 @@ def worker_client(worker_settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def sliced_worker_client(
+    worker_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    """A worker process that rebuilds in slices of 500 fills (here too)."""
+    monkeypatch.setenv("FILLBOOK_SLICE_FILLS", "500")
+    monkeypatch.setattr(rebuild, "SLICE_FILLS", 500)
+    with TestClient(create_app(worker_settings)) as test_client:
+        yield test_client
+
+
 def _key(client: TestClient) -> dict[str, str]:
     register(client, "alice")
     return {"Authorization": f"Bearer {create_api_key(client, login(client, 'alice'))}"}
@@ -90,8 +101,9 @@ class TestDerivationWorker:
         assert _rebuilds(context) == before + 1  # the timers heard the worker's round
 
     def test_a_long_stretch_is_derived_in_slices_before_it_counts_as_idle(
-        self, worker_client: TestClient
+        self, sliced_worker_client: TestClient
     ) -> None:
+        worker_client = sliced_worker_client
         context = app_context(worker_client)
         runner = context.ingest.derivations
         key = _key(worker_client)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Float, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, BigId, UTCDateTime, id_column, run_fk, user_fk, utcnow
@@ -26,6 +26,10 @@ class _OrderSnapshot:
     reason: Mapped[str | None] = mapped_column(String(1000))
 
 
+# Orders never finished: few, however long a run.
+_WORKING = text("finished_ts IS NULL")
+
+
 class Order(_OrderSnapshot, Base):
     """An order's current state: its latest event by (ts, arrival). History is in OrderEvent."""
 
@@ -35,6 +39,12 @@ class Order(_OrderSnapshot, Base):
         Index(None, "run_id", "symbol", "ts"),
         Index(None, "run_id", "ts"),
         Index(None, "user_id"),
+        # What a rebuild reads for initial stops (trades/repository.py stop_orders).
+        Index(None, "run_id", "parent_id"),
+        Index(None, "run_id", "symbol", "finished_ts"),
+        Index(
+            "ix_order_working", "run_id", "symbol", sqlite_where=_WORKING, postgresql_where=_WORKING
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = id_column()
@@ -45,6 +55,10 @@ class Order(_OrderSnapshot, Base):
     ts: Mapped[int] = mapped_column(BigInteger, nullable=False)
     last_event_id: Mapped[int] = mapped_column(BigId, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # From the whole history, for trade rebuilds: the first event with a finished status,
+    # and the first stop price (a stop trailed later keeps its initial risk).
+    finished_ts: Mapped[int | None] = mapped_column(BigInteger)
+    first_stop_price: Mapped[float | None] = mapped_column(Float)
 
 
 class OrderEvent(_OrderSnapshot, Base):

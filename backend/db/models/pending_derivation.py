@@ -33,3 +33,8 @@ class PendingDerivation(Base):
     error: Mapped[str | None] = mapped_column(Text)
     failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     retry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A runner derives from a read snapshot and writes after: `claimed_at` says it took the
+    # row (others leave it until the claim is stale); new data meanwhile sets `touched_from`
+    # (the earliest time it changed), which the runner folds into `from_ts` when it writes.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    touched_from: Mapped[int | None] = mapped_column(BigInteger)

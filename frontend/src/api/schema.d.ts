@@ -226,6 +226,9 @@ export interface paths {
         /**
          * Compare Runs
          * @description Run B against run A: matched trades with slippage and PnL difference, metric deltas.
+         *
+         *     The trade lists are paged (`offset`, `limit`, each list alike); `counts` and the
+         *     summary cover every trade.
          */
         get: operations["compare_runs"];
         put?: never;
@@ -385,7 +388,7 @@ export interface paths {
         };
         /**
          * Metric Definitions
-         * @description Every metric's name, unit and formula.
+         * @description Every metric's name, human label, unit, formula and one-line explanation.
          */
         get: operations["metric_definitions"];
         put?: never;
@@ -406,6 +409,8 @@ export interface paths {
         /**
          * Get Portfolio
          * @description All the caller's runs (filtered by mode and strategy) combined: the headline numbers.
+         *
+         *     Without `mode` every mode is added together; `runs_by_mode` says how many of each.
          */
         get: operations["get_portfolio"];
         put?: never;
@@ -665,7 +670,7 @@ export interface paths {
         };
         /**
          * Get Run Series
-         * @description Equity and drawdown after each exit, and daily PnL, for charts.
+         * @description Equity and drawdown after each exit (downsampled to `max_points`), daily PnL.
          */
         get: operations["get_run_series"];
         put?: never;
@@ -1765,6 +1770,33 @@ export interface components {
             regime_method?: ("rules" | "gmm") | null;
             /** Timezone */
             timezone?: string | null;
+        };
+        /** MetricDefinition */
+        MetricDefinition: {
+            /**
+             * Annualised
+             * @description scaled to a year: null unless the returns span 20 business days or more
+             */
+            annualised: boolean;
+            /**
+             * Description
+             * @description one line: what the number tells
+             */
+            description: string;
+            /** Formula */
+            formula: string;
+            /**
+             * Label
+             * @description what to show a person: never the raw name
+             */
+            label: string;
+            /** Name */
+            name: string;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "currency" | "fraction" | "ratio" | "count" | "seconds" | "days" | "R";
         };
         /**
          * ModelArchitecture
@@ -3171,6 +3203,8 @@ export interface operations {
                 a: number;
                 b: number;
                 tolerance_s?: number;
+                offset?: number;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3442,9 +3476,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["MetricDefinition"][];
                 };
             };
         };
@@ -3454,6 +3486,8 @@ export interface operations {
             query?: {
                 mode?: ("live" | "paper" | "backtest") | null;
                 strategy?: string | null;
+                /** @description at most this many curve points (peak and trough kept exactly); all if unset */
+                max_points?: number | null;
             };
             header?: never;
             path?: never;
@@ -3927,7 +3961,10 @@ export interface operations {
     };
     get_run_series: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description at most this many curve points (peak and trough kept exactly); all if unset */
+                max_points?: number | null;
+            };
             header?: never;
             path: {
                 run_id: number;

@@ -1,46 +1,148 @@
 // Recharts pieces: equity and drawdown curves, bars per group. Loaded with the pages
 // that use them (never in the entry chunk).
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { dateTime, money } from "../lib/format";
+import { useState } from "react";
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { timeAxisTitle, timeTick } from "../lib/chartTime";
+import { dateTime, money, num } from "../lib/format";
 
+/** A point of GET .../series (or /api/portfolio): after the exit of trade `n`. */
 export interface EquityPoint {
+  n?: number;
   ts: string;
   equity: number;
   drawdown: number;
+  drawdown_pct?: number | null;
 }
 
+type Plotted = EquityPoint & { n: number; t: number };
+type Axis = "time" | "trade";
+
 const axis = { stroke: "var(--text-dim)", fontSize: 11 };
+const axisTitle = { fill: "var(--text-dim)", fontSize: 11 };
 const tooltipStyle = { background: "var(--panel)", border: "1px solid var(--border)", color: "var(--text)" };
 
-export function EquityCharts({ points }: { points: EquityPoint[] }) {
+function plotted(points: EquityPoint[]): Plotted[] {
+  return points.map((p, i) => ({ ...p, n: p.n ?? i + 1, t: Date.parse(p.ts) }));
+}
+
+/** The point with the lowest drawdown (the first of equal ones): the chart's trough. */
+export function trough<T extends { drawdown: number }>(points: T[]): T | undefined {
+  return points.reduce<T | undefined>((low, p) => (low === undefined || p.drawdown < low.drawdown ? p : low), undefined);
+}
+
+function xAxis(mode: Axis, data: Plotted[], timeZone: string | undefined) {
+  const span = data.length ? data[data.length - 1].t - data[0].t : 0;
+  return mode === "time" ? (
+    <XAxis
+      dataKey="t"
+      type="number"
+      scale="time"
+      domain={["dataMin", "dataMax"]}
+      tickFormatter={timeTick(span, timeZone)}
+      height={42}
+      label={{ value: timeAxisTitle(timeZone), position: "insideBottom", offset: 0, ...axisTitle }}
+      {...axis}
+    />
+  ) : (
+    <XAxis
+      dataKey="n"
+      type="number"
+      domain={["dataMin", "dataMax"]}
+      allowDecimals={false}
+      height={42}
+      label={{ value: "Trade number (in exit order)", position: "insideBottom", offset: 0, ...axisTitle }}
+      {...axis}
+    />
+  );
+}
+
+function yTitle(value: string) {
+  return { value, angle: -90, position: "insideLeft" as const, style: { textAnchor: "middle" as const }, ...axisTitle };
+}
+
+function tooltipLabel(_label: unknown, items: readonly { payload?: Plotted }[] | undefined): string {
+  const point = items?.[0]?.payload;
+  return point ? `${dateTime(point.ts)} · trade ${num(point.n, 0)}` : "";
+}
+
+/**
+ * Equity and its drawdown after each exit, against exit time (or trade number), in
+ * the user's time zone. `total` is the number of exits the (downsampled) points stand for.
+ */
+export function EquityCharts({ points, total, timeZone }: { points: EquityPoint[]; total?: number; timeZone?: string }) {
+  const [mode, setMode] = useState<Axis>("time");
   if (points.length === 0) return <p className="dim">No closed trades yet.</p>;
-  const data = points.map((p, i) => ({ ...p, n: i + 1 }));
+  const data = plotted(points);
+  const low = trough(data)!;
+  const exits = total ?? data.length;
   return (
-    <div className="chart-pair" data-testid="equity-chart">
-      <div>
-        <h3>Equity</h3>
-        <ResponsiveContainer width="100%" height={220}>
-          <LineChart data={data} margin={{ left: 8, right: 8, top: 8, bottom: 0 }}>
-            <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
-            <XAxis dataKey="n" {...axis} />
-            <YAxis {...axis} width={70} domain={["auto", "auto"]} tickFormatter={(v: number) => money(v, 0)} />
-            <Tooltip contentStyle={tooltipStyle} labelFormatter={(_l, items) => dateTime(items?.[0]?.payload?.ts)} formatter={(v) => money(Number(v))} />
-            <Line type="linear" dataKey="equity" stroke="var(--accent)" dot={false} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
+    <div data-testid="equity-chart" data-points={data.length}>
+      <div className="chart-head">
+        <div className="tabs" role="tablist" aria-label="Horizontal axis">
+          {(["time", "trade"] as const).map((m) => (
+            <button key={m} role="tab" aria-selected={mode === m} className={mode === m ? "active" : ""} onClick={() => setMode(m)}>
+              {m === "time" ? "By exit time" : "By trade number"}
+            </button>
+          ))}
+        </div>
+        {exits > data.length && (
+          <span className="dim" data-testid="downsampled">
+            {num(data.length, 0)} of {num(exits, 0)} exits drawn; every high and low kept
+          </span>
+        )}
       </div>
-      <div>
-        <h3>Drawdown</h3>
-        <ResponsiveContainer width="100%" height={220}>
-          <AreaChart data={data} margin={{ left: 8, right: 8, top: 8, bottom: 0 }}>
-            <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
-            <XAxis dataKey="n" {...axis} />
-            <YAxis {...axis} width={70} tickFormatter={(v: number) => money(v, 0)} />
-            <Tooltip contentStyle={tooltipStyle} labelFormatter={(_l, items) => dateTime(items?.[0]?.payload?.ts)} formatter={(v) => money(Number(v))} />
-            <Area type="linear" dataKey="drawdown" stroke="var(--neg)" fill="var(--neg)" fillOpacity={0.25} isAnimationActive={false} />
-          </AreaChart>
-        </ResponsiveContainer>
+      <div className="chart-pair">
+        <div>
+          <h3>Equity after each exit</h3>
+          <ResponsiveContainer width="100%" height={240}>
+            <LineChart data={data} margin={{ left: 16, right: 8, top: 8, bottom: 4 }}>
+              <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
+              {xAxis(mode, data, timeZone)}
+              <YAxis {...axis} width={78} domain={["auto", "auto"]} tickFormatter={(v: number) => money(v, 0)} label={yTitle("Equity ($)")} />
+              <Tooltip contentStyle={tooltipStyle} labelFormatter={tooltipLabel} formatter={(v) => [money(Number(v)), "Equity"]} />
+              <Line type="linear" dataKey="equity" stroke="var(--accent)" dot={false} isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+        <div>
+          <h3>Drawdown (closed trades)</h3>
+          <ResponsiveContainer width="100%" height={240}>
+            <AreaChart data={data} margin={{ left: 16, right: 8, top: 8, bottom: 4 }}>
+              <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
+              {xAxis(mode, data, timeZone)}
+              <YAxis {...axis} width={78} tickFormatter={(v: number) => money(v, 0)} label={yTitle("Below peak ($)")} />
+              <Tooltip contentStyle={tooltipStyle} labelFormatter={tooltipLabel} formatter={(v) => [money(Number(v)), "Drawdown"]} />
+              <Area type="linear" dataKey="drawdown" stroke="var(--neg)" fill="var(--neg)" fillOpacity={0.25} isAnimationActive={false} />
+            </AreaChart>
+          </ResponsiveContainer>
+          <p className="dim chart-note" data-testid="drawdown-trough">
+            Lowest: <span data-testid="trough-value">{money(low.drawdown)}</span> after trade {num(low.n, 0)}, {dateTime(low.ts)}
+          </p>
+        </div>
       </div>
+    </div>
+  );
+}
+
+/** Two or more runs' equity on one time axis (Compare). */
+export function EquityOverlay({ runs, timeZone }: { runs: { name: string; color: string; points: EquityPoint[] }[]; timeZone?: string }) {
+  const lines = runs.map((r) => ({ ...r, data: plotted(r.points) })).filter((r) => r.data.length);
+  if (!lines.length) return <p className="dim">No closed trades yet.</p>;
+  const all = lines.flatMap((r) => r.data).sort((x, y) => x.t - y.t);
+  return (
+    <div data-testid="equity-overlay" data-lines={lines.length}>
+      <ResponsiveContainer width="100%" height={260}>
+        <LineChart margin={{ left: 16, right: 8, top: 8, bottom: 4 }}>
+          <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
+          {xAxis("time", all, timeZone)}
+          <YAxis {...axis} width={78} domain={["auto", "auto"]} tickFormatter={(v: number) => money(v, 0)} label={yTitle("Equity ($)")} />
+          <Tooltip contentStyle={tooltipStyle} labelFormatter={(l) => dateTime(new Date(Number(l)).toISOString())} formatter={(v) => money(Number(v))} />
+          <Legend verticalAlign="top" height={24} />
+          {lines.map((r) => (
+            <Line key={r.name} data={r.data} name={r.name} type="linear" dataKey="equity" stroke={r.color} dot={false} isAnimationActive={false} />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
     </div>
   );
 }

@@ -1,32 +1,34 @@
-import { label, metricValue, pnlClass } from "../lib/format";
+import { pnlClass } from "../lib/format";
+import { metricHint, metricLabel, metricText } from "../lib/metricDisplay";
+import type { Definitions } from "../lib/metricUnits";
 
 export type MetricDoc = Record<string, unknown> & { undefined?: Record<string, string> };
-export type Units = Record<string, string>;
 
-export const HEADLINE = ["net_pnl", "win_rate", "profit_factor", "expectancy", "max_drawdown", "sharpe_ratio"] as const;
+/**
+ * The headline numbers. The drawdown is the closed-trade one: the trough of the
+ * drawdown chart beside the cards (docs/metrics.md).
+ */
+export const HEADLINE = ["net_pnl", "win_rate", "profit_factor", "expectancy", "max_drawdown_trades", "sharpe"] as const;
 
-const HEADLINE_LABELS: Record<string, string> = {
-  net_pnl: "Net PnL",
-  win_rate: "Win rate",
-  profit_factor: "Profit factor",
-  expectancy: "Expectancy",
-  max_drawdown: "Max drawdown",
-  sharpe_ratio: "Sharpe",
-};
+const SIGNED = new Set(["net_pnl", "expectancy"]);
 
-/** The six headline numbers as cards; a null value shows the server's reason on hover. */
-export function HeadlineCards({ metrics, units }: { metrics: MetricDoc | undefined; units: Units }) {
+/** The headline numbers as cards, labelled from the registry; a blank one says why. */
+export function HeadlineCards({ metrics, definitions }: { metrics: MetricDoc | undefined; definitions: Definitions }) {
   return (
     <div className="cards" data-testid="headline">
       {HEADLINE.map((name) => {
         const value = metrics?.[name];
         const reason = metrics?.undefined?.[name];
+        const definition = definitions[name];
         return (
-          <div className="card" key={name} title={reason ?? undefined}>
-            <div className="card-label">{HEADLINE_LABELS[name]}</div>
-            <div className={`card-value ${typeof value === "number" && name !== "max_drawdown" ? pnlClass(name === "net_pnl" || name === "expectancy" ? value : 0) : ""}`} data-metric={name}>
-              {metricValue(value, units[name])}
+          <div className="card" key={name} title={metricHint(definition, reason)}>
+            <div className="card-label" data-testid="metric-label">
+              {metricLabel(name, definitions)}
             </div>
+            <div className={`card-value ${SIGNED.has(name) && typeof value === "number" ? pnlClass(value) : ""}`} data-metric={name}>
+              {metrics ? metricText(value, definition) : "…"}
+            </div>
+            {reason && <div className="card-note">{reason}</div>}
           </div>
         );
       })}
@@ -34,17 +36,23 @@ export function HeadlineCards({ metrics, units }: { metrics: MetricDoc | undefin
   );
 }
 
-/** Every metric in a two-column list. */
-export function MetricList({ metrics, units }: { metrics: MetricDoc; units: Units }) {
-  const names = Object.keys(units).filter((name) => name in metrics || metrics.undefined?.[name]);
+/** Every metric of the registry, in its order, with its label, value and explanation. */
+export function MetricList({ metrics, definitions }: { metrics: MetricDoc; definitions: Definitions }) {
+  const names = Object.keys(definitions).filter((name) => name in metrics || metrics.undefined?.[name]);
   return (
-    <dl className="metric-list">
-      {names.map((name) => (
-        <div key={name} title={metrics.undefined?.[name] ?? undefined}>
-          <dt>{label(name)}</dt>
-          <dd>{metricValue(metrics[name], units[name])}</dd>
-        </div>
-      ))}
+    <dl className="metric-list" data-testid="metric-list">
+      {names.map((name) => {
+        const reason = metrics.undefined?.[name];
+        return (
+          <div key={name} title={metricHint(definitions[name], reason)}>
+            <dt data-testid="metric-label">{metricLabel(name, definitions)}</dt>
+            <dd>
+              <span data-list-metric={name}>{metricText(metrics[name], definitions[name])}</span>
+              {reason && <span className="card-note">{reason}</span>}
+            </dd>
+          </div>
+        );
+      })}
     </dl>
   );
 }

@@ -1,10 +1,18 @@
+import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import { DataTable, type Column } from "../components/DataTable";
+import { EquityOverlay, type EquityPoint } from "../components/Charts";
+import { DataTable, Pager, type Column } from "../components/DataTable";
 import { ErrorNote, Loading } from "../components/Layout";
-import { dateTime, label, metricValue, money, num, pnlClass } from "../lib/format";
+import { useAuth } from "../lib/auth";
+import { MAX_POINTS } from "../lib/chartTime";
+import { dateTime, money, num, pnlClass } from "../lib/format";
 import { useLoad, useStream } from "../lib/hooks";
-import { useUnits } from "../lib/metricUnits";
+import { deltaText, metricHint, metricLabel, metricText } from "../lib/metricDisplay";
+import { useDefinitions, type Definitions } from "../lib/metricUnits";
+
+/** Trade rows per page of each list (the API pages them: a big run is never sent whole). */
+export const PAGE_SIZE = 100;
 
 interface SideTrade {
   id: number;
@@ -29,6 +37,7 @@ interface Match {
 interface Comparison {
   a: number;
   b: number;
+  counts: { matched: number; only_a: number; only_b: number };
   matched: Match[];
   only_a: SideTrade[];
   only_b: SideTrade[];
@@ -36,20 +45,75 @@ interface Comparison {
   metrics: { a: Record<string, unknown>; b: Record<string, unknown>; delta: Record<string, number> };
 }
 
+type Metrics = Record<string, unknown> & { undefined?: Record<string, string> };
+
+/** Every metric of both runs: A, B and B − A, labelled from the registry. */
+export function MetricComparison({ a, b, metrics, definitions }: { a: number; b: number; metrics: { a: Metrics; b: Metrics }; definitions: Definitions }) {
+  const names = Object.keys(definitions).filter((name) => name in metrics.a || name in metrics.b);
+  return (
+    <div className="table-wrap">
+      <table className="compare-table" data-testid="compare-metrics">
+        <thead>
+          <tr>
+            <th>Metric</th>
+            <th>Run {a} (A)</th>
+            <th>Run {b} (B)</th>
+            <th>B − A</th>
+          </tr>
+        </thead>
+        <tbody>
+          {names.map((name) => {
+            const definition = definitions[name];
+            const [x, y] = [metrics.a[name], metrics.b[name]];
+            return (
+              <tr key={name} data-compare-metric={name}>
+                <th scope="row" title={metricHint(definition, undefined)} data-testid="metric-label">
+                  {metricLabel(name, definitions)}
+                </th>
+                <td title={metrics.a.undefined?.[name]}>{metricText(x, definition)}</td>
+                <td title={metrics.b.undefined?.[name]}>{metricText(y, definition)}</td>
+                <td>{deltaText(x, y, definition)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export default function Compare() {
   const [params, setParams] = useSearchParams();
   const a = Number(params.get("a"));
   const b = Number(params.get("b"));
   const tolerance = Number(params.get("tolerance") ?? 60);
-  const units = useUnits();
+  const [page, setPage] = useState(0);
+  const definitions = useDefinitions();
+  const timeZone = useAuth().user?.timezone;
   const comparison = useLoad(
     async (signal) =>
-      (await unwrap(api.GET("/api/compare", { params: { query: { a, b, tolerance_s: tolerance } }, signal }))) as unknown as Comparison,
-    [a, b, tolerance],
+      (await unwrap(
+        api.GET("/api/compare", { params: { query: { a, b, tolerance_s: tolerance, offset: page * PAGE_SIZE, limit: PAGE_SIZE } }, signal }),
+      )) as unknown as Comparison,
+    [a, b, tolerance, page],
+  );
+  const curves = useLoad(
+    (signal) =>
+      Promise.all(
+        [a, b].map(
+          async (run_id) =>
+            (await unwrap(api.GET("/api/runs/{run_id}/series", { params: { path: { run_id }, query: { max_points: MAX_POINTS } }, signal })))
+              .equity as unknown as EquityPoint[],
+        ),
+      ),
+    [a, b],
   );
   // Either run's trades may still be rebuilding when the page opens: follow them.
   useStream(["position_derived", "metrics_updated"], (message) => {
-    if (message.run_id === a || message.run_id === b) comparison.reload();
+    if (message.run_id === a || message.run_id === b) {
+      comparison.reload();
+      curves.reload();
+    }
   });
   const runA = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: a } }, signal })), [a]);
   const runB = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { params: { path: { run_id: b } }, signal })), [b]);
@@ -89,7 +153,7 @@ export default function Compare() {
             min={1}
             max={86400}
             value={tolerance}
-            onChange={(e) => setParams({ a: String(a), b: String(b), tolerance: e.target.value })}
+            onChange={(e) => (setParams({ a: String(a), b: String(b), tolerance: e.target.value }), setPage(0))}
           />
         </label>
       </div>
@@ -116,37 +180,47 @@ export default function Compare() {
               <div className={`card-value ${pnlClass(c.summary.pnl_difference)}`}>{money(c.summary.pnl_difference)}</div>
             </div>
           </div>
+          <section className="panel">
+            <h2>Equity of both runs</h2>
+            <ErrorNote error={curves.error} />
+            <EquityOverlay
+              timeZone={timeZone}
+              runs={[
+                { name: `Run ${a} (A${runA.data ? `, ${runA.data.mode}` : ""})`, color: "var(--accent)", points: curves.data?.[0] ?? [] },
+                { name: `Run ${b} (B${runB.data ? `, ${runB.data.mode}` : ""})`, color: "#f59e0b", points: curves.data?.[1] ?? [] },
+              ]}
+            />
+          </section>
           {c.metrics && (
             <section className="panel">
-              <h2>Metric deltas (B − A)</h2>
-              <dl className="metric-list">
-                {Object.entries(c.metrics.delta)
-                  .filter(([name]) => name in units)
-                  .map(([name, value]) => (
-                  <div key={name}>
-                    <dt>{label(name)}</dt>
-                    <dd title={`A ${metricValue(c.metrics.a[name], units[name])} · B ${metricValue(c.metrics.b[name], units[name])}`}>
-                      {metricValue(value, units[name])}
-                    </dd>
-                  </div>
-                ))}
-              </dl>
+              <h2>Metrics of both runs</h2>
+              <MetricComparison a={a} b={b} metrics={c.metrics} definitions={definitions} />
             </section>
           )}
           <section className="panel">
-            <h2>Matched trades</h2>
+            <h2>Matched trades ({num(c.counts.matched, 0)})</h2>
             <DataTable testId="matched" columns={columns} rows={c.matched} rowKey={(m) => `${m.a.id}-${m.b.id}`} />
           </section>
           <div className="two-col">
             <section className="panel">
-              <h2>Only in run {a}</h2>
-              <DataTable columns={unmatched} rows={c.only_a} rowKey={(t) => t.id} />
+              <h2>
+                Only in run {a} ({num(c.counts.only_a, 0)})
+              </h2>
+              <DataTable testId="only-a" columns={unmatched} rows={c.only_a} rowKey={(t) => t.id} />
             </section>
             <section className="panel">
-              <h2>Only in run {b}</h2>
-              <DataTable columns={unmatched} rows={c.only_b} rowKey={(t) => t.id} />
+              <h2>
+                Only in run {b} ({num(c.counts.only_b, 0)})
+              </h2>
+              <DataTable testId="only-b" columns={unmatched} rows={c.only_b} rowKey={(t) => t.id} />
             </section>
           </div>
+          <Pager
+            page={page}
+            hasNext={(page + 1) * PAGE_SIZE < Math.max(c.counts.matched, c.counts.only_a, c.counts.only_b)}
+            onPrevious={() => setPage((p) => Math.max(0, p - 1))}
+            onNext={() => setPage((p) => p + 1)}
+          />
         </>
       )}
     </div>

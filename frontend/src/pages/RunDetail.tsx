@@ -8,10 +8,13 @@ import { DerivationNote } from "../components/DerivationNote";
 import { ErrorNote, Loading } from "../components/Layout";
 import { HeadlineCards, MetricList, type MetricDoc } from "../components/Metrics";
 import { TradeList } from "../components/TradeList";
-import { dateTime, metricValue, num } from "../lib/format";
+import { useAuth } from "../lib/auth";
+import { dateTime, num } from "../lib/format";
 import { download } from "../lib/download";
 import { useLoad, useStream } from "../lib/hooks";
-import { useUnits } from "../lib/metricUnits";
+import { metricLabel, metricText } from "../lib/metricDisplay";
+import { useDefinitions } from "../lib/metricUnits";
+import { MAX_POINTS } from "../lib/chartTime";
 
 const DIMENSIONS = ["symbol", "direction", "regime", "hour", "weekday", "instance", "tag"] as const;
 type Dimension = (typeof DIMENSIONS)[number];
@@ -21,13 +24,17 @@ const GROUP_METRICS = ["trade_count", "net_pnl", "win_rate", "profit_factor", "e
 
 export default function RunDetail() {
   const runId = Number(useParams().runId);
-  const units = useUnits();
+  const definitions = useDefinitions();
+  const timeZone = useAuth().user?.timezone;
   const [by, setBy] = useState<Dimension>("symbol");
   const path = { params: { path: { run_id: runId } } };
   const run = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { ...path, signal })), [runId]);
   const metrics = useLoad(async (signal) => (await unwrap(api.GET("/api/runs/{run_id}/metrics", { ...path, signal }))) as MetricDoc, [runId]);
   const series = useLoad(
-    async (signal) => (await unwrap(api.GET("/api/runs/{run_id}/series", { ...path, signal }))) as unknown as { equity: EquityPoint[] },
+    async (signal) =>
+      (await unwrap(
+        api.GET("/api/runs/{run_id}/series", { params: { path: { run_id: runId }, query: { max_points: MAX_POINTS } }, signal }),
+      )) as unknown as { equity: EquityPoint[]; points_total: number },
     [runId],
   );
   const calendar = useLoad(
@@ -58,8 +65,8 @@ export default function RunDetail() {
     { key: "key", header: by, render: (g) => g.key },
     ...GROUP_METRICS.map((name) => ({
       key: name,
-      header: name.replace(/_/g, " "),
-      render: (g: Group) => metricValue(g[name], units[name]),
+      header: metricLabel(name, definitions),
+      render: (g: Group) => metricText(g[name], definitions[name]),
       align: "right" as const,
     })),
   ];
@@ -81,14 +88,14 @@ export default function RunDetail() {
       </p>
       <DerivationNote state={r.derivation} />
       <ErrorNote error={metrics.error} />
-      <HeadlineCards metrics={metrics.data} units={units} />
+      <HeadlineCards metrics={metrics.data} definitions={definitions} />
       <section className="panel">
-        <EquityCharts points={series.data?.equity ?? []} />
+        <EquityCharts points={series.data?.equity ?? []} total={series.data?.points_total} timeZone={timeZone} />
       </section>
       <div className="two-col">
         <section className="panel">
           <h2>Every metric</h2>
-          {metrics.data ? <MetricList metrics={metrics.data} units={units} /> : <Loading />}
+          {metrics.data ? <MetricList metrics={metrics.data} definitions={definitions} /> : <Loading />}
         </section>
         <section className="panel">
           <h2>Daily PnL</h2>

@@ -3,8 +3,10 @@ import { Link, useNavigate } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { DataTable, Pager, type Column } from "../components/DataTable";
 import { ErrorNote } from "../components/Layout";
-import { dateTime, money, num, percent, pnlClass } from "../lib/format";
+import { dateTime, num, pnlClass } from "../lib/format";
 import { useLoad, useStream } from "../lib/hooks";
+import { metricLabel, metricText } from "../lib/metricDisplay";
+import { useDefinitions, type Definitions } from "../lib/metricUnits";
 import { useCursorPages } from "../lib/paging";
 
 type Run = Schemas["RunRead"];
@@ -24,8 +26,22 @@ export function compareOrder(ids: number[], runs: Pick<Run, "id" | "mode">[]): [
   return x < y ? [x, y] : [y, x];
 }
 
+/** The stored metrics shown per run, labelled and formatted from the registry. */
+export const RUN_METRICS = ["trade_count", "net_pnl", "win_rate", "profit_factor", "max_drawdown"] as const;
+
+export function metricColumns(definitions: Definitions): Column<Run>[] {
+  return RUN_METRICS.map((name) => ({
+    key: name,
+    header: metricLabel(name, definitions),
+    render: (r: Run) => <span data-run-metric={name}>{metricText(metric(r, name), definitions[name])}</span>,
+    className: name === "net_pnl" ? (r: Run) => pnlClass(metric(r, name)) : undefined,
+    align: "right" as const,
+  }));
+}
+
 export default function Runs() {
   const navigate = useNavigate();
+  const definitions = useDefinitions();
   const [mode, setMode] = useState("");
   const [strategy, setStrategy] = useState("");
   const [selected, setSelected] = useState<number[]>([]);
@@ -66,11 +82,7 @@ export default function Runs() {
     { key: "status", header: "Status", render: (r) => r.status },
     { key: "started", header: "Started", render: (r) => dateTime(r.started_ts) },
     { key: "fills", header: "Fills", render: (r) => num(r.execution_count, 0), align: "right" },
-    { key: "trades", header: "Trades", render: (r) => num(metric(r, "trade_count"), 0), align: "right" },
-    { key: "net", header: "Net PnL", render: (r) => money(metric(r, "net_pnl")), className: (r) => pnlClass(metric(r, "net_pnl")), align: "right" },
-    { key: "win", header: "Win rate", render: (r) => percent(metric(r, "win_rate")), align: "right" },
-    { key: "pf", header: "PF", render: (r) => num(metric(r, "profit_factor")), align: "right" },
-    { key: "dd", header: "Max DD", render: (r) => money(metric(r, "max_drawdown")), align: "right" },
+    ...metricColumns(definitions),
   ];
 
   return (
