@@ -111,6 +111,7 @@ class TestBigRun:
         expect(totals.locator("[data-total=win_rate]")).to_contain_text(win_rate)
         # Virtualised: 500 trades on the page, a few dozen rows drawn.
         table = page.get_by_test_id("run-trades")
+        expect(table.locator("tbody tr[data-index='0']")).to_be_visible()  # rows may follow totals
         drawn = table.locator("tbody tr[tabindex='0']").count()
         assert 10 < drawn < 100, drawn
         assert page.locator(".table-wrap.virtual[data-rows='500']").count() == 1
