@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
@@ -171,5 +172,34 @@ class TestBigRun:
         assert len(asked) == 2
         assert page.evaluate(UNLOAD_WARNS) is False  # nothing unsaved any more
         assert "unsaved" in asked[0]
+        assert console.errors == []
+        page.context.close()
+
+    def test_a_rejection_reason_wraps_on_a_phone(
+        self,
+        loaded: tuple[LiveServer, Account, big_run.BigRun],
+        browser: Browser,  # noqa: F811
+    ) -> None:
+        server, account, _ = loaded
+        bad = {"type": "execution", "id": "bad-1", "ts": "2024-01-02T14:30:00Z",
+               "symbol": big_run.SYMBOL, "side": "buy", "qty": -1, "price": 1.0}  # fmt: skip
+        body = {
+            "source": "phone",
+            "run": {"key": "big-compare", "strategy": "Big", "mode": "paper"},
+            "events": [bad],
+        }
+        response = httpx.post(f"{server.url}/api/ingest", json=body,
+                              headers=account.ingest_headers, trust_env=False)  # fmt: skip
+        assert [r["id"] for r in response.json()["rejected"]] == ["bad-1"], response.text
+        page = _page(browser, server, account, "/rejected")
+        console = ConsoleWatch(page)
+        page.set_viewport_size(PHONE)
+        reason = page.get_by_test_id("rejected").locator("td.wrap").first
+        expect(reason).to_contain_text("qty")
+        assert page.evaluate(CUT_OFF) == []
+        box = reason.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= PHONE["width"], box
+        page.screenshot(path=str(ARTIFACTS / "big-rejected-390.png"), full_page=True)
         assert console.errors == []
         page.context.close()
