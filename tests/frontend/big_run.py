@@ -168,7 +168,7 @@ def steps(run: BigRun) -> list[Step]:
         Step("runs", nav("Runs"), (f"[data-testid=runs] {rows}:nth-child(2)", None),
              "/api/runs?limit=100"),
         Step("run-detail", open_run,
-             ("[data-testid=trade-totals] [data-total=trades] .total-value", f"{run.trips:,}"),
+             ("[data-testid=run-trades] tbody tr[data-index='20']", None),
              f"/api/runs/{run.run_id}/trades?limit=500&sort=-entry_ts"),
         Step("trade-detail", open_trade, (chart, None),
              f"/api/runs/{run.run_id}/trades?limit=1&sort=-entry_ts"),
@@ -193,6 +193,17 @@ new PerformanceObserver((list) => {
     window.__longEnd = Math.max(window.__longEnd, task.startTime + task.duration);
   }
 }).observe({ type: "longtask", buffered: true });
+// Requests in flight (the dashboard fetches everything it shows) and when the last ended.
+window.__inflight = 0;
+window.__fetchEnd = 0;
+const fetched = window.fetch.bind(window);
+window.fetch = (...args) => {
+  window.__inflight += 1;
+  return fetched(...args).finally(() => {
+    window.__inflight -= 1;
+    window.__fetchEnd = performance.now();
+  });
+};
 """
 ARM = """() => {
   window.__clicked = null;
@@ -208,18 +219,16 @@ READY = """([selector, text]) => {
   return shown;
 }"""
 # Settled: the last of the page's requests answered and the last long task over.
-SETTLED = """() => {
-  const since = window.__clicked;
-  const ends = performance.getEntriesByType("resource")
-    .filter((entry) => entry.startTime >= since).map((entry) => entry.responseEnd);
-  return Math.max(window.__longEnd, ...ends) - since;
-}"""
+SETTLED = "() => Math.max(window.__longEnd, window.__fetchEnd) - window.__clicked"
+# No request in flight for 300 ms (a page that chains requests is not yet settled).
+QUIET = "() => window.__inflight === 0 && performance.now() - window.__fetchEnd > 300"
 IDLE = "() => new Promise((done) => requestAnimationFrame(() => setTimeout(done)))"
 
 
-def settle(page: Page) -> None:
-    """No request in flight and the main thread free (charts drawn)."""
-    page.wait_for_load_state("networkidle")
+def settle(page: Page, timeout_ms: float = 60_000) -> None:
+    """No request in flight and the main thread free (charts drawn). Not Playwright's
+    "networkidle": that fires once a document, so it says nothing after a click."""
+    page.wait_for_function(QUIET, polling=50, timeout=timeout_ms)
     page.evaluate(IDLE)
 
 
@@ -237,7 +246,7 @@ def time_to_data(page: Page, step: Step, timeout_ms: float = 60_000) -> tuple[fl
     step.go(page)
     page.wait_for_function(READY, arg=list(step.ready), polling="raf", timeout=timeout_ms)
     data_ms = float(page.evaluate("() => window.__ready"))
-    settle(page)
+    settle(page, timeout_ms)
     settled_ms = max(data_ms, float(page.evaluate(SETTLED)))
     return data_ms / 1000, settled_ms / 1000
 

@@ -62,12 +62,16 @@ DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 # What must fit a phone's width: numbers, headings, wrapped reasons and the trade tables'
 # net P&L (other columns of a table may scroll inside its box).
-CUT_OFF = (
-    "() => [...document.querySelectorAll('.card-value, .total-value, .card-label, h1, td.wrap,"
-    " [data-testid$=trades] td.pos, [data-testid$=trades] td.neg')]"
-    ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
-    ".map(e => e.textContent)"
-)
+CUT_OFF = """() => {
+  const outside = (e) => {
+    const right = e.getBoundingClientRect().right;
+    const box = e.closest('.table-wrap');  // a table scrolls inside its box: clipped there
+    return right > Math.min(window.innerWidth, box ? box.getBoundingClientRect().right : Infinity) + 1;
+  };
+  const wanted = '.card-value, .total-value, .card-label, h1, td.wrap,'
+    + ' [data-testid$=trades] td.pos, [data-testid$=trades] td.neg';
+  return [...document.querySelectorAll(wanted)].filter(outside).map((e) => e.textContent);
+}"""
 
 
 def _money(amount: float) -> str:

@@ -1,6 +1,6 @@
 import { Link } from "react-router-dom";
 import type { Schemas } from "../api/client";
-import { dateTime, duration, money, num, pnlClass } from "../lib/format";
+import { dateTime, dateTimeShort, duration, money, num, pnlClass } from "../lib/format";
 import type { Column } from "./DataTable";
 
 export type Trade = Schemas["TradeRead"];
@@ -8,7 +8,18 @@ export type Trade = Schemas["TradeRead"];
 // Net P&L and R come right after the side so a phone (secondary columns hidden) shows them.
 export const tradeColumns: Column<Trade>[] = [
   { key: "id", header: "#", render: (t) => <Link to={`/trades/${t.id}`}>{t.id}</Link> },
-  { key: "entry_ts", header: "Entry", render: (t) => dateTime(t.entry_ts), sortable: true },
+  {
+    key: "entry_ts",
+    header: "Entry",
+    // To the second, or to the minute where a phone has no room (the trade's page has seconds).
+    render: (t) => (
+      <>
+        <span className="wide-only">{dateTime(t.entry_ts)}</span>
+        <span className="phone-only">{dateTimeShort(t.entry_ts)}</span>
+      </>
+    ),
+    sortable: true,
+  },
   { key: "symbol", header: "Symbol", render: (t) => t.symbol, phoneHide: true },
   { key: "direction", header: "Side", render: (t) => t.direction },
   {

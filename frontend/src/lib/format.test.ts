@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { chartTime, dateOnly, dateTime, duration, label, metricValue, money, num, percent, pnlClass, setLocale, setTimeZone, tickMark, zonedInstant } from "./format";
+import { chartTime, dateOnly, dateTime, dateTimeShort, duration, label, metricValue, money, num, percent, pnlClass, setLocale, setTimeZone, tickMark, zonedInstant } from "./format";
 
 // Intl writes a narrow no-break space in some locales' numbers and times: compare on plain spaces.
 const plain = (text: string) => text.replace(/[\u202f\u00a0]/g, " ");
@@ -60,6 +60,7 @@ describe("format", () => {
     setTimeZone("Asia/Tokyo");
     expect(plain(dateTime("2023-12-15T14:30:00Z"))).toBe("12/15/2023, 11:30:00 PM");
     expect(dateOnly("2023-12-15T15:30:00Z")).toBe("12/16/2023"); // already the 16th in Tokyo
+    expect(plain(dateTimeShort("2023-12-15T14:30:59Z"))).toBe("12/15/2023, 11:30 PM");
     setTimeZone("UTC");
     expect(plain(dateTime("2023-12-15T14:30:00Z"))).toBe("12/15/2023, 02:30:00 PM");
     expect(plain(dateTime(1702650600))).toBe("12/15/2023, 02:30:00 PM"); // Unix seconds too

@@ -83,6 +83,13 @@ export function dateTime(value: string | number | null | undefined): string {
   return dateFormat({ ...DATE, ...TIME }).format(date);
 }
 
+/** Date and time to the minute (tables at phone width). */
+export function dateTimeShort(value: string | number | null | undefined): string {
+  const date = toDate(value);
+  if (!date) return typeof value === "string" && value ? value : "—";
+  return dateFormat({ ...DATE, hour: "2-digit", minute: "2-digit" }).format(date);
+}
+
 /** The calendar day of an instant in the user's zone, in the locale's order. */
 export function dateOnly(value: string | number | null | undefined): string {
   const date = toDate(value);
