@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import BigInteger, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db.engine import driver_rows
@@ -294,18 +294,13 @@ class TradeFilter:
     volatility: str | None = None
     start: int | None = None  # entry time, inclusive
     end: int | None = None  # entry time, exclusive
+    tag: str | None = None  # one of the trade's tags, exactly
+    setup: str | None = None  # the trade's setup, exactly
 
 
-def list_trades(
-    session: Session,
-    where: TradeFilter,
-    *,
-    sort: str,
-    descending: bool,
-    after: tuple[Any, int] | None,
-    limit: int,
-) -> Sequence[Trade]:
-    query = select(Trade).where(Trade.user_id == where.user_id)
+def _matching(query: Any, where: TradeFilter, dialect: str) -> Any:
+    """`query` narrowed to the trades `where` describes (always the caller's own)."""
+    query = query.where(Trade.user_id == where.user_id)
     if where.run_id is not None:
         query = query.where(Trade.run_id == where.run_id)
     if where.mode is not None:
@@ -317,9 +312,12 @@ def list_trades(
         (Trade.direction, where.direction),
         (Trade.regime_trend, where.trend),
         (Trade.regime_volatility, where.volatility),
+        (Trade.setup, where.setup),
     ):
         if value is not None:
             query = query.where(column == value)
+    if where.tag is not None:
+        query = query.where(_has_tag(where.tag, dialect))
     if where.status is not None:
         query = query.where(Trade.is_open.is_(where.status == "open"))
     if where.outcome == "win":
@@ -332,6 +330,28 @@ def list_trades(
         query = query.where(Trade.entry_ts >= where.start)
     if where.end is not None:
         query = query.where(Trade.entry_ts < where.end)
+    return query
+
+
+def _has_tag(tag: str, dialect: str) -> Any:
+    """The trade's JSON list of tags holds `tag` (exactly, case as written)."""
+    if dialect == "sqlite":
+        elements = func.json_each(Trade.tags).table_valued("value")
+    else:
+        elements = func.json_array_elements_text(Trade.tags).table_valued("value")
+    return exists(select(1).select_from(elements).where(elements.c.value == tag))
+
+
+def list_trades(
+    session: Session,
+    where: TradeFilter,
+    *,
+    sort: str,
+    descending: bool,
+    after: tuple[Any, int] | None,
+    limit: int,
+) -> Sequence[Trade]:
+    query = _matching(select(Trade), where, session.get_bind().dialect.name)
     # Keyset over (sort key, id); a missing value sorts last either way.
     column = SORTS[sort]
     missing = column.is_(None)
@@ -346,6 +366,31 @@ def list_trades(
     order = column.desc() if descending else column.asc()
     query = query.order_by(missing.asc(), order, Trade.id.desc() if descending else Trade.id)
     return session.scalars(query.limit(limit)).all()
+
+
+def _units(column: Any) -> Any:
+    """An amount as an integer of 1e-8, computed by the database (exact on PostgreSQL)."""
+    return cast(func.round(column * 100_000_000), BigInteger)
+
+
+def totals_columns(session: Session, where: TradeFilter) -> Sequence[tuple[Any, ...]]:
+    """(is_open, net, gross, commission in 1e-8 units, r_multiple) of every matching trade.
+
+    Summed by the caller in Python integers: exact on both databases and never an
+    overflow, however many trades match.
+    """
+    query = _matching(
+        select(
+            Trade.is_open, _units(Trade.net_pnl), _units(Trade.gross_pnl),
+            _units(Trade.commission), Trade.r_multiple,
+        ),
+        where,
+        session.get_bind().dialect.name,
+    )  # fmt: skip
+    result = session.connection().execute(query)
+    rows = result.cursor.fetchall()
+    result.close()
+    return rows
 
 
 def get_trade(session: Session, user_id: int, trade_id: int) -> Trade | None:

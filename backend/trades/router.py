@@ -4,15 +4,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from sqlalchemy.orm import Session
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
 from backend.api.params import query_time
 from backend.auth.deps import CanRead, CanWriteJournal
+from backend.errors import InvalidPayload
+from backend.ingest.timestamps import format_ts
 from backend.runs import service as runs
 from backend.runs.pagination import Cursor, Limit, Page
 from backend.trades import service
 from backend.trades.repository import TradeFilter
-from backend.trades.schemas import TradeDetail, TradeRead, TradeUpdate
+from backend.trades.schemas import TradeDetail, TradeRead, TradeTotals, TradeUpdate
 
 router = APIRouter(prefix="/api", tags=["trades"])
 
@@ -24,6 +27,14 @@ Volatility = Annotated[Literal["low", "normal", "high"] | None, Query()]
 Time = Annotated[
     str | None, Query(description="entry time bound: ISO-8601 with offset, or epoch ns")
 ]
+RunId = Annotated[int | None, Query(ge=1, description="only this run's trades")]
+Tag = Annotated[
+    str | None, Query(min_length=1, max_length=50, description="trades carrying this tag")
+]
+Setup = Annotated[
+    str | None, Query(min_length=1, max_length=200, description="trades of this setup")
+]
+Mode = Annotated[Literal["live", "paper", "backtest"] | None, Query()]
 Sort = Annotated[
     str,
     Query(description="entry_ts, exit_ts, net_pnl, r_multiple, mfe, mae or qty; - for descending"),
@@ -42,21 +53,35 @@ class TradeQuery:
     volatility: Volatility = None
     start: Time = None
     end: Time = None
-    cursor: Cursor = None
-    limit: Limit = 200
+    tag: Tag = None
+    setup: Setup = None
 
     def where(
         self, user_id: int, *, run_id: int | None = None, mode: str | None = None
     ) -> TradeFilter:
+        start, end = query_time("start", self.start), query_time("end", self.end)
+        if start is not None and end is not None and end <= start:
+            raise InvalidPayload(
+                f"end: must be after start, got start={format_ts(start)} end={format_ts(end)}"
+            )
         return TradeFilter(
             user_id=user_id, run_id=run_id, mode=mode, symbol=self.symbol,
             direction=self.direction, outcome=self.outcome, status=self.status,
-            trend=self.trend, volatility=self.volatility,
-            start=query_time("start", self.start), end=query_time("end", self.end),
+            trend=self.trend, volatility=self.volatility, start=start, end=end,
+            tag=self.tag, setup=self.setup,
         )  # fmt: skip
 
 
-TradeQueryDep = Annotated[TradeQuery, Depends()]
+@dataclass
+class TradePageQuery(TradeQuery):
+    """The filters plus the page asked for."""
+
+    cursor: Cursor = None
+    limit: Limit = 200
+
+
+TradeQueryDep = Annotated[TradePageQuery, Depends()]
+TradeFilterDep = Annotated[TradeQuery, Depends()]
 
 
 @router.get("/runs/{run_id}/trades", operation_id="list_run_trades")
@@ -73,17 +98,48 @@ def list_run_trades(
     return service.list_trades(session, where, sort=sort, cursor=query.cursor, limit=query.limit)
 
 
+@router.get("/runs/{run_id}/trades/totals", operation_id="run_trade_totals")
+def run_trade_totals(
+    run_id: int, query: TradeFilterDep, principal: CanRead, session: SessionDep
+) -> TradeTotals:
+    """Totals of every trade of the run the filters match (count, net P&L, win rate, ...)."""
+    runs.get_run(session, principal.user_id, run_id)
+    return service.trade_totals(session, query.where(principal.user_id, run_id=run_id))
+
+
 @router.get("/trades", operation_id="list_trades")
 def list_trades(
     query: TradeQueryDep,
     principal: CanRead,
     session: SessionDep,
-    mode: Literal["live", "paper", "backtest"] | None = None,
+    mode: Mode = None,
+    run_id: RunId = None,
     sort: Sort = "-entry_ts",
 ) -> Page[TradeRead]:
     """The caller's trades across all runs (newest first by default)."""
-    where = query.where(principal.user_id, mode=mode)
+    where = _across_runs(session, principal.user_id, query, mode, run_id)
     return service.list_trades(session, where, sort=sort, cursor=query.cursor, limit=query.limit)
+
+
+@router.get("/trades/totals", operation_id="trade_totals")
+def trade_totals(
+    query: TradeFilterDep,
+    principal: CanRead,
+    session: SessionDep,
+    mode: Mode = None,
+    run_id: RunId = None,
+) -> TradeTotals:
+    """Totals of every trade the filters match (count, net P&L, win rate, ...), not a page."""
+    where = _across_runs(session, principal.user_id, query, mode, run_id)
+    return service.trade_totals(session, where)
+
+
+def _across_runs(
+    session: Session, user_id: int, query: TradeQuery, mode: str | None, run_id: int | None
+) -> TradeFilter:
+    if run_id is not None:
+        runs.get_run(session, user_id, run_id)  # 404 for a run that is not the caller's
+    return query.where(user_id, run_id=run_id, mode=mode)
 
 
 @router.get("/trades/{trade_id}", operation_id="get_trade")

@@ -48,6 +48,32 @@ class TradeRead(BaseModel):
     setup: str | None
 
 
+class TradeTotals(BaseModel):
+    """Totals over every trade the filters match (not only the page shown).
+
+    Money and outcomes count closed trades only; open trades are counted in `open_count`.
+    """
+
+    trade_count: int = Field(description="trades matching the filters, open ones included")
+    open_count: int
+    closed_count: int
+    win_count: int = Field(description="closed trades with net P&L > 0")
+    loss_count: int = Field(description="closed trades with net P&L < 0")
+    breakeven_count: int = Field(description="closed trades with net P&L = 0")
+    net_pnl: float = Field(description="sum of the closed trades' net P&L, in account currency")
+    gross_pnl: float = Field(description="sum of the closed trades' P&L before commission")
+    commission: float = Field(description="sum of the closed trades' commission")
+    gross_profit: float = Field(description="sum of the winners' net P&L")
+    gross_loss: float = Field(description="sum of the losers' net P&L (zero or negative)")
+    win_rate: float | None = Field(description="wins / closed trades, 0-1; null without any")
+    average_net_pnl: float | None = Field(description="net P&L / closed trades (expectancy)")
+    profit_factor: float | None = Field(
+        description="gross profit / -gross loss; null without losers"
+    )
+    r_count: int = Field(description="closed trades with an R multiple (a known initial risk)")
+    average_r: float | None = Field(description="mean R multiple of those trades")
+
+
 class TradeFillRead(BaseModel):
     seq: int
     id: str

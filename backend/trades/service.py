@@ -26,8 +26,10 @@ from backend.trades.schemas import (
     TradeFillRead,
     TradeOrderRead,
     TradeRead,
+    TradeTotals,
     TradeUpdate,
 )
+from backend.trades.totals import totals
 
 CHART_MAX_BARS = 1500
 
@@ -154,6 +156,15 @@ def list_trades(
         value = getattr(last, key)
         next_cursor = encode_cursor(str(value) if isinstance(value, Decimal) else value, last.id)
     return Page(items=items, next_cursor=next_cursor)
+
+
+def trade_totals(session: Session, where: TradeFilter) -> TradeTotals:
+    """Totals of every trade `where` matches, computed exactly (backend/trades/totals.py)."""
+    result = totals(repository.totals_columns(session, where))
+    fields = {name: getattr(result, name) for name in TradeTotals.model_fields}
+    return TradeTotals.model_validate(
+        {name: float(v) if isinstance(v, Decimal) else v for name, v in fields.items()}
+    )
 
 
 def get_trade(session: Session, user_id: int, trade_id: int) -> TradeDetail:

@@ -1,5 +1,5 @@
 import { lazy, Suspense, type ReactNode } from "react";
-import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { createBrowserRouter, Navigate, Route, RouterProvider, Routes, useLocation } from "react-router-dom";
 import { Layout, Loading } from "./components/Layout";
 import { AuthProvider, useAuth } from "./lib/auth";
 import { AuthPage } from "./pages/Login";
@@ -62,12 +62,14 @@ export function AppRoutes() {
   );
 }
 
+// A data router (not <BrowserRouter>) so a page can hold a navigation it would lose work
+// to (useBlocker: the unsaved journal note); every route is still declared in AppRoutes.
+const router = createBrowserRouter([{ path: "*", element: <AppRoutes /> }]);
+
 export default function App() {
   return (
     <AuthProvider>
-      <BrowserRouter>
-        <AppRoutes />
-      </BrowserRouter>
+      <RouterProvider router={router} />
     </AuthProvider>
   );
 }

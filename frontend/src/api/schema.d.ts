@@ -758,6 +758,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/trades/totals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Trade Totals
+         * @description Totals of every trade of the run the filters match (count, net P&L, win rate, ...).
+         */
+        get: operations["run_trade_totals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/training": {
         parameters: {
             query?: never;
@@ -830,6 +850,26 @@ export interface paths {
          * @description The caller's trades across all runs (newest first by default).
          */
         get: operations["list_trades"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trades/totals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trade Totals
+         * @description Totals of every trade the filters match (count, net P&L, win rate, ...), not a page.
+         */
+        get: operations["trade_totals"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2604,6 +2644,88 @@ export interface components {
             unrealised_pnl: number | null;
         };
         /**
+         * TradeTotals
+         * @description Totals over every trade the filters match (not only the page shown).
+         *
+         *     Money and outcomes count closed trades only; open trades are counted in `open_count`.
+         */
+        TradeTotals: {
+            /**
+             * Average Net Pnl
+             * @description net P&L / closed trades (expectancy)
+             */
+            average_net_pnl: number | null;
+            /**
+             * Average R
+             * @description mean R multiple of those trades
+             */
+            average_r: number | null;
+            /**
+             * Breakeven Count
+             * @description closed trades with net P&L = 0
+             */
+            breakeven_count: number;
+            /** Closed Count */
+            closed_count: number;
+            /**
+             * Commission
+             * @description sum of the closed trades' commission
+             */
+            commission: number;
+            /**
+             * Gross Loss
+             * @description sum of the losers' net P&L (zero or negative)
+             */
+            gross_loss: number;
+            /**
+             * Gross Pnl
+             * @description sum of the closed trades' P&L before commission
+             */
+            gross_pnl: number;
+            /**
+             * Gross Profit
+             * @description sum of the winners' net P&L
+             */
+            gross_profit: number;
+            /**
+             * Loss Count
+             * @description closed trades with net P&L < 0
+             */
+            loss_count: number;
+            /**
+             * Net Pnl
+             * @description sum of the closed trades' net P&L, in account currency
+             */
+            net_pnl: number;
+            /** Open Count */
+            open_count: number;
+            /**
+             * Profit Factor
+             * @description gross profit / -gross loss; null without losers
+             */
+            profit_factor: number | null;
+            /**
+             * R Count
+             * @description closed trades with an R multiple (a known initial risk)
+             */
+            r_count: number;
+            /**
+             * Trade Count
+             * @description trades matching the filters, open ones included
+             */
+            trade_count: number;
+            /**
+             * Win Count
+             * @description closed trades with net P&L > 0
+             */
+            win_count: number;
+            /**
+             * Win Rate
+             * @description wins / closed trades, 0-1; null without any
+             */
+            win_rate: number | null;
+        };
+        /**
          * TradeUpdate
          * @description What a trader writes on a trade; it survives rebuilds.
          */
@@ -4169,6 +4291,10 @@ export interface operations {
                 start?: string | null;
                 /** @description entry time bound: ISO-8601 with offset, or epoch ns */
                 end?: string | null;
+                /** @description trades carrying this tag */
+                tag?: string | null;
+                /** @description trades of this setup */
+                setup?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -4189,6 +4315,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_TradeRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_trade_totals: {
+        parameters: {
+            query?: {
+                symbol?: string | null;
+                direction?: ("long" | "short") | null;
+                outcome?: ("win" | "loss" | "breakeven") | null;
+                status?: ("open" | "closed") | null;
+                trend?: ("up" | "down" | "range") | null;
+                volatility?: ("low" | "normal" | "high") | null;
+                /** @description entry time bound: ISO-8601 with offset, or epoch ns */
+                start?: string | null;
+                /** @description entry time bound: ISO-8601 with offset, or epoch ns */
+                end?: string | null;
+                /** @description trades carrying this tag */
+                tag?: string | null;
+                /** @description trades of this setup */
+                setup?: string | null;
+            };
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeTotals"];
                 };
             };
             /** @description Validation Error */
@@ -4288,6 +4460,8 @@ export interface operations {
         parameters: {
             query?: {
                 mode?: ("live" | "paper" | "backtest") | null;
+                /** @description only this run's trades */
+                run_id?: number | null;
                 /** @description entry_ts, exit_ts, net_pnl, r_multiple, mfe, mae or qty; - for descending */
                 sort?: string;
                 symbol?: string | null;
@@ -4300,6 +4474,10 @@ export interface operations {
                 start?: string | null;
                 /** @description entry time bound: ISO-8601 with offset, or epoch ns */
                 end?: string | null;
+                /** @description trades carrying this tag */
+                tag?: string | null;
+                /** @description trades of this setup */
+                setup?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -4318,6 +4496,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_TradeRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    trade_totals: {
+        parameters: {
+            query?: {
+                mode?: ("live" | "paper" | "backtest") | null;
+                /** @description only this run's trades */
+                run_id?: number | null;
+                symbol?: string | null;
+                direction?: ("long" | "short") | null;
+                outcome?: ("win" | "loss" | "breakeven") | null;
+                status?: ("open" | "closed") | null;
+                trend?: ("up" | "down" | "range") | null;
+                volatility?: ("low" | "normal" | "high") | null;
+                /** @description entry time bound: ISO-8601 with offset, or epoch ns */
+                start?: string | null;
+                /** @description entry time bound: ISO-8601 with offset, or epoch ns */
+                end?: string | null;
+                /** @description trades carrying this tag */
+                tag?: string | null;
+                /** @description trades of this setup */
+                setup?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeTotals"];
                 };
             };
             /** @description Validation Error */

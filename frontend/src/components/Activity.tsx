@@ -1,7 +1,7 @@
 // What the stream said since the page opened: the dashboard's recent-activity feed.
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
-import { num, percent } from "../lib/format";
+import { num, percent, timeOnly } from "../lib/format";
 import { liveStream, type StreamMessage } from "../lib/stream";
 
 export interface ActivityItem {
@@ -50,7 +50,7 @@ export function ActivityFeed({ limit = 8 }: { limit?: number }) {
     <ul className="activity" data-testid="activity">
       {items.map((item, i) => (
         <li key={`${item.at.getTime()}-${i}`}>
-          <span className="dim">{item.at.toLocaleTimeString("en-GB")}</span>{" "}
+          <span className="dim">{timeOnly(item.at)}</span>{" "}
           {item.runId ? <Link to={`/runs/${item.runId}`}>run {item.runId}</Link> : null} {item.text}
         </li>
       ))}

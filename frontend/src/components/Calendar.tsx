@@ -30,7 +30,7 @@ export function monthGrid(days: Day[]): Month[] {
     for (let d = 1; d <= length; d++) {
       cells.push(byMonth.get(key)!.get(d) ?? { date: `${key}-${String(d).padStart(2, "0")}`, net_pnl: 0, trades: 0 });
     }
-    const title = first.toLocaleString("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
+    const title = first.toLocaleString(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
     return { key, title, cells };
   });
 }

@@ -13,11 +13,13 @@ import {
   type ISeriesApi,
   type LogicalRange,
   type SeriesMarker,
+  type TickMarkType,
   type Time,
   type UTCTimestamp,
 } from "lightweight-charts";
 import { useEffect, useRef, useState } from "react";
 import { concatBars, emptyBars, fetchBars, timeframeSeconds, type BarColumns } from "../api/bars";
+import { chartTime, tickMark, type TickKind } from "../lib/format";
 import { chartColors } from "../lib/theme";
 
 export interface ChartMarker {
@@ -105,7 +107,14 @@ export function CandleChart({ symbol, timeframe, fromSec, toSec, markers = [], p
       autoSize: true,
       layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: colors.text, attributionLogo: false },
       grid: { vertLines: { color: colors.grid }, horzLines: { color: colors.grid } },
-      timeScale: { timeVisible: true, secondsVisible: tf < 60, borderColor: colors.grid },
+      // Axis and crosshair in the user's time zone and locale (lib/format), not UTC.
+      localization: { timeFormatter: (time: Time) => chartTime(time as number) },
+      timeScale: {
+        timeVisible: true,
+        secondsVisible: tf < 60,
+        borderColor: colors.grid,
+        tickMarkFormatter: (time: Time, kind: TickMarkType) => tickMark(time as number, kind as TickKind),
+      },
       rightPriceScale: { borderColor: colors.grid },
       crosshair: { mode: 0 },
     });

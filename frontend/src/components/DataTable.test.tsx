@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DataTable, formatSort, nextSort, parseSort, type Column } from "./DataTable";
+import { DataTable, ROW_HEIGHT, formatSort, nextSort, parseSort, visibleRange, type Column } from "./DataTable";
 
 afterEach(cleanup);
 
@@ -57,5 +57,48 @@ describe("DataTable", () => {
   it("says when there is nothing to show", () => {
     render(<DataTable columns={columns} rows={[]} rowKey={(r) => r.id} empty="No trades match." />);
     expect(screen.getByText("No trades match.")).toBeTruthy();
+  });
+});
+
+describe("virtualised DataTable", () => {
+  const many: Row[] = Array.from({ length: 20_000 }, (_, i) => ({ id: i + 1, pnl: i }));
+
+  it("draws only the rows in view of a 20,000-row list, with spacers for the rest", () => {
+    render(<DataTable testId="big" columns={columns} rows={many} rowKey={(r) => r.id} />);
+    const drawn = screen.getByTestId("big").querySelectorAll("tbody tr[tabindex='0']");
+    const [first, last] = visibleRange(0, 600, many.length);
+    expect(drawn.length).toBe(last - first);
+    expect(drawn.length).toBeLessThan(60);
+    const after = screen.getByTestId("big").querySelector("tbody tr.spacer:last-child") as HTMLElement;
+    expect(after.style.height).toBe(`${(many.length - last) * ROW_HEIGHT}px`);
+  });
+
+  it("computes the window for a scroll position", () => {
+    expect(visibleRange(0, 330, 20_000, 33)).toEqual([0, 20]);
+    expect(visibleRange(33_000, 330, 20_000, 33)).toEqual([990, 1020]);
+    expect(visibleRange(659_670, 330, 20_000, 33)).toEqual([19_980, 20_000]); // scrolled to the end
+  });
+
+  it("keeps the keyboard working past the drawn rows (End goes to the last trade)", () => {
+    const onOpen = vi.fn();
+    render(<DataTable testId="big" columns={columns} rows={many} rowKey={(r) => r.id} onOpen={onOpen} />);
+    const firstRow = screen.getByTestId("big").querySelector("tbody tr[data-index='0']") as HTMLElement;
+    firstRow.focus();
+    fireEvent.keyDown(firstRow, { key: "End" });
+    const lastRow = screen.getByTestId("big").querySelector("tbody tr[data-index='19999']") as HTMLElement;
+    expect(lastRow).toBeTruthy();
+    expect(document.activeElement).toBe(lastRow);
+    fireEvent.keyDown(lastRow, { key: "Enter" });
+    expect(onOpen).toHaveBeenCalledWith(many[19_999]);
+  });
+
+  it("leaves a click on a link inside a row to the link (one history entry)", () => {
+    const onOpen = vi.fn();
+    const linked: Column<Row>[] = [{ key: "id", header: "Id", render: (r) => <a href={`#${r.id}`}>{r.id}</a> }];
+    render(<DataTable columns={linked} rows={rows} rowKey={(r) => r.id} onOpen={onOpen} />);
+    fireEvent.click(screen.getByText("2"));
+    expect(onOpen).not.toHaveBeenCalled();
+    fireEvent.click(screen.getAllByRole("row")[2]);
+    expect(onOpen).toHaveBeenCalledWith(rows[1]);
   });
 });

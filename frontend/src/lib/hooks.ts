@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useBlocker } from "react-router-dom";
 import { liveStream, type StreamMessage, type StreamState } from "./stream";
 
 export interface Loaded<T> {
@@ -95,4 +96,26 @@ export function useLocalStorage(key: string, initial: string): [string, (value: 
     [key],
   );
   return [value, set];
+}
+
+/**
+ * While `dirty`, asks before anything loses the work: a link or Back inside the app
+ * (a confirm; Cancel stays) and closing or reloading the tab (the browser's own prompt).
+ */
+export function useUnsavedWarning(dirty: boolean, message: string): void {
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
+  useEffect(() => {
+    if (blocker.state !== "blocked") return;
+    if (window.confirm(message)) blocker.proceed();
+    else blocker.reset();
+  }, [blocker, message]);
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = ""; // older browsers need it set to show the prompt
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
 }

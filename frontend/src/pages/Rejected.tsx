@@ -24,12 +24,12 @@ export default function RejectedEvents() {
 
   const columns: Column<Rejected>[] = [
     { key: "received", header: "Received", render: (r) => dateTime(r.received_at) },
-    { key: "source", header: "Source", render: (r) => r.source },
-    { key: "run", header: "Run", render: (r) => r.run_id ?? "—" },
-    { key: "index", header: "Batch #", render: (r) => r.batch_index, align: "right" },
-    { key: "type", header: "Type", render: (r) => r.event_type ?? "—" },
-    { key: "event", header: "Event id", render: (r) => r.event_id ?? "—" },
-    { key: "error", header: "Reason", render: (r) => <span className="neg">{r.error}</span> },
+    { key: "source", header: "Source", render: (r) => r.source, phoneHide: true },
+    { key: "run", header: "Run", render: (r) => r.run_id ?? "—", phoneHide: true },
+    { key: "index", header: "Batch #", render: (r) => r.batch_index, align: "right", phoneHide: true },
+    { key: "type", header: "Type", render: (r) => r.event_type ?? "—", phoneHide: true },
+    { key: "event", header: "Event id", render: (r) => r.event_id ?? "—", phoneHide: true },
+    { key: "error", header: "Reason", render: (r) => <span className="neg">{r.error}</span>, wrap: true },
   ];
   const shown = rejected.data?.items.find((r) => r.id === open);
 

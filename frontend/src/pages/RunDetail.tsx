@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { useNavigate, useParams } from "react-router-dom";
+import { useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { PnlCalendar, type Day } from "../components/Calendar";
 import { EquityCharts, GroupBars, type EquityPoint } from "../components/Charts";
@@ -7,7 +7,7 @@ import { DataTable, type Column } from "../components/DataTable";
 import { DerivationNote } from "../components/DerivationNote";
 import { ErrorNote, Loading } from "../components/Layout";
 import { HeadlineCards, MetricList, type MetricDoc } from "../components/Metrics";
-import { tradeColumns } from "../components/TradeColumns";
+import { TradeList } from "../components/TradeList";
 import { useAuth } from "../lib/auth";
 import { dateTime, num } from "../lib/format";
 import { download } from "../lib/download";
@@ -24,7 +24,6 @@ const GROUP_METRICS = ["trade_count", "net_pnl", "win_rate", "profit_factor", "e
 
 export default function RunDetail() {
   const runId = Number(useParams().runId);
-  const navigate = useNavigate();
   const definitions = useDefinitions();
   const timeZone = useAuth().user?.timezone;
   const [by, setBy] = useState<Dimension>("symbol");
@@ -47,10 +46,6 @@ export default function RunDetail() {
       (await unwrap(api.GET("/api/runs/{run_id}/breakdowns", { params: { path: { run_id: runId }, query: { by } }, signal }))) as unknown as { groups: Group[] },
     [runId, by],
   );
-  const trades = useLoad(
-    (signal) => unwrap(api.GET("/api/runs/{run_id}/trades", { params: { path: { run_id: runId }, query: { limit: 50, sort: "-entry_ts" } }, signal })),
-    [runId],
-  );
   useStream(["ingested"], (message) => {
     if (message.run_id === runId) run.reload(); // new fills: positions now pending
   });
@@ -60,7 +55,6 @@ export default function RunDetail() {
     series.reload();
     calendar.reload();
     breakdown.reload();
-    trades.reload();
     run.reload();
   });
 
@@ -119,8 +113,8 @@ export default function RunDetail() {
         </section>
       </div>
       <section className="panel">
-        <h2>Latest trades</h2>
-        <DataTable columns={tradeColumns} rows={trades.data?.items ?? []} rowKey={(t) => t.id} onOpen={(t) => navigate(`/trades/${t.id}`)} />
+        <h2>Trades</h2>
+        <TradeList runId={runId} testId="run-trades" />
       </section>
     </div>
   );

@@ -5,7 +5,7 @@ import { CandleChart, type ChartMarker, type PriceLine } from "../components/Can
 import { DataTable, type Column } from "../components/DataTable";
 import { ErrorNote, Loading } from "../components/Layout";
 import { dateTime, duration, money, num, pnlClass } from "../lib/format";
-import { useLoad, useStream } from "../lib/hooks";
+import { useLoad, useStream, useUnsavedWarning } from "../lib/hooks";
 
 type Fill = Schemas["TradeFillRead"];
 type Order = Schemas["TradeOrderRead"];
@@ -145,17 +145,27 @@ export function parseTags(text: string): string[] {
   return [...new Set(text.split(",").map((tag) => tag.trim()).filter(Boolean))];
 }
 
+function journalOf(trade: Detail) {
+  return { notes: trade.notes ?? "", tags: trade.tags.join(", "), setup: trade.setup ?? "" };
+}
+
 function JournalForm({ trade, onSaved }: { trade: Detail; onSaved: () => void }) {
   const [notes, setNotes] = useState(trade.notes ?? "");
   const [tags, setTags] = useState(trade.tags.join(", "));
   const [setup, setSetup] = useState(trade.setup ?? "");
   const [state, setState] = useState<{ saving?: boolean; saved?: boolean; error?: string }>({});
+  // What the server holds (or was just sent and accepted): the form is dirty when it differs.
+  const [saved, setSaved] = useState(() => journalOf(trade));
 
   useEffect(() => {
-    setNotes(trade.notes ?? "");
-    setTags(trade.tags.join(", "));
-    setSetup(trade.setup ?? "");
+    const stored = journalOf(trade);
+    setSaved(stored);
+    setNotes(stored.notes);
+    setTags(stored.tags);
+    setSetup(stored.setup);
   }, [trade.id, trade.notes, trade.setup, trade.tags]);
+  const dirty = notes !== saved.notes || parseTags(tags).join(", ") !== saved.tags || setup !== saved.setup;
+  useUnsavedWarning(dirty, "This trade's journal has unsaved changes. Leave and lose them?");
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -167,6 +177,7 @@ function JournalForm({ trade, onSaved }: { trade: Detail; onSaved: () => void })
           body: { notes: notes || null, tags: parseTags(tags), setup: setup || null },
         }),
       );
+      setSaved({ notes, tags: parseTags(tags).join(", "), setup });
       setState({ saved: true });
       onSaved();
     } catch (error) {
@@ -197,7 +208,8 @@ function JournalForm({ trade, onSaved }: { trade: Detail; onSaved: () => void })
         <button className="primary" type="submit" disabled={state.saving}>
           Save journal
         </button>
-        {state.saved && <span className="pos" role="status">Saved</span>}
+        {state.saved && !dirty && <span className="pos" role="status">Saved</span>}
+        {dirty && <span className="dim" data-testid="journal-unsaved">Unsaved changes</span>}
       </div>
     </form>
   );
