@@ -94,7 +94,9 @@ def _batches(events: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 def push(url: str, headers: dict[str, str], run: BigRun) -> None:
     """Both runs through the real API; returns once every position is derived."""
     with httpx.Client(base_url=url, headers=headers, timeout=120.0, trust_env=False) as http:
-        compared = [
+        # The instrument first: stored before any trade of its symbol exists (a multiplier
+        # arriving after trades would re-price them, which ingest refuses: docs/ingest.md).
+        compared = [run.events[0]] + [
             {
                 **e,
                 "id": f"c{e['id']}",
