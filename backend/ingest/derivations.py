@@ -163,7 +163,12 @@ class DerivationRunner:
             self._wake.set()  # finish what a previous process left pending
 
     def _retry_failed_now(self) -> None:
-        """A new process may run fixed code: positions that failed before are due at once."""
+        """A new process may run fixed code: positions that failed before are due at once.
+
+        On SQLite this is the only runner (docs/scaling.md: one process), so every claim
+        left is a killed process's: released now rather than after CLAIM_SECONDS. On
+        PostgreSQL other workers' runners may hold live claims; a dead one's expire.
+        """
         try:
             with self.db.session(write=True) as session:
                 session.execute(
@@ -171,6 +176,12 @@ class DerivationRunner:
                     .where(PendingDerivation.retry_at.is_not(None))
                     .values(retry_at=None)
                 )
+                if self.db.engine.dialect.name == "sqlite":
+                    session.execute(
+                        update(PendingDerivation)
+                        .where(PendingDerivation.claimed_at.is_not(None))
+                        .values(claimed_at=None)
+                    )
         except Exception:  # no table yet, or the database is away: the back-off stands
             log.warning("could not make failed positions due at start", exc_info=True)
 

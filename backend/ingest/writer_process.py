@@ -36,6 +36,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 
 from backend.db.engine import Database
 from backend.errors import AppError, InvalidPayload
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.5  # how often an idle worker checks that its parent lives
 _STOP = b""  # sent last: finish what came before it, then exit
+_READY = b"ready"  # the worker's first message: it has the database open and takes jobs
+_READY_SECONDS = 60.0  # the most a start waits for that
 CHECKPOINT_SECONDS = 0.05
 _CRASH_LOOP_SECONDS = 1.0  # a worker that dies sooner than this waits as long to restart
 
@@ -117,9 +120,17 @@ class WriterLink:
             return bool(self._pending)
 
     def start(self) -> None:
+        """Spawn the worker and return once it takes batches: the service reports healthy
+        (uvicorn finishes its start) only then, so a batch sent after that is not left
+        waiting the second or two a new process needs to import and open the database."""
         if self._process is not None:
             return
         self._spawn()
+        assert self._results is not None
+        if not self._results.poll(_READY_SECONDS):
+            raise RuntimeError(f"the ingest writer did not start in {_READY_SECONDS:g} s")
+        if self._results.recv_bytes() != _READY:
+            raise RuntimeError("the ingest writer's first message was not its ready signal")
         self._sender = threading.Thread(target=self._send, name="ingest-writer-send", daemon=True)
         self._reader = threading.Thread(target=self._read, name="ingest-writer-read", daemon=True)
         self._sender.start()
@@ -195,9 +206,7 @@ class WriterLink:
             assert results is not None
             assert process is not None
             try:
-                answered: list[tuple[int, StoredBatch | BaseException]] = pickle.loads(
-                    results.recv_bytes()
-                )
+                message = results.recv_bytes()
             except (EOFError, OSError):  # the worker exited
                 process.join(5)
                 self._fail_pending(WriterUnavailable("the ingest writer restarted; resend"))
@@ -210,7 +219,9 @@ class WriterLink:
                     time.sleep(_CRASH_LOOP_SECONDS)  # it died at start: no tight respawn loop
                 self._spawn()
                 continue
-            self._answer(answered)
+            if message == _READY:  # a respawned worker: the jobs sent meanwhile are its
+                continue
+            self._answer(pickle.loads(message))
 
     def _answer(self, answered: list[tuple[int, StoredBatch | BaseException]]) -> None:
         stored = [outcome for _id, outcome in answered if isinstance(outcome, StoredBatch)]
@@ -261,6 +272,9 @@ def work(
     checkpoints.start()
     tune_gc()
     try:
+        with db.session() as session:  # opens the first connection, as a batch would
+            session.execute(text("SELECT 1"))
+        results.send_bytes(_READY)
         while True:
             if not jobs.poll(_POLL_SECONDS):
                 if os.getppid() != parent:

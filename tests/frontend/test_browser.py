@@ -410,9 +410,10 @@ class TestDashboardJourney:
             {"type": "execution", "id": "big-2", "ts": "2023-12-15T14:31:00Z", "symbol": "HUGE",
              "side": "sell", "qty": 9e7, "price": 9e7},
         ]  # fmt: skip
-        response = httpx.post(
-            f"{server.url}/api/ingest?wait=derived", headers=account.ingest_headers,
+        response = httpx.post(  # the client waits longer than the server may (30 s)
+            f"{server.url}/api/ingest?wait=derived&timeout=30", headers=account.ingest_headers,
             json={"source": "dave", "run": demo_data.run_ref("too-big"), "events": events},
+            timeout=60,
         )  # fmt: skip
         response.raise_for_status()
         body = response.json()

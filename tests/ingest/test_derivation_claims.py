@@ -70,3 +70,29 @@ class TestClaims:
         assert runner.wait_idle()
         assert pending_derivations(context) == 0
         assert _trades(client) == [(1, None, True)]
+
+    def test_a_killed_process_claims_are_released_when_the_next_starts_on_sqlite(
+        self, client: TestClient, alice_key: dict[str, str]
+    ) -> None:
+        """SQLite has one runner: a claim found at start is a dead process's, and waiting
+        CLAIM_SECONDS for it would freeze the position's trades after every crash."""
+        import datetime as dt
+
+        context = app_context(client)
+        runner = context.ingest.derivations
+        runner.preparers[:] = []
+        push(client, alice_key, batch([fill("z1", "2024-01-02T10:00:00Z", "buy", 1, 100.0)]))
+        assert runner.wait_idle()
+        with context.db.session(write=True) as session:
+            session.add(PendingDerivation(user_id=1, run_id=1, account="", symbol="MESZ3",
+                                          from_ts=0, claimed_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+        runner.stop()  # the process that claimed it is gone; the next one starts
+        runner.preparers[:] = [prepare_rebuild]
+        runner.start()
+        assert runner.wait_idle()
+        if context.db.engine.dialect.name == "sqlite":
+            assert pending_derivations(context) == 0
+            assert _trades(client) == [(1, None, True)]
+        else:  # other workers' runners may be alive: their claims are theirs until stale
+            assert pending_derivations(context) == 1
+            assert _trades(client) == []

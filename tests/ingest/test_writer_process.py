@@ -100,6 +100,19 @@ class TestWriterProcess:
         trades = writer_client.get(f"/api/runs/{runs[0]['id']}/trades", headers=key).json()
         assert len(trades["items"]) == 1
 
+    def test_the_service_starts_only_once_the_writer_has_the_database_open(
+        self, writer_client: TestClient
+    ) -> None:
+        """Else health says 200 while the first batch still waits a second or two for a
+        new process to import and connect (the chaos test's restarts lived in that gap)."""
+        context = app_context(writer_client)
+        writer = context.ingest.writer
+        assert isinstance(writer, WriterLink)
+        database = Path(str(context.db.engine.url.database)).resolve()
+        fds = Path(f"/proc/{writer.pid}/fd")
+        open_files = {Path(os.readlink(fd)) for fd in fds.iterdir() if fds.exists()}
+        assert database in open_files
+
     def test_a_killed_writer_is_replaced_and_a_resent_batch_is_stored_once(
         self, writer_client: TestClient
     ) -> None:
