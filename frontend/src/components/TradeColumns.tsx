@@ -41,3 +41,16 @@ export const tradeColumns: Column<Trade>[] = [
   { key: "setup", header: "Setup", render: (t) => t.setup ?? "", phoneHide: true },
   { key: "tags", header: "Tags", render: (t) => t.tags.join(", "), phoneHide: true },
 ];
+
+/** The journal's columns: review state, playbook (by name) and mistakes. */
+export function journalColumns(playbookNames: Map<number, string>): Column<Trade>[] {
+  return [
+    {
+      key: "review_state",
+      header: "Review",
+      render: (t) => (t.review_state === "reviewed" ? <span className="pos">reviewed</span> : <span className="dim">new</span>),
+    },
+    { key: "playbook", header: "Playbook", render: (t) => (t.playbook_id === null ? "—" : (playbookNames.get(t.playbook_id) ?? `#${t.playbook_id}`)), phoneHide: true },
+    { key: "mistakes", header: "Mistakes", render: (t) => t.mistakes.join(", "), phoneHide: true },
+  ];
+}
