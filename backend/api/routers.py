@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from backend.analytics import router as analytics
 from backend.api import health
+from backend.attachments import router as attachments
 from backend.auth import router as auth
 from backend.backtests import router as backtests
 from backend.downloads import router as downloads
@@ -34,5 +35,6 @@ ROUTERS: list[APIRouter] = [
     training.router,
     observability.router,
     journal.router,
+    attachments.router,
     downloads.router,
 ]
