@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from backend.analytics.service import refresh_ended_runs
+from backend.attachments.service import sweep as sweep_attachments
 from backend.auth.security import PasswordHasher, TokenCodec
 from backend.auth.throttle import (
     DatabaseStore,
@@ -86,6 +87,7 @@ class AppContext:
             self.broker.start()
         self.ingest.start()
         training_service(self).start()
+        sweep_attachments(self.db, self.settings.data_dir)  # files whose rows went while down
 
     def _refresh_metrics(self, done: list[Derivation]) -> None:
         """Final metrics when a run ends, and again whenever an ended run's trades change."""
