@@ -105,7 +105,7 @@ export function Attachments({ target, targetKey, paste = false, title = "Screens
   const reload = list.reload;
 
   useStream(["journal_changed"], (message) => {
-    if (message.target === "attachment" || (message.target === target && message.key === targetKey)) reload();
+    if (message.target === "attachment" && message.key === `${target}:${targetKey}`) reload();
   });
 
   const upload = useCallback(

@@ -4,6 +4,8 @@ import { dateTime, dateTimeShort, duration, money, num, pnlClass } from "../lib/
 import type { Column } from "./DataTable";
 
 export type Trade = Schemas["TradeRead"];
+/** A row of the trade lists: a trade with its review state, playbook and mistakes. */
+export type TradeItem = Schemas["TradeListItem"];
 
 // Net P&L and R come right after the side so a phone (secondary columns hidden) shows them.
 export const tradeColumns: Column<Trade>[] = [
@@ -43,7 +45,7 @@ export const tradeColumns: Column<Trade>[] = [
 ];
 
 /** The journal's columns: review state, playbook (by name) and mistakes. */
-export function journalColumns(playbookNames: Map<number, string>): Column<Trade>[] {
+export function journalColumns(playbookNames: Map<number, string>): Column<TradeItem>[] {
   return [
     {
       key: "review_state",

@@ -70,7 +70,7 @@ export function TradeReview({ tradeId, journal, onSaved }: { tradeId: number; jo
             disabled={busy}
             onChange={(e) => void save({ playbook_id: e.target.value ? Number(e.target.value) : null })}
           >
-            <option value="">No playbook</option>
+            <option value="">{journal.playbook_source === "strategy" ? "None by hand (the strategy's default applies)" : "No playbook"}</option>
             {(playbooks.data ?? []).map((p) => (
               <option key={p.id} value={p.id}>
                 {p.name}

@@ -16,7 +16,7 @@ import { money, num, pnlClass } from "../lib/format";
 import { useLoad, useStream, useUnsavedWarning } from "../lib/hooks";
 import { isDay, monthDays, RATINGS, shiftMonth, today } from "../lib/journal";
 
-type Day = Schemas["JournalDay"];
+type Day = Schemas["JournalDayRead"];
 type Summary = Schemas["JournalDaySummary"];
 
 interface Entry {
@@ -274,7 +274,7 @@ function DayEntry({ day }: { day: string }) {
           </span>
         </h2>
         <p className="dim">
-          {num(d.trades.length, 0)} trade(s) entered this day in your time zone, {num(closed, 0)} closed; net P&L ($) counts the closed ones after commission.
+          {num(d.trade_count, 0)} trade(s) entered this day in your time zone{d.trade_count > d.trades.length ? ` (the first ${num(d.trades.length, 0)} listed)` : ""}, {num(closed, 0)} of those listed closed; net P&L ($) counts the closed ones after commission.
         </p>
         <DataTable testId="day-trades" columns={columns} rows={d.trades} rowKey={(t) => t.id} onOpen={(t) => navigate(`/trades/${t.id}`)} empty="No trades this day." />
       </section>
