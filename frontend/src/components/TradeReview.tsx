@@ -1,7 +1,7 @@
 // A trade's review (issue 18): its playbook, the playbook's rules ticked followed or
 // broken, its mistakes and its review state. Every change is saved at once
 // (PUT /api/trades/{id}/journal), so nothing here can be lost by leaving the page.
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { percent } from "../lib/format";
@@ -40,8 +40,14 @@ export function TradeReview({ tradeId, journal, onSaved }: { tradeId: number; jo
       setBusy(false);
     }
   };
-  const mistakeIds = journal.mistakes.map((m) => m.id);
-  const toggleMistake = (id: number, on: boolean) => void save({ mistake_ids: on ? [...mistakeIds, id] : mistakeIds.filter((m) => m !== id) });
+  // The ticked mistakes show at once (the box is the user's); the server's answer then rules.
+  const [mistakeIds, setMistakeIds] = useState(() => journal.mistakes.map((m) => m.id));
+  useEffect(() => setMistakeIds(journal.mistakes.map((m) => m.id)), [journal.mistakes]);
+  const toggleMistake = (id: number, on: boolean) => {
+    const next = on ? [...mistakeIds, id] : mistakeIds.filter((m) => m !== id);
+    setMistakeIds(next);
+    void save({ mistake_ids: next });
+  };
   const addMistake = async (event: FormEvent) => {
     event.preventDefault();
     const name = newMistake.trim();
@@ -116,7 +122,7 @@ export function TradeReview({ tradeId, journal, onSaved }: { tradeId: number; jo
         <legend>Mistakes</legend>
         {(mistakes.data ?? []).map((m) => (
           <label className="check chip" key={m.id}>
-            <input type="checkbox" checked={mistakeIds.includes(m.id)} disabled={busy} onChange={(e) => toggleMistake(m.id, e.target.checked)} />
+            <input type="checkbox" checked={mistakeIds.includes(m.id)} onChange={(e) => toggleMistake(m.id, e.target.checked)} />
             {m.name}
           </label>
         ))}

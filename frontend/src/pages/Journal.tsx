@@ -53,7 +53,7 @@ export default function Journal() {
           <MonthView month={month} selected={day} onMonth={setMonth} />
           <Template />
         </section>
-        <DayEntry day={day} />
+        <DayEntry key={day} day={day} />
       </div>
     </div>
   );

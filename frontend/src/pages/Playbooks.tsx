@@ -24,8 +24,8 @@ type Outcome = Schemas["OutcomeSummary"];
 
 export default function Playbooks() {
   const { playbookId } = useParams();
-  if (playbookId === "new") return <PlaybookPage id={null} />;
-  if (playbookId !== undefined) return <PlaybookPage id={Number(playbookId)} />;
+  if (playbookId === "new") return <PlaybookPage key="new" id={null} />;
+  if (playbookId !== undefined) return <PlaybookPage key={playbookId} id={Number(playbookId)} />;
   return <PlaybookList />;
 }
 
@@ -245,7 +245,7 @@ function PlaybookEditor({ playbook, onSaved }: { playbook: Playbook | null; onSa
     setSaved(stored);
   }, [playbook]);
   const dirty = !same(draft, saved) || newRule.trim() !== "";
-  useUnsavedWarning(dirty, "This playbook has unsaved changes. Leave and lose them?");
+  const { leave } = useUnsavedWarning(dirty, "This playbook has unsaved changes. Leave and lose them?");
 
   const set = (change: Partial<Draft>) => {
     setStatus(null);
@@ -274,8 +274,8 @@ function PlaybookEditor({ playbook, onSaved }: { playbook: Playbook | null; onSa
         setNewRule("");
         setSaved(withPending);
         setDraft(withPending);
-        // The draft now equals what was saved: the unsaved-changes guard lets this through.
-        setTimeout(() => navigate(`/playbooks/${created.id}`, { replace: true }), 0);
+        leave(); // saved: the move to the new playbook's page loses nothing
+        navigate(`/playbooks/${created.id}`, { replace: true });
       }
     } catch (e) {
       setError(e instanceof Error ? e : new Error(String(e)));
@@ -285,8 +285,8 @@ function PlaybookEditor({ playbook, onSaved }: { playbook: Playbook | null; onSa
     if (!playbook || !window.confirm(`Delete the playbook "${playbook.name}"? Its ${playbook.trades} trade(s) lose it, and its attachments go.`)) return;
     try {
       await unwrap(api.DELETE("/api/playbooks/{playbook_id}", { params: { path: { playbook_id: playbook.id } } }));
-      setSaved(draft);
-      setTimeout(() => navigate("/playbooks"), 0);
+      leave();
+      navigate("/playbooks");
     } catch (e) {
       setError(e instanceof Error ? e : new Error(String(e)));
     }
