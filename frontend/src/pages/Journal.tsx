@@ -288,6 +288,9 @@ function DayEntry({ day }: { day: string }) {
 /** The plan a new day starts with. */
 function Template() {
   const template = useLoad((signal) => unwrap(api.GET("/api/journal/template", { signal })), []);
+  useStream(["journal_changed"], (message) => {
+    if (message.target === "day" && message.key === "template") template.reload();
+  });
   const [text, setText] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<Error>();
