@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.ingest.helpers import fill, push, batch
-from tests.playbooks.conftest import STRATEGY_A, Runs, get
+from tests.ingest.helpers import batch, fill, push
+from tests.playbooks.helpers import STRATEGY_A, Runs, get
 
-ORB = {
+ORB: dict[str, Any] = {
     "name": "Opening range breakout",
     "description": "Break of the first 15 minutes' range.",
     "conditions": "Trend days, volume above average",
@@ -53,10 +53,12 @@ class TestPlaybooks:
         })  # fmt: skip
         assert response.status_code == 200, response.text
         patched = response.json()
-        assert patched["name"] == "ORB" and patched["description"] == ORB["description"]
+        assert patched["name"] == "ORB"
+        assert patched["description"] == ORB["description"]
         rules = [(r["id"], r["text"], r["position"]) for r in patched["rules"]]
         assert rules[0] == (first5, "no trade in the first 5 min", 0)
-        assert rules[1][1:] == ("target the range's height", 1) and rules[1][0] not in (stop,)
+        assert rules[1][1:] == ("target the range's height", 1)
+        assert rules[1][0] not in (stop,)
         assert rules[2] == (retest, "entry on a retest", 2)
         assert client.delete(f"/api/playbooks/{made['id']}", headers=alice).status_code == 204
         assert client.get(f"/api/playbooks/{made['id']}", headers=alice).status_code == 404
@@ -249,7 +251,8 @@ class TestMistakesAndReview:
         self, client: TestClient, alice: dict[str, str], runs: Runs
     ) -> None:
         fomo = client.post("/api/mistakes", json={"name": " FOMO "}, headers=alice)
-        assert fomo.status_code == 201 and fomo.json()["name"] == "FOMO"
+        assert fomo.status_code == 201
+        assert fomo.json()["name"] == "FOMO"
         stop = client.post("/api/mistakes", json={"name": "moved stop"}, headers=alice).json()
         dup = client.post("/api/mistakes", json={"name": "FOMO"}, headers=alice)
         assert dup.status_code == 409
@@ -313,7 +316,8 @@ class TestMistakesAndReview:
         run_totals = get(client, alice, f"/api/runs/{runs.run_a}/trades/totals?review=reviewed")
         assert run_totals["trade_count"] == 2
         bad = client.get("/api/trades?playbook=abc", headers=alice)
-        assert bad.status_code == 422 and "playbook" in bad.text
+        assert bad.status_code == 422
+        assert "playbook" in bad.text
 
         def next_id(query: str = "") -> int | None:
             found: int | None = get(client, alice, f"/api/trades/next-unreviewed?{query}")["id"]
@@ -337,7 +341,8 @@ class TestMistakesAndReview:
         assert (again["review_state"], again["reviewed_at"]) == ("new", None)
         bad = client.put(f"/api/trades/{runs.a[0]}/journal", json={"review_state": "done"},
                          headers=alice)  # fmt: skip
-        assert bad.status_code == 422 and "review_state" in bad.text
+        assert bad.status_code == 422
+        assert "review_state" in bad.text
 
 
 class TestLiveUpdates:
