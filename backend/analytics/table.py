@@ -102,6 +102,7 @@ class TradeTable:
     instance: Labels = field(default_factory=lambda: _labels([]))
     tags: Labels = field(default_factory=lambda: _labels([]))  # a tuple of str per trade
     playbook: Labels = field(default_factory=lambda: _labels([]))  # its playbook's name or None
+    mistakes: Labels = field(default_factory=lambda: _labels([]))  # a tuple of mistake names
 
     def __len__(self) -> int:
         return int(self.net.size)
@@ -126,6 +127,7 @@ class TradeTable:
         instance: Sequence[str | None] | None = None,
         tags: Sequence[Sequence[str]] | None = None,
         playbook: Sequence[str | None] | None = None,
+        mistakes: Sequence[Sequence[str]] | None = None,
     ) -> TradeTable:
         """Columns from plain sequences (None for unknown floats), sorted for metrics."""
         count = len(np.asarray(net))
@@ -153,6 +155,9 @@ class TradeTable:
             instance=labels(instance),
             tags=_labels([tuple(t) for t in tags] if tags is not None else [()] * count),
             playbook=labels(playbook),
+            mistakes=_labels(
+                [tuple(m) for m in mistakes] if mistakes is not None else [()] * count
+            ),
         )
         return table.in_exit_order()
 
@@ -196,4 +201,6 @@ class TradeTable:
 _NUMERIC = (
     "net", "gross", "commission", "entry_ts", "exit_ts", "r_multiple", "mfe", "mae", "captured",
 )  # fmt: skip
-_LABELS = ("symbol", "direction", "trend", "volatility", "instance", "tags", "playbook")
+_LABELS = (
+    "symbol", "direction", "trend", "volatility", "instance", "tags", "playbook", "mistakes",
+)  # fmt: skip

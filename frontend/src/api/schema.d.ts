@@ -779,7 +779,8 @@ export interface paths {
         };
         /**
          * Get Run Breakdown
-         * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag or playbook.
+         * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
+         *     or mistake.
          */
         get: operations["get_run_breakdown"];
         put?: never;
@@ -4953,7 +4954,7 @@ export interface operations {
     get_portfolio_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
                 mode?: ("live" | "paper" | "backtest") | null;
                 strategy?: string | null;
             };
@@ -5142,7 +5143,7 @@ export interface operations {
     get_run_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
             };
             header?: never;
             path: {
