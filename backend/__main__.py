@@ -1,10 +1,10 @@
 """Operations from the command line (docs/operations.md).
 
-python -m backend migrate                  bring the schema to the newest revision
-python -m backend backup PATH              a consistent copy, also while serving
-python -m backend restore PATH             replace the database with a backup (stop first)
-python -m backend export-user USER FILE    a user's journal as JSON lines
-python -m backend import-user USER FILE    add a journal to a user (idempotent)
+    python -m backend migrate                  bring the schema to the newest revision
+    python -m backend backup PATH              a consistent copy, also while serving
+    python -m backend restore PATH             replace the database with a backup (stop first)
+    python -m backend export-user USER FILE    a user's journal as JSON lines
+    python -m backend import-user USER FILE    add a journal to a user (idempotent)
 """
 
 from __future__ import annotations

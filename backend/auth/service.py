@@ -67,7 +67,9 @@ def login(
     throttle = context.login_throttle
     wait = throttle.retry_after(username, address)
     if wait:
-        raise TooManyRequests(f"too many failed logins; try again in {wait} s", retry_after=wait)
+        raise TooManyRequests(
+            f"too many failed logins; try again in {wait} s", retry_after=wait
+        )
     user = (
         repository.get_user_by_username(session, username)
         if len(username) <= USERNAME_KEY_CHARS

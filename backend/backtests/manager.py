@@ -112,10 +112,8 @@ class BacktestManager:
             self._update(launch, status="running")
             self._publish(launch, "running", 0.0)
             threading.Thread(
-                target=self._watch,
-                args=(launch, process, outbox),
-                name=f"backtest-{launch.job.backtest_id}-watch",
-                daemon=True,
+                target=self._watch, args=(launch, process, outbox),
+                name=f"backtest-{launch.job.backtest_id}-watch", daemon=True,
             ).start()
 
     def _watch(self, launch: Launch, process: BaseProcess, outbox: Any) -> None:

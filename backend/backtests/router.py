@@ -32,12 +32,7 @@ def create_backtest(
 ) -> BacktestRead:
     """Start a backtest in a worker process; `backtest_progress` messages on /api/stream."""
     data = service.BacktestCreate(
-        strategy,
-        interval,
-        params,
-        symbol,
-        settings,
-        file.file if file else None,
+        strategy, interval, params, symbol, settings, file.file if file else None,
         context.settings.internal_url,  # never the request's Host header (SSRF)
     )
     return BacktestRead.model_validate(service.create(context, session, principal.user, data))
@@ -80,9 +75,7 @@ def get_demo(principal: CanRead, context: ContextDep, session: SessionDep) -> De
 
 
 @router.post(
-    "/demo",
-    operation_id="load_demo",
-    status_code=202,
+    "/demo", operation_id="load_demo", status_code=202,
     responses={200: {"model": DemoRead, "description": "already loaded (or loading)"}},
 )
 def load_demo(

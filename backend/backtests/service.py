@@ -71,9 +71,8 @@ def create(context: AppContext, session: Session, user: User, data: BacktestCrea
     symbol = data.symbol.strip()
     if not symbol or len(symbol) > 64:
         raise InvalidPayload(f"symbol: must be 1 to 64 characters, got {data.symbol!r}")
-    start, end = (
-        query_time("settings.start", settings.start),
-        query_time("settings.end", settings.end),
+    start, end = query_time("settings.start", settings.start), query_time(
+        "settings.end", settings.end
     )
     resolved, send_instrument = _instrument_settings(session, user.id, symbol, settings)
     directory = context.settings.data_dir / "backtests"
@@ -227,7 +226,9 @@ def list_backtests(
     return repository.list_for_user(session, user_id, limit)
 
 
-def get_backtest(context: AppContext, session: Session, user_id: int, backtest_id: int) -> Backtest:
+def get_backtest(
+    context: AppContext, session: Session, user_id: int, backtest_id: int
+) -> Backtest:
     manager(context)
     backtest = repository.get(session, user_id, backtest_id)
     if backtest is None:

@@ -110,7 +110,9 @@ def list_orders(
 
 
 @router.get("/runs/{run_id}/orders/{order_id:path}", operation_id="get_order")
-def get_order(run_id: int, order_id: str, principal: CanRead, session: SessionDep) -> OrderDetail:
+def get_order(
+    run_id: int, order_id: str, principal: CanRead, session: SessionDep
+) -> OrderDetail:
     """One order's current state and its full status history."""
     return service.get_order(session, principal.user_id, run_id, order_id)
 

@@ -231,7 +231,9 @@ def update_instrument(
             "nothing was changed: send the same request with ?confirm=true to apply it",
             extra={
                 "affected": {"runs": runs, "trades": trades},
-                "changes": {name: {"from": old, "to": new} for name, (old, new) in changes.items()},
+                "changes": {
+                    name: {"from": old, "to": new} for name, (old, new) in changes.items()
+                },
             },
         )
     if instrument is None:

@@ -29,7 +29,9 @@ MAX_PAYLOAD = 7900
 
 def libpq_url(database_url: str) -> str:
     """A SQLAlchemy PostgreSQL URL as psycopg wants it."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
 
 
 class PgBroker(Broker):
