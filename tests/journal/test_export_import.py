@@ -174,13 +174,14 @@ class TestRoundTrip:
             day["trades"] = [
                 {**t, "playbook_id": books.get(t["playbook_id"])} for t in day["trades"]
             ]
-            return _strip({
+            stripped: dict[str, Any] = _strip({
                 "playbooks": get("/api/playbooks"), "mistakes": get("/api/mistakes"),
                 "journals": [journal(t) for t in ids],
                 "days": get("/api/journal/days?from=2024-01-01&to=2024-01-31"),
                 "day": day,
                 "template": get("/api/journal/template"),
             })  # fmt: skip
+            return stripped
 
         original = view(alice)
         assert original["journals"][0]["rules"] == [("retest", True), ("stop", False)]
