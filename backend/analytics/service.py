@@ -47,8 +47,10 @@ def trade_table(
     """The closed trades of `run_ids` (all the user's runs when None) as columns; only
     those `where` holds for; with `playbooks`, each trade's playbook name too, with
     `mistakes` the names of its mistake tags."""
-    extra = (playbook_name() if playbooks else Trade.id,) if playbooks or mistakes else ()
-    columns = repository.closed_trade_columns(session, user_id, run_ids, where=where, extra=extra)
+    extra = ((playbook_name(), "label") if playbooks else (Trade.id, "int"),)
+    columns = repository.closed_trade_columns(
+        session, user_id, run_ids, where=where, extra=extra if playbooks or mistakes else ()
+    )
     tagged = None
     if mistakes:
         found = mistake_names(session, user_id)
