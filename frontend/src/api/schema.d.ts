@@ -863,7 +863,8 @@ export interface paths {
         };
         /**
          * Get Run Breakdown
-         * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag or playbook.
+         * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
+         *     or mistake.
          */
         get: operations["get_run_breakdown"];
         put?: never;
@@ -2127,6 +2128,11 @@ export interface components {
             dead_letters: number;
             /** Duplicates */
             duplicates: number;
+            /**
+             * Journal
+             * @description playbooks, mistakes, trade reviews, journal days and the template applied
+             */
+            journal: number;
             /** Rejected */
             rejected: string[];
             /** Runs */
@@ -5274,7 +5280,7 @@ export interface operations {
     get_portfolio_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
                 mode?: ("live" | "paper" | "backtest") | null;
                 strategy?: string | null;
             };
@@ -5463,7 +5469,7 @@ export interface operations {
     get_run_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
             };
             header?: never;
             path: {
