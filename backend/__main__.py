@@ -66,13 +66,14 @@ def _run(args: argparse.Namespace, database: Database) -> None:
         upgrade(database.engine)
         _say(f"schema at revision {current_revision(database.engine)}")
     elif args.command == "export-user":
-        lines = service.export_user(database, args.username, args.file)
+        lines = service.export_user(database, args.username, args.file, get_settings().data_dir)
         _say(f"wrote {lines} lines to {args.file}")
     elif args.command == "import-user":
-        result = service.import_user(database, args.username, args.file)
+        result = service.import_user(database, args.username, args.file, get_settings().data_dir)
         _say(f"imported {result.runs} runs: {result.accepted} events stored, "
              f"{result.duplicates} already there, {len(result.rejected)} refused, "
-             f"{result.dead_letters} dead letters, {result.annotations} trade notes")  # fmt: skip
+             f"{result.dead_letters} dead letters, {result.annotations} trade notes, "
+             f"{result.attachments} attachments")  # fmt: skip
         for problem in result.rejected[:20]:
             _say(f"  refused: {problem}")
 

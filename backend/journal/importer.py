@@ -4,7 +4,7 @@ Each run's events are stored with the same code that stores an ingest batch, so
 identity, duplicates and validation are the ingest contract's: importing the
 same file twice stores nothing new. Each run commits on its own (a large import
 does not hold SQLite's write lock for its whole length); trades are then
-derived, and the trades' notes, tags and setup applied.
+derived, the trades' notes, tags and setup applied, and the attachments stored.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from backend.analytics.service import refresh_ended_runs
+from backend.attachments import transfer as attachment_transfer
 from backend.db.engine import Database
 from backend.db.models import Execution, Instrument, Trade
 from backend.errors import InvalidPayload
@@ -43,6 +45,7 @@ class ImportResult:
     rejected: list[str] = field(default_factory=list)  # events the ingest rules refused
     dead_letters: int = 0
     annotations: int = 0
+    attachments: int = 0
     run_ids: list[int] = field(default_factory=list)
 
 
@@ -57,6 +60,7 @@ class ParsedJournal:
     removals: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     annotations: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[attachment_transfer.ImportedAttachment] = field(default_factory=list)
 
 
 def parse_journal(lines: Iterable[bytes | str]) -> ParsedJournal:
@@ -129,6 +133,8 @@ def _add(journal: ParsedJournal, kind: str, record: dict[str, Any]) -> None:
         journal.dead_letters.append(record)
     elif kind == "trade_annotation":
         journal.annotations.append(record)
+    elif kind == attachment_transfer.KIND:
+        journal.attachments.append(attachment_transfer.parse_record(record))
     else:
         raise ValueError(f"unknown kind {kind!r}")
 
@@ -167,9 +173,14 @@ def _bar_event(record: dict[str, Any], series: str) -> dict[str, Any]:
 
 
 def import_journal(
-    db: Database, user_id: int, journal: ParsedJournal, derive: Callable[[], None]
+    db: Database,
+    user_id: int,
+    journal: ParsedJournal,
+    derive: Callable[[], None],
+    data_dir: Path,
 ) -> ImportResult:
-    """Store `journal` as `user_id`'s, derive its trades (`derive`), apply the annotations."""
+    """Store `journal` as `user_id`'s, derive its trades (`derive`), apply the annotations,
+    store the attachments' files under `data_dir`."""
     result = ImportResult()
     dialect = Dialect(db.engine.dialect.name)
     now = dt.datetime.now(dt.UTC)
@@ -207,6 +218,9 @@ def import_journal(
                         setup=note.get("setup"))  # fmt: skip
             )
             result.annotations += changed.rowcount  # type: ignore[attr-defined]
+    result.attachments = attachment_transfer.import_attachments(
+        db, data_dir, user_id, journal.attachments
+    )
     return result
 
 
