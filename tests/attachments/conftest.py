@@ -39,8 +39,11 @@ def upload(
     extra = {"Content-Type": content_type}
     if filename is not None:
         extra["X-Filename"] = filename
-    return client.post("/api/attachments", params={"target": target, "key": str(key)},
-                       content=data, headers={**headers, **extra})  # fmt: skip
+    response: httpx.Response = client.post(
+        "/api/attachments", params={"target": target, "key": str(key)}, content=data,
+        headers={**headers, **extra},
+    )  # fmt: skip
+    return response
 
 
 def files_of(client: TestClient, user_id: int = 1) -> list[str]:
