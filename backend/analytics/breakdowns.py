@@ -25,7 +25,8 @@ CORE_METRICS = (
     "profit_factor", "expectancy", "expectancy_r", "avg_hold_seconds",
 )  # fmt: skip
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-DIMENSIONS = ("symbol", "direction", "regime", "hour", "weekday", "instance", "tag")
+DIMENSIONS = ("symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook")
+NO_PLAYBOOK = "No playbook"
 NS_PER_HOUR = 3_600 * 1_000_000_000
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
@@ -77,6 +78,8 @@ def groups(table: TradeTable, by: str, zone: ZoneInfo) -> dict[str, npt.NDArray[
             codes, names = _by_label(table.direction, "(none)")
         elif by == "instance":
             codes, names = _by_label(table.instance, "(none)")
+        elif by == "playbook":
+            codes, names = _by_label(table.playbook, NO_PLAYBOOK)
         elif by == "regime":
             trend, trends = _by_label(table.trend, "unknown")
             volatility, volatilities = _by_label(table.volatility, "unknown")

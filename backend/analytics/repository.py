@@ -34,25 +34,35 @@ COLUMNAR = (
 
 
 def closed_trade_columns(
-    session: Session, user_id: int, run_ids: Sequence[int] | None = None
+    session: Session,
+    user_id: int,
+    run_ids: Sequence[int] | None = None,
+    *,
+    where: ColumnElement[bool] | None = None,
+    extra: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
-    """Closed trades as the columns of COLUMNAR (one tuple a column), in exit order.
+    """Closed trades as the columns of COLUMNAR (one tuple a column), in exit order;
+    only those `where` holds for, and the `extra` columns after COLUMNAR's.
 
     Every column is a plain driver value (integers, floats, text), so the rows are
     fetched from the driver's cursor without per-value processing; the tags' JSON
     text is parsed only where it is not the empty list.
     """
-    query = select(*COLUMNAR).where(Trade.user_id == user_id, Trade.is_open.is_(False))
+    selected = (*COLUMNAR, *extra)
+    query = select(*selected).where(Trade.user_id == user_id, Trade.is_open.is_(False))
     if run_ids is not None:
         query = query.where(Trade.run_id.in_(run_ids))
+    if where is not None:
+        query = query.where(where)
     result = session.connection().execute(query.order_by(Trade.exit_ts, Trade.entry_ts))
     rows = result.cursor.fetchall()
     result.close()
     if not rows:
-        return [() for _ in COLUMNAR]
+        return [() for _ in selected]
     columns = list(zip(*rows, strict=True))
-    columns[-1] = tuple(
-        () if text in ("[]", None) else tuple(orjson.loads(text)) for text in columns[-1]
+    tags = len(COLUMNAR) - 1
+    columns[tags] = tuple(
+        () if text in ("[]", None) else tuple(orjson.loads(text)) for text in columns[tags]
     )
     return columns
 

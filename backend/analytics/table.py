@@ -101,6 +101,7 @@ class TradeTable:
     volatility: Labels = field(default_factory=lambda: _labels([]))
     instance: Labels = field(default_factory=lambda: _labels([]))
     tags: Labels = field(default_factory=lambda: _labels([]))  # a tuple of str per trade
+    playbook: Labels = field(default_factory=lambda: _labels([]))  # its playbook's name or None
 
     def __len__(self) -> int:
         return int(self.net.size)
@@ -124,6 +125,7 @@ class TradeTable:
         volatility: Sequence[str | None] | None = None,
         instance: Sequence[str | None] | None = None,
         tags: Sequence[Sequence[str]] | None = None,
+        playbook: Sequence[str | None] | None = None,
     ) -> TradeTable:
         """Columns from plain sequences (None for unknown floats), sorted for metrics."""
         count = len(np.asarray(net))
@@ -150,6 +152,7 @@ class TradeTable:
             volatility=labels(volatility),
             instance=labels(instance),
             tags=_labels([tuple(t) for t in tags] if tags is not None else [()] * count),
+            playbook=labels(playbook),
         )
         return table.in_exit_order()
 
@@ -193,4 +196,4 @@ class TradeTable:
 _NUMERIC = (
     "net", "gross", "commission", "entry_ts", "exit_ts", "r_multiple", "mfe", "mae", "captured",
 )  # fmt: skip
-_LABELS = ("symbol", "direction", "trend", "volatility", "instance", "tags")
+_LABELS = ("symbol", "direction", "trend", "volatility", "instance", "tags", "playbook")

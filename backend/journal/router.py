@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import ContextDep
@@ -27,6 +27,9 @@ class ImportRead(BaseModel):
     rejected: list[str]
     dead_letters: int
     annotations: int
+    journal: int = Field(
+        description="playbooks, mistakes, trade reviews, journal days and the template applied"
+    )
     attachments: int
 
 
@@ -50,8 +53,9 @@ def export_journal(principal: CanExport, context: ContextDep) -> StreamingRespon
 @router.post(
     "/import",
     operation_id="import_journal",
-    openapi_extra={"requestBody": {"required": True, "content": {
-        MEDIA_TYPE: {"schema": {"type": "string"}}}}},  # fmt: skip
+    openapi_extra={
+        "requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}
+    },  # fmt: skip
     responses={413: {}, 422: {}},
 )
 async def import_journal(

@@ -220,3 +220,27 @@ class TestRemoval:
         (folder / "notes.txt").write_bytes(b"not ours")  # not an attachment's name: kept
         app_context(client).start()  # what a restart runs
         assert files_of(client) == [f"{attachment_id}.png", f"{attachment_id}.thumb.webp", "notes.txt"]
+
+
+class TestRemovedWithTheirOwner:
+    def test_deleting_a_playbook_or_a_journal_day_removes_their_files(
+        self, client: TestClient, alice: dict[str, str], trade_id: int
+    ) -> None:
+        made = client.post("/api/playbooks", json={"name": "Opening range"}, headers=alice)
+        assert made.status_code == 201, made.text
+        playbook_id = made.json()["id"]
+        on_playbook = created(upload(client, alice, images.png(), target="playbook", key=playbook_id))["id"]
+        written = client.put("/api/journal/days/2024-01-02", json={"review": "patient"}, headers=alice)
+        assert written.status_code == 200, written.text
+        on_day = created(upload(client, alice, images.png(), target="day", key="2024-01-02"))["id"]
+        on_trade = created(upload(client, alice, images.png(), key=trade_id))["id"]
+        assert len(files_of(client)) == 6
+
+        assert client.delete(f"/api/playbooks/{playbook_id}", headers=alice).status_code == 204
+        assert files_of(client) == sorted([f"{on_day}.png", f"{on_day}.thumb.webp",
+                                           f"{on_trade}.png", f"{on_trade}.thumb.webp"])  # fmt: skip
+        assert client.get(f"/api/attachments/{on_playbook}/file", headers=alice).status_code == 404
+
+        assert client.delete("/api/journal/days/2024-01-02", headers=alice).status_code == 204
+        assert files_of(client) == [f"{on_trade}.png", f"{on_trade}.thumb.webp"]
+        assert client.get("/api/attachments", params={"target": "day", "key": "2024-01-02"}, headers=alice).json() == []
