@@ -14,7 +14,8 @@ from backend.attachments.service import sweep
 from backend.db.models import Attachment, Playbook, StrategyRun
 from tests.attachments import images
 from tests.attachments.conftest import created, data_dir, files_of, upload
-from tests.ingest.helpers import app_context
+from tests.conftest import create_api_key
+from tests.ingest.helpers import app_context, batch, fill, push
 
 
 class TestUpload:
@@ -244,3 +245,19 @@ class TestRemovedWithTheirOwner:
         assert client.delete("/api/journal/days/2024-01-02", headers=alice).status_code == 204
         assert files_of(client) == [f"{on_trade}.png", f"{on_trade}.thumb.webp"]
         assert client.get("/api/attachments", params={"target": "day", "key": "2024-01-02"}, headers=alice).json() == []
+
+    def test_removing_the_demo_data_removes_its_trades_files(
+        self, client: TestClient, alice: dict[str, str], trade_id: int
+    ) -> None:
+        key = {"Authorization": f"Bearer {create_api_key(client, alice, scopes=('ingest',))}"}
+        events = [fill("d1", "2024-01-03T10:00:10Z", "buy", 1, 10.0, symbol="DEMO"),
+                  fill("d2", "2024-01-03T10:00:50Z", "sell", 1, 12.0, symbol="DEMO")]  # fmt: skip
+        push(client, key, batch(events, source="demo", run={"key": "demo", "strategy": "Demo", "mode": "backtest"}))
+        assert app_context(client).ingest.derivations.wait_idle()
+        demo_trade = next(t["id"] for t in client.get("/api/trades", headers=alice).json()["items"] if t["symbol"] == "DEMO")
+        on_demo = created(upload(client, alice, images.png(), key=demo_trade))["id"]
+        kept = created(upload(client, alice, images.png(), key=trade_id))["id"]
+        assert len(files_of(client)) == 4
+        assert client.delete("/api/demo", headers=alice).status_code == 200
+        assert files_of(client) == [f"{kept}.png", f"{kept}.thumb.webp"]
+        assert client.get(f"/api/attachments/{on_demo}/file", headers=alice).status_code == 404
