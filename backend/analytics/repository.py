@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 from sqlalchemy import BigInteger, Float, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -33,38 +35,77 @@ COLUMNAR = (
 )  # fmt: skip
 
 
+CHUNK = 5000  # rows fetched from the driver at a time into the columns' arrays
+
+
 def closed_trade_columns(
     session: Session,
     user_id: int,
     run_ids: Sequence[int] | None = None,
     *,
     where: ColumnElement[bool] | None = None,
-    extra: Sequence[Any] = (),
-) -> list[tuple[Any, ...]]:
-    """Closed trades as the columns of COLUMNAR (one tuple a column), in exit order;
-    only those `where` holds for, and the `extra` columns after COLUMNAR's.
+    extra: Sequence[tuple[Any, str]] = (),
+) -> list[npt.NDArray[Any]]:
+    """Closed trades as the columns of COLUMNAR (one array a column), in exit order;
+    only those `where` holds for, and the `extra` (column, kind) columns after COLUMNAR's
+    (kind: "int", "float" or "label").
 
-    Every column is a plain driver value (integers, floats, text), so the rows are
-    fetched from the driver's cursor without per-value processing; the tags' JSON
-    text is parsed only where it is not the empty list.
+    Read CHUNK rows at a time into arrays, so the memory is the arrays' (8 bytes a value)
+    plus one chunk of driver tuples, not a tuple of Python objects a trade: the same
+    label text (a symbol, a direction, a regime, the tags' JSON) is one str object for
+    the whole table. Amounts and times are int64, ratios float64 (NULL: NaN), labels
+    object arrays; the tags' JSON text is parsed once per distinct text.
     """
-    selected = (*COLUMNAR, *extra)
+    kinds = (*_KINDS, *(kind for _c, kind in extra))
+    selected = (*COLUMNAR, *(column for column, _k in extra))
     query = select(*selected).where(Trade.user_id == user_id, Trade.is_open.is_(False))
     if run_ids is not None:
         query = query.where(Trade.run_id.in_(run_ids))
     if where is not None:
         query = query.where(where)
     result = session.connection().execute(query.order_by(Trade.exit_ts, Trade.entry_ts))
-    rows = result.cursor.fetchall()
-    result.close()
-    if not rows:
-        return [() for _ in selected]
-    columns = list(zip(*rows, strict=True))
-    tags = len(COLUMNAR) - 1
-    columns[tags] = tuple(
-        () if text in ("[]", None) else tuple(orjson.loads(text)) for text in columns[tags]
-    )
-    return columns
+    chunks: list[list[npt.NDArray[Any]]] = [[] for _ in kinds]
+    labels: dict[Any, Any] = {}  # one object per distinct label value
+    tags: dict[str | None, tuple[str, ...]] = {"[]": (), None: ()}
+    try:
+        while rows := result.cursor.fetchmany(CHUNK):
+            for place, (column, kind) in enumerate(zip(zip(*rows, strict=True), kinds,
+                                                       strict=True)):  # fmt: skip
+                chunks[place].append(_array(column, kind, labels, tags))
+    finally:
+        result.close()
+    return [
+        np.concatenate(parts) if parts else np.empty(0, dtype=_DTYPES[kind])
+        for parts, kind in zip(chunks, kinds, strict=True)
+    ]
+
+
+# How each COLUMNAR column is held: amounts and times exact, ratios as floats, the rest labels.
+_KINDS = ("int", "int", "int", "int", "int", "float", "float", "float", "float",
+          "label", "label", "label", "label", "int", "tags")  # fmt: skip
+_DTYPES = {"int": np.int64, "float": np.float64, "label": object, "tags": object}
+
+
+def _array(
+    column: tuple[Any, ...],
+    kind: str,
+    labels: dict[Any, Any],
+    tags: dict[str | None, tuple[str, ...]],
+) -> npt.NDArray[Any]:
+    if kind == "int":
+        return np.array(column, dtype=np.int64)
+    if kind == "float":
+        return np.array(column, dtype=np.float64)  # None becomes NaN
+    array = np.empty(len(column), dtype=object)
+    if kind == "label":
+        array[:] = [labels.setdefault(value, value) for value in column]
+    else:
+        for i, text in enumerate(column):
+            parsed = tags.get(text)
+            if parsed is None:
+                parsed = tags[text] = tuple(orjson.loads(text))
+            array[i] = parsed
+    return array
 
 
 def closed_trades(

@@ -17,7 +17,7 @@ MIN_POINTS, MAX_POINTS = 16, 100_000
 router = APIRouter(prefix="/api", tags=["analytics"])
 
 Dimension = Literal[
-    "symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook"
+    "symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook", "mistake"
 ]
 Mode = Literal["live", "paper", "backtest"]
 
@@ -74,7 +74,8 @@ def get_run_series(
 def get_run_breakdown(
     run_id: int, by: Dimension, principal: CanRead, session: SessionDep
 ) -> dict[str, Any]:
-    """Core metrics per symbol, direction, regime, hour, weekday, instance, tag or playbook."""
+    """Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
+    or mistake."""
     user = principal.user
     return service.run_breakdown(session, user.id, user.timezone, run_id, by)
 

@@ -24,10 +24,11 @@ from backend.analytics.metrics import VERSION, RunData, compute_all
 from backend.analytics.series import TradeCurve, downsample, epoch_date
 from backend.analytics.table import UNIT, TradeTable
 from backend.db.engine import Database
-from backend.db.models import RunStatus, StrategyRun
+from backend.db.models import RunStatus, StrategyRun, Trade
 from backend.errors import InvalidPayload, NotFound
 from backend.ingest.timestamps import format_ts, format_ts_array
 from backend.playbooks.expressions import playbook_name
+from backend.playbooks.repository import mistake_names
 
 log = logging.getLogger(__name__)
 STORE_WAIT_MS = 50
@@ -41,11 +42,19 @@ def trade_table(
     *,
     where: ColumnElement[bool] | None = None,
     playbooks: bool = False,
+    mistakes: bool = False,
 ) -> TradeTable:
     """The closed trades of `run_ids` (all the user's runs when None) as columns; only
-    those `where` holds for; with `playbooks`, each trade's playbook name too."""
-    extra = (playbook_name(),) if playbooks else ()
-    columns = repository.closed_trade_columns(session, user_id, run_ids, where=where, extra=extra)
+    those `where` holds for; with `playbooks`, each trade's playbook name too, with
+    `mistakes` the names of its mistake tags."""
+    extra = ((playbook_name(), "label") if playbooks else (Trade.id, "int"),)
+    columns = repository.closed_trade_columns(
+        session, user_id, run_ids, where=where, extra=extra if playbooks or mistakes else ()
+    )
+    tagged = None
+    if mistakes:
+        found = mistake_names(session, user_id)
+        tagged = [found.get(int(t), ()) for t in columns[15]]
     (net, gross, commission, entry_ts, exit_ts, r_multiple, mfe, mae, move, symbol, direction,
      trend, volatility, run_id, tags) = columns[:15]  # fmt: skip
     sign = np.where(np.array(direction, dtype=object) == "long", 1.0, -1.0)
@@ -55,7 +64,7 @@ def trade_table(
         captured=np.array(move, dtype=np.float64) * sign,
         symbol=symbol, direction=direction, trend=trend, volatility=volatility,
         instance=[instances.get(r) for r in run_id] if instances is not None else None,
-        tags=tags, playbook=columns[15] if playbooks else None,
+        tags=tags, playbook=columns[15] if playbooks else None, mistakes=tagged,
     )  # fmt: skip
 
 
@@ -225,7 +234,9 @@ def run_breakdown(
 ) -> dict[str, Any]:
     _run(session, user_id, run_id)
     instances = _instances(session, user_id)
-    trades = trade_table(session, user_id, [run_id], instances, playbooks=by == "playbook")
+    trades = trade_table(
+        session, user_id, [run_id], instances, playbooks=by == "playbook", mistakes=by == "mistake"
+    )
     return _breakdown(trades, by, timezone)
 
 
@@ -289,7 +300,9 @@ def portfolio_breakdown(
         run.id for run, _s, _i in repository.runs(session, user_id, mode=mode, strategy=strategy)
     ]
     instances = _instances(session, user_id)
-    trades = trade_table(session, user_id, run_ids, instances, playbooks=by == "playbook")
+    trades = trade_table(
+        session, user_id, run_ids, instances, playbooks=by == "playbook", mistakes=by == "mistake"
+    )
     return _breakdown(trades, by, timezone)
 
 

@@ -76,7 +76,7 @@ def running_total(units: Ints) -> Ints:
     return result
 
 
-def _labels(values: Sequence[object]) -> Labels:
+def _labels(values: Sequence[object] | Labels) -> Labels:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
@@ -102,6 +102,7 @@ class TradeTable:
     instance: Labels = field(default_factory=lambda: _labels([]))
     tags: Labels = field(default_factory=lambda: _labels([]))  # a tuple of str per trade
     playbook: Labels = field(default_factory=lambda: _labels([]))  # its playbook's name or None
+    mistakes: Labels = field(default_factory=lambda: _labels([]))  # a tuple of mistake names
 
     def __len__(self) -> int:
         return int(self.net.size)
@@ -119,13 +120,14 @@ class TradeTable:
         mfe: Sequence[float | None] | Floats,
         mae: Sequence[float | None] | Floats,
         captured: Sequence[float | None] | Floats,
-        symbol: Sequence[str] | None = None,
-        direction: Sequence[str] | None = None,
-        trend: Sequence[str | None] | None = None,
-        volatility: Sequence[str | None] | None = None,
-        instance: Sequence[str | None] | None = None,
-        tags: Sequence[Sequence[str]] | None = None,
-        playbook: Sequence[str | None] | None = None,
+        symbol: Sequence[str] | Labels | None = None,
+        direction: Sequence[str] | Labels | None = None,
+        trend: Sequence[str | None] | Labels | None = None,
+        volatility: Sequence[str | None] | Labels | None = None,
+        instance: Sequence[str | None] | Labels | None = None,
+        tags: Sequence[Sequence[str]] | Labels | None = None,
+        playbook: Sequence[str | None] | Labels | None = None,
+        mistakes: Sequence[Sequence[str]] | None = None,
     ) -> TradeTable:
         """Columns from plain sequences (None for unknown floats), sorted for metrics."""
         count = len(np.asarray(net))
@@ -133,7 +135,7 @@ class TradeTable:
         def floats(values: Sequence[float | None] | Floats) -> Floats:
             return np.array(values, dtype=np.float64)  # None becomes NaN
 
-        def labels(values: Sequence[str | None] | None) -> Labels:
+        def labels(values: Sequence[str | None] | Labels | None) -> Labels:
             return _labels(values if values is not None else [None] * count)
 
         table = cls(
@@ -151,8 +153,14 @@ class TradeTable:
             trend=labels(trend),
             volatility=labels(volatility),
             instance=labels(instance),
-            tags=_labels([tuple(t) for t in tags] if tags is not None else [()] * count),
+            tags=_labels(
+                tags if isinstance(tags, np.ndarray)  # tuples already (the repository's)
+                else [tuple(t) for t in tags] if tags is not None else [()] * count
+            ),
             playbook=labels(playbook),
+            mistakes=_labels(
+                [tuple(m) for m in mistakes] if mistakes is not None else [()] * count
+            ),
         )
         return table.in_exit_order()
 
@@ -196,4 +204,6 @@ class TradeTable:
 _NUMERIC = (
     "net", "gross", "commission", "entry_ts", "exit_ts", "r_multiple", "mfe", "mae", "captured",
 )  # fmt: skip
-_LABELS = ("symbol", "direction", "trend", "volatility", "instance", "tags", "playbook")
+_LABELS = (
+    "symbol", "direction", "trend", "volatility", "instance", "tags", "playbook", "mistakes",
+)  # fmt: skip

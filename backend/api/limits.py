@@ -48,13 +48,8 @@ def routes() -> tuple[Route, ...]:
 
     return (
         Route("POST", "/api/ingest", MAX_BODY_BYTES),
-        Route(
-            "POST",
-            "/api/backtests",
-            MAX_UPLOAD_BYTES + MIB,
-            authenticate_first=True,
-            scope="backtests",
-        ),  # fmt: skip
+        Route("POST", "/api/backtests", MAX_UPLOAD_BYTES + MIB, authenticate_first=True,
+              scope="backtests"),  # fmt: skip
         Route("POST", "/api/import", MAX_IMPORT_BYTES),
         Route("POST", "/api/attachments", MAX_ATTACHMENT_BYTES, authenticate_first=True,
               scope="write:journal"),  # fmt: skip

@@ -221,11 +221,8 @@ def import_journal(
             changed = session.execute(
                 update(Trade)
                 .where(Trade.id == trade_id, Trade.user_id == user_id)
-                .values(
-                    notes=note.get("notes"),
-                    tags=list(note.get("tags") or []),
-                    setup=note.get("setup"),
-                )  # fmt: skip
+                .values(notes=note.get("notes"), tags=list(note.get("tags") or []),
+                        setup=note.get("setup"))  # fmt: skip
             )
             result.annotations += changed.rowcount  # type: ignore[attr-defined]
         result.journal = transfer.apply(session, user_id, journal.journal)

@@ -53,9 +53,8 @@ def export_journal(principal: CanExport, context: ContextDep) -> StreamingRespon
 @router.post(
     "/import",
     operation_id="import_journal",
-    openapi_extra={
-        "requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}
-    },  # fmt: skip
+    openapi_extra={"requestBody": {"required": True, "content": {
+        MEDIA_TYPE: {"schema": {"type": "string"}}}}},  # fmt: skip
     responses={413: {}, 422: {}},
 )
 async def import_journal(

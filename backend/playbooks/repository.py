@@ -156,6 +156,20 @@ def trade_mistakes(session: Session, trade_ids: Sequence[int]) -> dict[int, list
     return found
 
 
+def mistake_names(session: Session, user_id: int) -> dict[int, tuple[str, ...]]:
+    """The names of the mistake tags of each of the user's tagged trades, sorted."""
+    query = (
+        select(TradeMistake.trade_id, Mistake.name)
+        .join(Mistake, Mistake.id == TradeMistake.mistake_id)
+        .where(Mistake.user_id == user_id)
+        .order_by(TradeMistake.trade_id, Mistake.name)
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for trade_id, name in session.execute(query):
+        found[int(trade_id)].append(str(name))
+    return {trade_id: tuple(names) for trade_id, names in found.items()}
+
+
 def trade_ticks(session: Session, trade_id: int) -> dict[int, bool]:
     query = select(TradeRuleTick.rule_id, TradeRuleTick.followed).where(
         TradeRuleTick.trade_id == trade_id

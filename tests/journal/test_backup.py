@@ -60,9 +60,7 @@ class TestSqliteBackup:
             stop, sent, errors = threading.Event(), [0], []
 
             def ingest() -> None:
-                with httpx.Client(
-                    base_url=server.url, headers=account.ingest_headers, timeout=30
-                ) as http:
+                with httpx.Client(base_url=server.url, headers=account.ingest_headers, timeout=30) as http:
                     while not stop.is_set():
                         body = {"source": "s", "run": {"key": "r", "strategy": "x", "mode": "live"},
                                 "events": _fills(sent[0])}  # fmt: skip
@@ -130,7 +128,7 @@ class TestPostgresBackup:
         assert result.returncode == 0, result.stderr
         assert _cli(target, "restore", str(dump)).returncode == 0
         with psycopg.connect(target.replace("postgresql+psycopg", "postgresql")) as connection:
-            assert connection.execute('SELECT username FROM "user"').fetchall() == [("zed",)]
+            assert connection.execute("SELECT username FROM \"user\"").fetchall() == [("zed",)]
 
     def test_a_password_reaches_the_tools_in_a_passfile_never_in_their_arguments(
         self, postgres_server: PostgresServer, tmp_path: Path
@@ -184,16 +182,14 @@ class TestPostgresBackup:
             assert f"--dbname=postgresql://{role}@127.0.0.1:{postgres_server.port}/" in argv
             env = (seen / f"{tool}.env").read_text().splitlines()
             assert not any(line.startswith("PGPASSWORD=") for line in env), env
-            passfile = Path(
-                next(line for line in env if line.startswith("PGPASSFILE=")).split("=", 1)[1]
-            )
+            passfile = Path(next(line for line in env if line.startswith("PGPASSFILE=")).split("=", 1)[1])
             assert not passfile.exists()  # removed once the tool was done
             assert (seen / f"{tool}.mode").read_text().strip() == "600"
             assert (seen / f"{tool}.passfile").read_text() == passfile_line(password)
         assert stat.S_IMODE(dump.stat().st_mode) == 0o600
         assert stat.S_IMODE(dump.parent.stat().st_mode) == 0o700
         with psycopg.connect(target.replace("postgresql+psycopg", "postgresql")) as connection:
-            assert connection.execute('SELECT username FROM "user"').fetchall() == [("yan",)]
+            assert connection.execute("SELECT username FROM \"user\"").fetchall() == [("yan",)]
 
 
 URL = "postgresql+psycopg://backup:p%40ss%3Aw%5Cd@db.example:5433/fillbook?sslmode=require"
@@ -209,10 +205,7 @@ class TestPgCommand:
             joined = " ".join(command.argv)
             assert "p@ss" not in joined
             assert "p%40ss" not in joined
-            assert (
-                "--dbname=postgresql://backup@db.example:5433/fillbook?sslmode=require"
-                in command.argv
-            )
+            assert "--dbname=postgresql://backup@db.example:5433/fillbook?sslmode=require" in command.argv
             assert "--no-password" in command.argv  # never waits on a prompt
             assert "p@ss" not in repr(command)
 

@@ -16,20 +16,8 @@ T = "2024-01-02T10:{:02d}:00Z"
 
 
 def _events() -> list[dict[str, Any]]:
-    bars = [
-        {
-            "type": "bar",
-            "symbol": "ES",
-            "timeframe": "1m",
-            "ts": T.format(m),
-            "open": 100 + m,
-            "high": 102 + m,
-            "low": 99 + m,
-            "close": 101 + m,
-            "volume": 10 * m,
-        }
-        for m in range(12)
-    ]
+    bars = [{"type": "bar", "symbol": "ES", "timeframe": "1m", "ts": T.format(m), "open": 100 + m,
+             "high": 102 + m, "low": 99 + m, "close": 101 + m, "volume": 10 * m} for m in range(12)]
     run_bars = [{**bars[0], "series": "run", "values": {"ema": 100.5}}]
     return [
         {"type": "instrument", "symbol": "ES", "multiplier": 50, "tick_size": 0.25, "currency": "USD"},
@@ -109,10 +97,7 @@ class TestRoundTrip:
         trades = client.get("/api/trades", headers=alice).json()["items"]
         assert len(trades) >= 2
         note = {"notes": "faded the open", "tags": ["a+", "fade"], "setup": "ORB"}
-        assert (
-            client.patch(f"/api/trades/{trades[-1]['id']}", json=note, headers=alice).status_code
-            == 200
-        )
+        assert client.patch(f"/api/trades/{trades[-1]['id']}", json=note, headers=alice).status_code == 200
         original = _journal_view(client, alice)
         exported = _export(client, alice)
         kinds = [record["kind"] for record in exported]
@@ -123,9 +108,7 @@ class TestRoundTrip:
         register(client, "bob")
         bob = login(client, "bob")
         body = b"".join(orjson.dumps(r) + b"\n" for r in exported)
-        response = client.post(
-            "/api/import", content=body, headers={**bob, "Content-Type": "application/x-ndjson"}
-        )
+        response = client.post("/api/import", content=body, headers={**bob, "Content-Type": "application/x-ndjson"})
         assert response.status_code == 200, response.text
         assert response.json() | {"accepted": 0} == {"runs": 1, "accepted": 0, "duplicates": 0,
                                                       "rejected": [], "dead_letters": 1,
@@ -135,9 +118,7 @@ class TestRoundTrip:
         assert copy == original
         assert _export(client, bob)[1:] == exported[1:]
 
-        again = client.post(
-            "/api/import", content=body, headers={**bob, "Content-Type": "application/x-ndjson"}
-        )
+        again = client.post("/api/import", content=body, headers={**bob, "Content-Type": "application/x-ndjson"})
         assert again.json()["accepted"] == 0
         assert again.json()["dead_letters"] == 0
         assert _journal_view(client, bob) == original  # importing twice changes nothing
@@ -194,13 +175,14 @@ class TestRoundTrip:
             day["trades"] = [
                 {**t, "playbook_id": books.get(t["playbook_id"])} for t in day["trades"]
             ]
-            return _strip({
+            stripped: dict[str, Any] = _strip({
                 "playbooks": get("/api/playbooks"), "mistakes": get("/api/mistakes"),
                 "journals": [journal(t) for t in ids],
                 "days": get("/api/journal/days?from=2024-01-01&to=2024-01-31"),
                 "day": day,
                 "template": get("/api/journal/template"),
             })  # fmt: skip
+            return stripped
 
         original = view(alice)
         assert original["journals"][0]["rules"] == [("retest", True), ("stop", False)]
@@ -225,9 +207,7 @@ class TestRoundTrip:
         assert again.json()["journal"] == 4  # the reviews, day and template again; no new names
         assert view(bob) == original
 
-    def test_a_bad_journal_is_refused_whole(
-        self, client: TestClient, alice: dict[str, str]
-    ) -> None:
+    def test_a_bad_journal_is_refused_whole(self, client: TestClient, alice: dict[str, str]) -> None:
         header = b'{"kind":"header","format":"fillbook-journal","version":1}\n'
         run = b'{"kind":"run","source":"s","key":"k","strategy":"x","mode":"live"}\n'
         for body, problem in (
@@ -235,50 +215,27 @@ class TestRoundTrip:
             (b'{"kind":"run"}\n', "line 1: the first line must be a fillbook-journal header"),
             (header + b"not json\n", "line 2:"),
             (header + b'{"kind":"wat"}\n', "line 2: unknown kind 'wat'"),
-            (
-                header + b'{"kind":"playbook","name":""}\n',
-                "line 2: 1 validation error for PlaybookRecord",
-            ),
-            (
-                header + b'{"kind":"journal_day","day":"2024-01-02","mood":9}\n',
-                "line 2: 1 validation error for DayRecord",
-            ),
-            (
-                header
-                + b'{"kind":"run","source":"s","key":"k\\u0000","strategy":"x","mode":"live"}\n',
-                "line 2: text must not contain NUL",
-            ),
-            (
-                header + b'{"kind":"execution","source":"s","run_key":"k"}\n',
-                "line 2: run 'k' of source 's' has no run line",
-            ),
-            (
-                header
-                + run
-                + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e","ts":1,'
-                b'"symbol":"A","side":"buy","qty":1,"price":1}\n',
-                "line 3: ts: 1 looks like epoch seconds; send epoch nanoseconds",
-            ),
+            (header + b'{"kind":"playbook","name":""}\n', "line 2: 1 validation error for PlaybookRecord"),
+            (header + b'{"kind":"journal_day","day":"2024-01-02","mood":9}\n', "line 2: 1 validation error for DayRecord"),
+            (header + b'{"kind":"run","source":"s","key":"k\\u0000","strategy":"x","mode":"live"}\n',
+             "line 2: text must not contain NUL"),
+            (header + b'{"kind":"execution","source":"s","run_key":"k"}\n', "line 2: run 'k' of source 's' has no run line"),
+            (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e","ts":1,'
+             b'"symbol":"A","side":"buy","qty":1,"price":1}\n', "line 3: ts: 1 looks like epoch seconds; send epoch nanoseconds"),
             # the ingest contract's input domain (backend/ingest/domain.py), the same here
-            (
-                header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e",'
-                b'"ts":"2262-04-12T00:00:00Z","symbol":"A","side":"buy","qty":1,"price":1}\n',
-                "line 3: ts: must be before 2200-01-01T00:00:00Z",
-            ),
-            (
-                header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e",'
-                b'"ts":"2023-01-02T10:00:00Z","symbol":"A","side":"buy","qty":1e-9,"price":1}\n',
-                "line 3: qty: must be at least 1e-08 (the smallest amount counted), got 1e-09",
-            ),
+            (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e",'
+             b'"ts":"2262-04-12T00:00:00Z","symbol":"A","side":"buy","qty":1,"price":1}\n',
+             "line 3: ts: must be before 2200-01-01T00:00:00Z"),
+            (header + run + b'{"kind":"execution","source":"s","run_key":"k","exec_id":"e",'
+             b'"ts":"2023-01-02T10:00:00Z","symbol":"A","side":"buy","qty":1e-9,"price":1}\n',
+             "line 3: qty: must be at least 1e-08 (the smallest amount counted), got 1e-09"),
         ):
             response = client.post("/api/import", content=body, headers=alice)
             assert response.status_code == 422, response.text
             assert problem in response.json()["detail"]
         assert client.get("/api/runs", headers=alice).json()["items"] == []  # nothing stored
 
-    def test_keys_without_export_or_write_journal_cannot_export_or_import(
-        self, client: TestClient, alice_key: dict[str, str]
-    ) -> None:
+    def test_keys_without_export_or_write_journal_cannot_export_or_import(self, client: TestClient, alice_key: dict[str, str]) -> None:
         exported = client.get("/api/export", headers=alice_key)  # scopes ingest and read
         assert exported.status_code == 403
         assert "lacks the 'export' scope" in exported.json()["detail"]

@@ -116,3 +116,28 @@ class TestPlaybookAnalytics:
         assert {k: v for k, v in orb_group.items() if k != "key"} == core_metrics(
             _metrics_of(client, alice, runs.a[:5])
         )
+
+    def test_breakdowns_by_mistake_show_what_each_costs(
+        self, client: TestClient, alice: dict[str, str], runs: Runs
+    ) -> None:
+        fomo = client.post("/api/mistakes", json={"name": "FOMO"}, headers=alice).json()
+        stop = client.post("/api/mistakes", json={"name": "moved stop"}, headers=alice).json()
+        a = runs.a
+        put_journal(client, alice, a[1], {"mistake_ids": [fomo["id"], stop["id"]]})
+        put_journal(client, alice, a[4], {"mistake_ids": [stop["id"]]})
+        run = get(client, alice, f"/api/runs/{runs.run_a}/breakdowns?by=mistake")
+        groups = {g["key"]: (g["trade_count"], g["net_pnl"]) for g in run["groups"]}
+        # by hand: a1 = -0.5 - 0.74, a4 = -1.13 - 0.74; a trade sits in each of its groups
+        assert groups == {
+            "FOMO": (1, -1.24),
+            "moved stop": (2, float(Decimal("-1.24") + Decimal("-1.87"))),
+            "No mistake": (4, float(sum(net(m) for i, m in enumerate(MOVES_A) if i not in (1, 4)))),
+        }
+        stop_group = next(g for g in run["groups"] if g["key"] == "moved stop")
+        assert {k: v for k, v in stop_group.items() if k != "key"} == core_metrics(
+            _metrics_of(client, alice, [a[1], a[4]])
+        )
+        portfolio = get(client, alice, "/api/portfolio/breakdowns?by=mistake")
+        assert {g["key"]: g["trade_count"] for g in portfolio["groups"]} == {
+            "FOMO": 1, "moved stop": 2, "No mistake": 6,
+        }  # fmt: skip

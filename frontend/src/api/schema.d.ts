@@ -864,7 +864,8 @@ export interface paths {
         };
         /**
          * Get Run Breakdown
-         * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag or playbook.
+         * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
+         *     or mistake.
          */
         get: operations["get_run_breakdown"];
         put?: never;
@@ -5282,7 +5283,7 @@ export interface operations {
     get_portfolio_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
                 mode?: ("live" | "paper" | "backtest") | null;
                 strategy?: string | null;
             };
@@ -5471,7 +5472,7 @@ export interface operations {
     get_run_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
             };
             header?: never;
             path: {
