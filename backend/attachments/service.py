@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILENAME_CHARS = 200
 TARGETS: tuple[Target, ...] = ("trade", "day", "playbook")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Owner:
 def resolve(session: Session, user_id: int, target: str, key: str) -> Owner:
     """The caller's trade, day or playbook named by (`target`, `key`); 404 for another's."""
     if target == "day":
-        if not _DAY.match(key):
+        if not DAY_PATTERN.match(key):
             raise InvalidPayload(f"key: {key!r} is not a day (YYYY-MM-DD)")
         try:
             dt.date.fromisoformat(key)

@@ -7,7 +7,14 @@ import io
 import pytest
 from PIL import Image
 
-from backend.attachments.content import MAX_PIXELS, CheckedImage, ImageRefused, check, sniff, thumbnail
+from backend.attachments.content import (
+    MAX_PIXELS,
+    CheckedImage,
+    ImageRefused,
+    check,
+    sniff,
+    thumbnail,
+)
 from tests.attachments import images
 
 

@@ -6,12 +6,14 @@ reason than a missing scope; `World.key` makes keys with fewer.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from backend.auth.scopes import Scope
 from tests.conftest import create_api_key, login, register
@@ -64,6 +66,12 @@ class World:
         return response
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(out, format="PNG")
+    return out.getvalue()
+
+
 @pytest.fixture
 def world(client: TestClient) -> World:
     register(client, "alice")
@@ -87,6 +95,10 @@ def world(client: TestClient) -> World:
     trades = client.get("/api/trades", headers=alice).json()["items"]
     assert len(trades) == 1
     client.patch(f"/api/trades/{trades[0]['id']}", json={"notes": MARKER}, headers=alice)
+    shot = client.post("/api/attachments", params={"target": "trade", "key": trades[0]["id"]},
+                       content=_png(), headers={**alice, "Content-Type": "image/png",
+                                                "X-Filename": f"{MARKER}.png"})  # fmt: skip
+    assert shot.status_code == 201, shot.text
     keys = client.get("/api/auth/api-keys", headers=alice).json()
     ids: dict[str, object] = {
         "run_id": run_id,
@@ -95,5 +107,6 @@ def world(client: TestClient) -> World:
         "order_id": "o1",
         "symbol": SYMBOL,
         "user_id": 1,
+        "attachment_id": shot.json()["id"],
     }
     return World(client, alice, alice_key, bob, bob_key, ids)

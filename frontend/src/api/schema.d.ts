@@ -401,7 +401,8 @@ export interface paths {
         };
         /**
          * Export Journal
-         * @description The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes.
+         * @description The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes,
+         *     attachments.
          */
         get: operations["export_journal"];
         put?: never;
@@ -560,7 +561,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Journal Day
-         * @description Delete a day's entry (404 when none is written).
+         * @description Delete a day's entry (404 when none is written) and its attachments.
          */
         delete: operations["delete_journal_day"];
         options?: never;
@@ -700,7 +701,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Playbook
-         * @description Delete a playbook; its trades become unassigned.
+         * @description Delete a playbook; its trades become unassigned, its attachments are removed.
          */
         delete: operations["delete_playbook"];
         options?: never;
@@ -2124,6 +2125,8 @@ export interface components {
             accepted: number;
             /** Annotations */
             annotations: number;
+            /** Attachments */
+            attachments: number;
             /** Dead Letters */
             dead_letters: number;
             /** Duplicates */
