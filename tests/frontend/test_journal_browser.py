@@ -32,7 +32,9 @@ RULES = ["Entry on a retest", "Stop below the swing low", "No trade in the first
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
+    pytest.mark.skipif(
+        not DIST.exists(), reason="frontend/dist is not built (make test builds it)"
+    ),
 ]
 
 # A 640x360 PNG drawn in the page, pasted as the clipboard would paste it.
@@ -131,7 +133,9 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     page.get_by_role("link", name="New playbook").click()
     form = page.get_by_test_id("playbook-form")
     form.locator("input[name=name]").fill(PLAYBOOK)
-    form.locator("textarea[name=description]").fill("Break of the opening range, entered on the retest.")
+    form.locator("textarea[name=description]").fill(
+        "Break of the opening range, entered on the retest."
+    )
     form.locator("textarea[name=conditions]").fill("Trending open")
     new_rule = form.get_by_label("New rule")
     for text in [RULES[0], RULES[2], "to be removed", RULES[1]]:
@@ -223,7 +227,9 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     expect(notes).to_have_value("r")
     expect(toggle).to_have_attribute("data-state", "new")
     notes.fill("")
-    states = {t["id"]: api.get(f"/api/trades/{t['id']}").json()["journal"]["review_state"] for t in trades}
+    states = {
+        t["id"]: api.get(f"/api/trades/{t['id']}").json()["journal"]["review_state"] for t in trades
+    }
     assert states == {t1["id"]: "reviewed", t2["id"]: "reviewed", t3["id"]: "new"}
 
     # A second tab on the same trade sees a review made elsewhere, without a reload.
@@ -254,7 +260,9 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     entry = page.get_by_test_id("journal-entry")
     expect(entry).to_contain_text("Friday, December 15, 2023")
     entry.locator("textarea[name=plan]").fill("## Plan\n- wait for the **retest**")
-    entry.locator("textarea[name=review]").fill("Followed the plan. <img src=x onerror=alert(1)> [x](javascript:alert(1))")
+    entry.locator("textarea[name=review]").fill(
+        "Followed the plan. <img src=x onerror=alert(1)> [x](javascript:alert(1))"
+    )
     entry.locator("select[name=mood]").select_option("4")
     entry.locator("select[name=discipline]").select_option("3")
     entry.get_by_test_id("md-plan").get_by_role("tab", name="Preview").click()
@@ -317,7 +325,9 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     playbook_row.get_by_role("link", name=PLAYBOOK).click()
     analytics = api.get(f"/api/playbooks/{playbook_id}/analytics").raise_for_status().json()
     assert analytics["trades"] == 1
-    expect(page.locator("[data-testid=playbook-analytics] [data-metric=net_pnl]")).to_have_text(money(t1["net_pnl"]))
+    expect(page.locator("[data-testid=playbook-analytics] [data-metric=net_pnl]")).to_have_text(
+        money(t1["net_pnl"])
+    )
     table = page.get_by_test_id("rule-table")
     expect(table.locator("th")).to_have_text([
         "Rule", "Side", "Closed trades (count)", "Net P&L ($)", "Win rate (%)",
@@ -331,13 +341,17 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     expect(broken.locator("[data-outcome=net_pnl]")).to_have_text(money(t1["net_pnl"]))
     untouched = table.locator(f"tr[data-rule='{RULES[2]}']").first
     expect(untouched.locator("[data-outcome=trades]")).to_have_text("0")
-    expect(page.get_by_test_id("rule-chart").locator(".recharts-bar-rectangle").first).to_be_visible()
+    expect(
+        page.get_by_test_id("rule-chart").locator(".recharts-bar-rectangle").first
+    ).to_be_visible()
     shots(page, "07-playbook-breakdown")
 
     # The run's breakdown by playbook.
     page.goto(f"{server.url}/runs/{run_id}")
     page.get_by_role("tab", name="playbook").click()
-    expect(page.locator("table.data").filter(has_text="No playbook").first).to_contain_text(PLAYBOOK)
+    expect(page.locator("table.data").filter(has_text="No playbook").first).to_contain_text(
+        PLAYBOOK
+    )
 
     assert console.errors == []
     assert other_console.errors == []
