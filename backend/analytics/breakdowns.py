@@ -25,7 +25,11 @@ CORE_METRICS = (
     "profit_factor", "expectancy", "expectancy_r", "avg_hold_seconds",
 )  # fmt: skip
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-DIMENSIONS = ("symbol", "direction", "regime", "hour", "weekday", "instance", "tag")
+DIMENSIONS = (
+    "symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook", "mistake",
+)  # fmt: skip
+NO_PLAYBOOK = "No playbook"
+NO_MISTAKE = "No mistake"
 NS_PER_HOUR = 3_600 * 1_000_000_000
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
@@ -54,14 +58,16 @@ def _by_number(numbers: Ints, name: Callable[[int], str]) -> Membership:
     return codes.astype(np.intp), [name(n) for n in present.tolist()]
 
 
-def _by_tag(tags: Labels) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], list[str]]:
+def _by_tag(
+    tags: Labels, untagged_name: str = "(untagged)"
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], list[str]]:
     """Rows and group codes of each (trade, tag) pair; untagged trades form their own group."""
     counts = np.fromiter(map(len, tags), dtype=np.intp, count=len(tags))
     tagged = np.flatnonzero(counts)
     untagged = np.flatnonzero(counts == 0)
     names = [tag for trade_tags in tags[tagged] for tag in trade_tags]
     rows = np.concatenate((np.repeat(tagged, counts[tagged]), untagged))
-    codes, uniques = pd.factorize(np.array(names + ["(untagged)"] * untagged.size, dtype=object))
+    codes, uniques = pd.factorize(np.array(names + [untagged_name] * untagged.size, dtype=object))
     return rows, codes.astype(np.intp), [str(u) for u in uniques]
 
 
@@ -69,6 +75,8 @@ def groups(table: TradeTable, by: str, zone: ZoneInfo) -> dict[str, npt.NDArray[
     """Row numbers of the trades in each group of dimension `by`, in exit order."""
     if by == "tag":
         rows, codes, names = _by_tag(table.tags)
+    elif by == "mistake":
+        rows, codes, names = _by_tag(table.mistakes, NO_MISTAKE)
     else:
         rows = np.arange(len(table), dtype=np.intp)
         if by == "symbol":
@@ -77,6 +85,8 @@ def groups(table: TradeTable, by: str, zone: ZoneInfo) -> dict[str, npt.NDArray[
             codes, names = _by_label(table.direction, "(none)")
         elif by == "instance":
             codes, names = _by_label(table.instance, "(none)")
+        elif by == "playbook":
+            codes, names = _by_label(table.playbook, NO_PLAYBOOK)
         elif by == "regime":
             trend, trends = _by_label(table.trend, "unknown")
             volatility, volatilities = _by_label(table.volatility, "unknown")

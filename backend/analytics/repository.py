@@ -39,9 +39,16 @@ CHUNK = 5000  # rows fetched from the driver at a time into the columns' arrays
 
 
 def closed_trade_columns(
-    session: Session, user_id: int, run_ids: Sequence[int] | None = None
+    session: Session,
+    user_id: int,
+    run_ids: Sequence[int] | None = None,
+    *,
+    where: ColumnElement[bool] | None = None,
+    extra: Sequence[tuple[Any, str]] = (),
 ) -> list[npt.NDArray[Any]]:
-    """Closed trades as the columns of COLUMNAR (one array a column), in exit order.
+    """Closed trades as the columns of COLUMNAR (one array a column), in exit order;
+    only those `where` holds for, and the `extra` (column, kind) columns after COLUMNAR's
+    (kind: "int", "float" or "label").
 
     Read CHUNK rows at a time into arrays, so the memory is the arrays' (8 bytes a value)
     plus one chunk of driver tuples, not a tuple of Python objects a trade: the same
@@ -49,23 +56,27 @@ def closed_trade_columns(
     the whole table. Amounts and times are int64, ratios float64 (NULL: NaN), labels
     object arrays; the tags' JSON text is parsed once per distinct text.
     """
-    query = select(*COLUMNAR).where(Trade.user_id == user_id, Trade.is_open.is_(False))
+    kinds = (*_KINDS, *(kind for _c, kind in extra))
+    selected = (*COLUMNAR, *(column for column, _k in extra))
+    query = select(*selected).where(Trade.user_id == user_id, Trade.is_open.is_(False))
     if run_ids is not None:
         query = query.where(Trade.run_id.in_(run_ids))
+    if where is not None:
+        query = query.where(where)
     result = session.connection().execute(query.order_by(Trade.exit_ts, Trade.entry_ts))
-    chunks: list[list[npt.NDArray[Any]]] = [[] for _ in COLUMNAR]
+    chunks: list[list[npt.NDArray[Any]]] = [[] for _ in kinds]
     labels: dict[Any, Any] = {}  # one object per distinct label value
     tags: dict[str | None, tuple[str, ...]] = {"[]": (), None: ()}
     try:
         while rows := result.cursor.fetchmany(CHUNK):
-            for place, (column, kind) in enumerate(zip(zip(*rows, strict=True), _KINDS,
+            for place, (column, kind) in enumerate(zip(zip(*rows, strict=True), kinds,
                                                        strict=True)):  # fmt: skip
                 chunks[place].append(_array(column, kind, labels, tags))
     finally:
         result.close()
     return [
         np.concatenate(parts) if parts else np.empty(0, dtype=_DTYPES[kind])
-        for parts, kind in zip(chunks, _KINDS, strict=True)
+        for parts, kind in zip(chunks, kinds, strict=True)
     ]
 
 

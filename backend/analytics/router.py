@@ -16,7 +16,9 @@ MIN_POINTS, MAX_POINTS = 16, 100_000
 
 router = APIRouter(prefix="/api", tags=["analytics"])
 
-Dimension = Literal["symbol", "direction", "regime", "hour", "weekday", "instance", "tag"]
+Dimension = Literal[
+    "symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook", "mistake"
+]
 Mode = Literal["live", "paper", "backtest"]
 
 
@@ -72,15 +74,14 @@ def get_run_series(
 def get_run_breakdown(
     run_id: int, by: Dimension, principal: CanRead, session: SessionDep
 ) -> dict[str, Any]:
-    """Core metrics per symbol, direction, regime, hour, weekday, instance or tag."""
+    """Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
+    or mistake."""
     user = principal.user
     return service.run_breakdown(session, user.id, user.timezone, run_id, by)
 
 
 @router.get("/runs/{run_id}/calendar", operation_id="get_run_calendar")
-def get_run_calendar(
-    run_id: int, principal: CanRead, session: SessionDep
-) -> dict[str, Any]:
+def get_run_calendar(run_id: int, principal: CanRead, session: SessionDep) -> dict[str, Any]:
     """Net PnL per day of exit in the user's time zone."""
     user = principal.user
     return service.run_calendar(session, user.id, user.timezone, run_id)

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from backend.analytics import repository
 from backend.analytics.breakdowns import breakdown, calendar
@@ -23,9 +24,11 @@ from backend.analytics.metrics import VERSION, RunData, compute_all
 from backend.analytics.series import TradeCurve, downsample, epoch_date
 from backend.analytics.table import UNIT, TradeTable
 from backend.db.engine import Database
-from backend.db.models import RunStatus, StrategyRun
+from backend.db.models import RunStatus, StrategyRun, Trade
 from backend.errors import InvalidPayload, NotFound
 from backend.ingest.timestamps import format_ts, format_ts_array
+from backend.playbooks.expressions import playbook_name
+from backend.playbooks.repository import mistake_names
 
 log = logging.getLogger(__name__)
 STORE_WAIT_MS = 50
@@ -36,11 +39,24 @@ def trade_table(
     user_id: int,
     run_ids: Sequence[int] | None,
     instances: dict[int, str | None] | None = None,
+    *,
+    where: ColumnElement[bool] | None = None,
+    playbooks: bool = False,
+    mistakes: bool = False,
 ) -> TradeTable:
-    """The closed trades of `run_ids` (all the user's runs when None) as columns."""
-    columns = repository.closed_trade_columns(session, user_id, run_ids)
+    """The closed trades of `run_ids` (all the user's runs when None) as columns; only
+    those `where` holds for; with `playbooks`, each trade's playbook name too, with
+    `mistakes` the names of its mistake tags."""
+    extra = ((playbook_name(), "label") if playbooks else (Trade.id, "int"),)
+    columns = repository.closed_trade_columns(
+        session, user_id, run_ids, where=where, extra=extra if playbooks or mistakes else ()
+    )
+    tagged = None
+    if mistakes:
+        found = mistake_names(session, user_id)
+        tagged = [found.get(int(t), ()) for t in columns[15]]
     (net, gross, commission, entry_ts, exit_ts, r_multiple, mfe, mae, move, symbol, direction,
-     trend, volatility, run_id, tags) = columns  # fmt: skip
+     trend, volatility, run_id, tags) = columns[:15]  # fmt: skip
     sign = np.where(np.array(direction, dtype=object) == "long", 1.0, -1.0)
     return TradeTable.build(
         net=net, gross=gross, commission=commission, entry_ts=entry_ts, exit_ts=exit_ts,
@@ -48,7 +64,7 @@ def trade_table(
         captured=np.array(move, dtype=np.float64) * sign,
         symbol=symbol, direction=direction, trend=trend, volatility=volatility,
         instance=[instances.get(r) for r in run_id] if instances is not None else None,
-        tags=tags,
+        tags=tags, playbook=columns[15] if playbooks else None, mistakes=tagged,
     )  # fmt: skip
 
 
@@ -217,9 +233,11 @@ def run_breakdown(
     session: Session, user_id: int, timezone: str, run_id: int, by: str
 ) -> dict[str, Any]:
     _run(session, user_id, run_id)
-    return _breakdown(
-        trade_table(session, user_id, [run_id], _instances(session, user_id)), by, timezone
+    instances = _instances(session, user_id)
+    trades = trade_table(
+        session, user_id, [run_id], instances, playbooks=by == "playbook", mistakes=by == "mistake"
     )
+    return _breakdown(trades, by, timezone)
 
 
 def _breakdown(trades: TradeTable, by: str, timezone: str) -> dict[str, Any]:
@@ -282,7 +300,10 @@ def portfolio_breakdown(
         run.id for run, _s, _i in repository.runs(session, user_id, mode=mode, strategy=strategy)
     ]
     instances = _instances(session, user_id)
-    return _breakdown(trade_table(session, user_id, run_ids, instances), by, timezone)
+    trades = trade_table(
+        session, user_id, run_ids, instances, playbooks=by == "playbook", mistakes=by == "mistake"
+    )
+    return _breakdown(trades, by, timezone)
 
 
 def _comparable(row: Any) -> ComparableTrade:

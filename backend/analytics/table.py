@@ -101,6 +101,8 @@ class TradeTable:
     volatility: Labels = field(default_factory=lambda: _labels([]))
     instance: Labels = field(default_factory=lambda: _labels([]))
     tags: Labels = field(default_factory=lambda: _labels([]))  # a tuple of str per trade
+    playbook: Labels = field(default_factory=lambda: _labels([]))  # its playbook's name or None
+    mistakes: Labels = field(default_factory=lambda: _labels([]))  # a tuple of mistake names
 
     def __len__(self) -> int:
         return int(self.net.size)
@@ -124,6 +126,8 @@ class TradeTable:
         volatility: Sequence[str | None] | Labels | None = None,
         instance: Sequence[str | None] | Labels | None = None,
         tags: Sequence[Sequence[str]] | Labels | None = None,
+        playbook: Sequence[str | None] | Labels | None = None,
+        mistakes: Sequence[Sequence[str]] | None = None,
     ) -> TradeTable:
         """Columns from plain sequences (None for unknown floats), sorted for metrics."""
         count = len(np.asarray(net))
@@ -152,6 +156,10 @@ class TradeTable:
             tags=_labels(
                 tags if isinstance(tags, np.ndarray)  # tuples already (the repository's)
                 else [tuple(t) for t in tags] if tags is not None else [()] * count
+            ),
+            playbook=labels(playbook),
+            mistakes=_labels(
+                [tuple(m) for m in mistakes] if mistakes is not None else [()] * count
             ),
         )
         return table.in_exit_order()
@@ -196,4 +204,6 @@ class TradeTable:
 _NUMERIC = (
     "net", "gross", "commission", "entry_ts", "exit_ts", "r_multiple", "mfe", "mae", "captured",
 )  # fmt: skip
-_LABELS = ("symbol", "direction", "trend", "volatility", "instance", "tags")
+_LABELS = (
+    "symbol", "direction", "trend", "volatility", "instance", "tags", "playbook", "mistakes",
+)  # fmt: skip

@@ -8,11 +8,13 @@ from backend.analytics import router as analytics
 from backend.api import health
 from backend.auth import router as auth
 from backend.backtests import router as backtests
+from backend.daily import router as daily
 from backend.downloads import router as downloads
 from backend.ingest import router as ingest
 from backend.journal import router as journal
 from backend.market import router as market
 from backend.observability import router as observability
+from backend.playbooks import router as playbooks
 from backend.regimes import router as regimes
 from backend.runs import router as runs
 from backend.stream import router as stream
@@ -34,5 +36,7 @@ ROUTERS: list[APIRouter] = [
     training.router,
     observability.router,
     journal.router,
+    playbooks.router,
+    daily.router,
     downloads.router,
 ]

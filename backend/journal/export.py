@@ -2,7 +2,9 @@
 
 One JSON object per line, each with a `kind`: a `header`, then `instrument`,
 `market_bar`, `run` and, per run, its `order_event`, `execution` and `run_bar`
-records in arrival order, then `rejected_event` and `trade_annotation` records.
+records in arrival order, then `rejected_event` and `trade_annotation` records, then
+what the trader journaled (backend/playbooks/transfer.py): `playbook`, `mistake`,
+`trade_journal`, `journal_day` and `journal_template` records.
 Trades, regimes and metrics are rebuilt from these on import, exactly as on
 ingest; a trade's notes, tags and setup are keyed by the exec id of its first
 fill, which is what a trade's identity is built on.
@@ -33,6 +35,7 @@ from backend.db.models import (
     Trade,
     User,
 )
+from backend.playbooks import transfer
 
 FORMAT = "fillbook-journal"
 VERSION = 1
@@ -107,6 +110,7 @@ def export_records(session: Session, user: User) -> Iterator[dict[str, Any]]:
         yield {"kind": "trade_annotation", "source": source, "run_key": run_key,
                "first_exec_id": exec_id, "notes": trade.notes, "tags": trade.tags or [],
                "setup": trade.setup}  # fmt: skip
+    yield from transfer.export_records(session, uid)
 
 
 def _run_records(session: Session, run_id: int, ref: dict[str, Any]) -> Iterator[dict[str, Any]]:

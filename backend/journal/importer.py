@@ -4,7 +4,8 @@ Each run's events are stored with the same code that stores an ingest batch, so
 identity, duplicates and validation are the ingest contract's: importing the
 same file twice stores nothing new. Each run commits on its own (a large import
 does not hold SQLite's write lock for its whole length); trades are then
-derived, and the trades' notes, tags and setup applied.
+derived, and the trades' notes, tags and setup applied, then the playbooks, mistakes,
+trade reviews, days and template (backend/playbooks/transfer.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from backend.ingest.schemas import EventListAdapter, RunRef
 from backend.ingest.sql import Dialect
 from backend.ingest.store import store_batch
 from backend.journal.export import EXECUTION_FIELDS, FORMAT, ORDER_FIELDS, VERSION
+from backend.playbooks import transfer
 
 _CHUNK = 5000
 _OHLCV = ("open", "high", "low", "close", "volume", "bid_volume", "ask_volume")
@@ -43,6 +45,7 @@ class ImportResult:
     rejected: list[str] = field(default_factory=list)  # events the ingest rules refused
     dead_letters: int = 0
     annotations: int = 0
+    journal: int = 0  # playbooks, mistakes, trade reviews, days and the template applied
     run_ids: list[int] = field(default_factory=list)
 
 
@@ -57,6 +60,7 @@ class ParsedJournal:
     removals: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     annotations: list[dict[str, Any]] = field(default_factory=list)
+    journal: transfer.JournalRecords = field(default_factory=transfer.JournalRecords)
 
 
 def parse_journal(lines: Iterable[bytes | str]) -> ParsedJournal:
@@ -129,6 +133,8 @@ def _add(journal: ParsedJournal, kind: str, record: dict[str, Any]) -> None:
         journal.dead_letters.append(record)
     elif kind == "trade_annotation":
         journal.annotations.append(record)
+    elif kind in transfer.KINDS:
+        journal.journal.add(kind, record)
     else:
         raise ValueError(f"unknown kind {kind!r}")
 
@@ -207,6 +213,7 @@ def import_journal(
                         setup=note.get("setup"))  # fmt: skip
             )
             result.annotations += changed.rowcount  # type: ignore[attr-defined]
+        result.journal = transfer.apply(session, user_id, journal.journal)
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import ContextDep
@@ -27,6 +27,9 @@ class ImportRead(BaseModel):
     rejected: list[str]
     dead_letters: int
     annotations: int
+    journal: int = Field(
+        description="playbooks, mistakes, trade reviews, journal days and the template applied"
+    )
 
 
 @router.get(

@@ -23,6 +23,7 @@ from backend.db.models import (
     User,
 )
 from backend.ingest.sql import Dialect
+from backend.playbooks.expressions import has_mistake, playbook_is, review_is
 from backend.trades.incremental import StoredTrade
 from backend.trades.reconstruct import SCALE
 from backend.trades.risk import PLACEMENT_GRACE_NS, StopOrder
@@ -296,6 +297,9 @@ class TradeFilter:
     end: int | None = None  # entry time, exclusive
     tag: str | None = None  # one of the trade's tags, exactly
     setup: str | None = None  # the trade's setup, exactly
+    review: str | None = None  # new, reviewed
+    mistake: int | None = None  # a mistake id the trade is tagged with
+    playbook: int | str | None = None  # the trade's playbook id, or "none" for no playbook
 
 
 def _matching(query: Any, where: TradeFilter, dialect: str) -> Any:
@@ -320,6 +324,12 @@ def _matching(query: Any, where: TradeFilter, dialect: str) -> Any:
         query = query.where(_has_tag(where.tag, dialect))
     if where.status is not None:
         query = query.where(Trade.is_open.is_(where.status == "open"))
+    if where.review is not None:
+        query = query.where(review_is(where.review))
+    if where.mistake is not None:
+        query = query.where(has_mistake(where.mistake))
+    if where.playbook is not None:
+        query = query.where(playbook_is(None if where.playbook == "none" else int(where.playbook)))
     if where.outcome == "win":
         query = query.where(Trade.net_pnl > 0, Trade.is_open.is_(False))
     elif where.outcome == "loss":
@@ -391,6 +401,18 @@ def totals_columns(session: Session, where: TradeFilter) -> Sequence[tuple[Any, 
     rows = result.cursor.fetchall()
     result.close()
     return rows
+
+
+def next_trade(session: Session, where: TradeFilter, after: tuple[int, int] | None) -> int | None:
+    """The id of the first closed trade `where` matches after (entry_ts, id) `after`."""
+    query = _matching(select(Trade.id), where, session.get_bind().dialect.name).where(
+        Trade.is_open.is_(False)
+    )
+    if after is not None:
+        ts, row_id = after
+        query = query.where(or_(Trade.entry_ts > ts, and_(Trade.entry_ts == ts, Trade.id > row_id)))
+    found = session.scalar(query.order_by(Trade.entry_ts, Trade.id).limit(1))
+    return None if found is None else int(found)
 
 
 def get_trade(session: Session, user_id: int, trade_id: int) -> Trade | None:

@@ -11,11 +11,18 @@ from backend.api.params import query_time
 from backend.auth.deps import CanRead, CanWriteJournal
 from backend.errors import InvalidPayload
 from backend.ingest.timestamps import format_ts
+from backend.playbooks.schemas import NextUnreviewed
 from backend.runs import service as runs
 from backend.runs.pagination import Cursor, Limit, Page
 from backend.trades import service
 from backend.trades.repository import TradeFilter
-from backend.trades.schemas import TradeDetail, TradeRead, TradeTotals, TradeUpdate
+from backend.trades.schemas import (
+    TradeDetail,
+    TradeListItem,
+    TradeRead,
+    TradeTotals,
+    TradeUpdate,
+)
 
 router = APIRouter(prefix="/api", tags=["trades"])
 
@@ -35,6 +42,17 @@ Setup = Annotated[
     str | None, Query(min_length=1, max_length=200, description="trades of this setup")
 ]
 Mode = Annotated[Literal["live", "paper", "backtest"] | None, Query()]
+Review = Annotated[Literal["new", "reviewed"] | None, Query(description="review state")]
+MistakeId = Annotated[
+    int | None, Query(ge=1, description="trades tagged with this mistake (its id)")
+]
+PlaybookRef = Annotated[
+    str | None,
+    Query(
+        pattern=r"^(none|[1-9][0-9]{0,17})$",
+        description="trades of this playbook (its id; by hand or by strategy), or none",
+    ),
+]
 Sort = Annotated[
     str,
     Query(description="entry_ts, exit_ts, net_pnl, r_multiple, mfe, mae or qty; - for descending"),
@@ -55,6 +73,9 @@ class TradeQuery:
     end: Time = None
     tag: Tag = None
     setup: Setup = None
+    review: Review = None
+    mistake: MistakeId = None
+    playbook: PlaybookRef = None
 
     def where(
         self, user_id: int, *, run_id: int | None = None, mode: str | None = None
@@ -68,7 +89,8 @@ class TradeQuery:
             user_id=user_id, run_id=run_id, mode=mode, symbol=self.symbol,
             direction=self.direction, outcome=self.outcome, status=self.status,
             trend=self.trend, volatility=self.volatility, start=start, end=end,
-            tag=self.tag, setup=self.setup,
+            tag=self.tag, setup=self.setup, review=self.review, mistake=self.mistake,
+            playbook=self.playbook if self.playbook in (None, "none") else int(self.playbook),
         )  # fmt: skip
 
 
@@ -91,11 +113,13 @@ def list_run_trades(
     principal: CanRead,
     session: SessionDep,
     sort: Sort = "entry_ts",
-) -> Page[TradeRead]:
+) -> Page[TradeListItem]:
     """A run's trades, filtered, sorted and paged."""
     runs.get_run(session, principal.user_id, run_id)
     where = query.where(principal.user_id, run_id=run_id)
-    return service.list_trades(session, where, sort=sort, cursor=query.cursor, limit=query.limit)
+    return service.list_trade_items(
+        session, where, sort=sort, cursor=query.cursor, limit=query.limit
+    )
 
 
 @router.get("/runs/{run_id}/trades/totals", operation_id="run_trade_totals")
@@ -115,10 +139,12 @@ def list_trades(
     mode: Mode = None,
     run_id: RunId = None,
     sort: Sort = "-entry_ts",
-) -> Page[TradeRead]:
+) -> Page[TradeListItem]:
     """The caller's trades across all runs (newest first by default)."""
     where = _across_runs(session, principal.user_id, query, mode, run_id)
-    return service.list_trades(session, where, sort=sort, cursor=query.cursor, limit=query.limit)
+    return service.list_trade_items(
+        session, where, sort=sort, cursor=query.cursor, limit=query.limit
+    )
 
 
 @router.get("/trades/totals", operation_id="trade_totals")
@@ -140,6 +166,22 @@ def _across_runs(
     if run_id is not None:
         runs.get_run(session, user_id, run_id)  # 404 for a run that is not the caller's
     return query.where(user_id, run_id=run_id, mode=mode)
+
+
+@router.get("/trades/next-unreviewed", operation_id="next_unreviewed_trade")
+def next_unreviewed_trade(
+    query: TradeFilterDep,
+    principal: CanRead,
+    session: SessionDep,
+    after: Annotated[
+        int | None, Query(ge=1, description="a trade id; from the first if unset")
+    ] = None,
+    mode: Mode = None,
+    run_id: RunId = None,
+) -> NextUnreviewed:
+    """The next closed trade (by entry time, then id) after `after` not yet reviewed."""
+    where = _across_runs(session, principal.user_id, query, mode, run_id)
+    return NextUnreviewed(id=service.next_unreviewed(session, where, after))
 
 
 @router.get("/trades/{trade_id}", operation_id="get_trade")

@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from backend.playbooks.schemas import ReviewState, TradeJournalRead
+
 
 class RegimeRead(BaseModel):
     trend: str | None
@@ -46,6 +48,14 @@ class TradeRead(BaseModel):
     notes: str | None
     tags: list[str]
     setup: str | None
+
+
+class TradeListItem(TradeRead):
+    """A trade as the lists show it: with its review state, playbook and mistakes."""
+
+    review_state: ReviewState
+    playbook_id: int | None = Field(description="by hand, else the run's strategy's playbook")
+    mistakes: list[str] = Field(description="the names of its mistake tags, sorted")
 
 
 class TradeTotals(BaseModel):
@@ -113,6 +123,7 @@ class TradeDetail(TradeRead):
     fills: list[TradeFillRead]
     orders: list[TradeOrderRead]
     bars: ChartBars | None
+    journal: TradeJournalRead
 
 
 class TradeUpdate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,8 @@ from backend.ingest.timestamps import format_ts
 from backend.market import repository as bars
 from backend.market.resample import resample
 from backend.market.timeframes import format_timeframe
+from backend.playbooks import repository as journals
+from backend.playbooks.service import trade_journal
 from backend.runs.pagination import Page, decode_cursor_value, encode_cursor
 from backend.trades import repository
 from backend.trades.reconstruct import units
@@ -24,6 +27,7 @@ from backend.trades.schemas import (
     RegimeRead,
     TradeDetail,
     TradeFillRead,
+    TradeListItem,
     TradeOrderRead,
     TradeRead,
     TradeTotals,
@@ -158,6 +162,44 @@ def list_trades(
     return Page(items=items, next_cursor=next_cursor)
 
 
+def list_trade_items(
+    session: Session,
+    where: TradeFilter,
+    *,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> Page[TradeListItem]:
+    """`list_trades` with each trade's review state, playbook and mistakes."""
+    page = list_trades(session, where, sort=sort, cursor=cursor, limit=limit)
+    ids = [item.id for item in page.items]
+    playbooks = journals.trade_playbooks(session, ids)
+    states = journals.review_states(session, ids)
+    mistakes = journals.trade_mistakes(session, ids)
+    items = [
+        TradeListItem(
+            **item.model_dump(),
+            review_state="reviewed" if states.get(item.id) == "reviewed" else "new",
+            playbook_id=playbooks.get(item.id, (None, None))[0],
+            mistakes=[m.name for m in mistakes.get(item.id, [])],
+        )
+        for item in page.items
+    ]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+def next_unreviewed(session: Session, where: TradeFilter, after: int | None) -> int | None:
+    """The first closed trade `where` matches that is not reviewed, after trade `after`
+    (by entry time, then id); from the first when `after` is None."""
+    key = None
+    if after is not None:
+        trade = repository.get_trade(session, where.user_id, after)
+        if trade is None:
+            raise NotFound(f"trade {after} not found")
+        key = (trade.entry_ts, trade.id)
+    return repository.next_trade(session, replace(where, review="new"), key)
+
+
 def trade_totals(session: Session, where: TradeFilter) -> TradeTotals:
     """Totals of every trade `where` matches, computed exactly (backend/trades/totals.py)."""
     result = totals(repository.totals_columns(session, where))
@@ -192,7 +234,13 @@ def get_trade(session: Session, user_id: int, trade_id: int) -> TradeDetail:
         for o in repository.related_orders(session, trade.run_id, order_ids)
     ]  # fmt: skip
     return TradeDetail.model_validate(
-        {**base, "fills": fills, "orders": orders, "bars": _chart(session, user_id, trade)}
+        {
+            **base,
+            "fills": fills,
+            "orders": orders,
+            "bars": _chart(session, user_id, trade),
+            "journal": trade_journal(session, trade),
+        }  # fmt: skip
     )
 
 

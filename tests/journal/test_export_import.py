@@ -112,7 +112,7 @@ class TestRoundTrip:
         assert response.status_code == 200, response.text
         assert response.json() | {"accepted": 0} == {"runs": 1, "accepted": 0, "duplicates": 0,
                                                       "rejected": [], "dead_letters": 1,
-                                                      "annotations": 1}  # fmt: skip
+                                                      "annotations": 1, "journal": 0}  # fmt: skip
         copy = _journal_view(client, bob)
         assert copy == original
         assert _export(client, bob)[1:] == exported[1:]
@@ -122,6 +122,90 @@ class TestRoundTrip:
         assert again.json()["dead_letters"] == 0
         assert _journal_view(client, bob) == original  # importing twice changes nothing
 
+    def test_playbooks_mistakes_reviews_days_and_template_round_trip(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
+    ) -> None:
+        push(client, alice_key, batch(_events(), source="desk", run=RUN))
+        assert client.app.state.context.ingest.derivations.wait_idle()  # type: ignore[attr-defined]
+
+        def send(method: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            response = client.request(method, url, json=body, headers=headers)
+            assert response.status_code in (200, 201), response.text
+            return response.json()
+
+        orb = send("POST", "/api/playbooks", {"name": "ORB", "strategy": "Breakout",
+                   "conditions": "trend days", "rules": [{"text": "retest"}, {"text": "stop"}]},
+                   alice)  # fmt: skip
+        scalp = send("POST", "/api/playbooks", {"name": "Scalp", "rules": [{"text": "1 lot"}]},
+                     alice)  # fmt: skip
+        fomo = send("POST", "/api/mistakes", {"name": "FOMO"}, alice)
+        send("POST", "/api/mistakes", {"name": "unused"}, alice)
+        trades = client.get("/api/trades?sort=entry_ts", headers=alice).json()["items"]
+        assert len(trades) >= 2
+        first, second = trades[0]["id"], trades[1]["id"]
+        send("PUT", f"/api/trades/{first}/journal", {
+            "review_state": "reviewed", "mistake_ids": [fomo["id"]],
+            "rules": [{"rule_id": orb["rules"][0]["id"], "followed": True},
+                      {"rule_id": orb["rules"][1]["id"], "followed": False}]}, alice)  # fmt: skip
+        send("PUT", f"/api/trades/{second}/journal", {
+            "playbook_id": scalp["id"],
+            "rules": [{"rule_id": scalp["rules"][0]["id"], "followed": True}]}, alice)  # fmt: skip
+        send("PUT", "/api/journal/template", {"template": "## Plan"}, alice)
+        send("PUT", "/api/journal/days/2024-01-02", {"plan": "fade", "review": "ok", "mood": 4},
+             alice)  # fmt: skip
+
+        def view(headers: dict[str, str]) -> dict[str, Any]:
+            def get(url: str) -> Any:
+                response = client.get(url, headers=headers)
+                assert response.status_code == 200, response.text
+                return response.json()
+
+            books = {p["id"]: p["name"] for p in get("/api/playbooks")}
+            rules = {r["id"]: r["text"] for p in get("/api/playbooks") for r in p["rules"]}
+
+            def journal(trade_id: int) -> dict[str, Any]:
+                j = get(f"/api/trades/{trade_id}")["journal"]
+                return {**j, "playbook_id": books.get(j["playbook_id"]),
+                        "mistakes": [m["name"] for m in j["mistakes"]],
+                        "rules": [(rules[r["rule_id"]], r["followed"]) for r in j["rules"]]}  # fmt: skip
+
+            ids = [t["id"] for t in get("/api/trades?sort=entry_ts")["items"]]
+            day = get("/api/journal/days/2024-01-02")
+            day["trades"] = [
+                {**t, "playbook_id": books.get(t["playbook_id"])} for t in day["trades"]
+            ]
+            stripped: dict[str, Any] = _strip({
+                "playbooks": get("/api/playbooks"), "mistakes": get("/api/mistakes"),
+                "journals": [journal(t) for t in ids],
+                "days": get("/api/journal/days?from=2024-01-01&to=2024-01-31"),
+                "day": day,
+                "template": get("/api/journal/template"),
+            })  # fmt: skip
+            return stripped
+
+        original = view(alice)
+        assert original["journals"][0]["rules"] == [("retest", True), ("stop", False)]
+        assert original["journals"][1]["playbook_id"] == "Scalp"
+        exported = _export(client, alice)
+        kinds = [r["kind"] for r in exported]
+        assert [k for k in kinds if k in ("playbook", "mistake", "trade_journal", "journal_day",
+                                          "journal_template")] == [
+            "playbook", "playbook", "mistake", "mistake", "trade_journal", "trade_journal",
+            "journal_day", "journal_template",
+        ]  # fmt: skip
+        register(client, "bob")
+        bob = login(client, "bob")
+        body = b"".join(orjson.dumps(r) + b"\n" for r in exported)
+        headers = {**bob, "Content-Type": "application/x-ndjson"}
+        response = client.post("/api/import", content=body, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["journal"] == 8
+        assert view(bob) == original
+        assert _export(client, bob)[1:] == exported[1:]
+        again = client.post("/api/import", content=body, headers=headers)
+        assert again.json()["journal"] == 4  # the reviews, day and template again; no new names
+        assert view(bob) == original
+
     def test_a_bad_journal_is_refused_whole(self, client: TestClient, alice: dict[str, str]) -> None:
         header = b'{"kind":"header","format":"fillbook-journal","version":1}\n'
         run = b'{"kind":"run","source":"s","key":"k","strategy":"x","mode":"live"}\n'
@@ -130,6 +214,10 @@ class TestRoundTrip:
             (b'{"kind":"run"}\n', "line 1: the first line must be a fillbook-journal header"),
             (header + b"not json\n", "line 2:"),
             (header + b'{"kind":"wat"}\n', "line 2: unknown kind 'wat'"),
+            (header + b'{"kind":"playbook","name":""}\n', "line 2: 1 validation error for PlaybookRecord"),
+            (header + b'{"kind":"journal_day","day":"2024-01-02","mood":9}\n', "line 2: 1 validation error for DayRecord"),
+            (header + b'{"kind":"trade_journal","source":"s","run_key":"k","first_exec_id":"e",'
+             b'"reviewed_at":"2024-01-02T10:00:00"}\n', "line 2: 1 validation error for TradeJournalRecord"),
             (header + b'{"kind":"run","source":"s","key":"k\\u0000","strategy":"x","mode":"live"}\n',
              "line 2: text must not contain NUL"),
             (header + b'{"kind":"execution","source":"s","run_key":"k"}\n', "line 2: run 'k' of source 's' has no run line"),

@@ -6,6 +6,16 @@ from backend.db.models.backtest import Backtest
 from backend.db.models.bar import Bar, MarketBar, MarketSeries, RunSeries
 from backend.db.models.execution import Execution
 from backend.db.models.instrument import Instrument
+from backend.db.models.journal import (
+    JournalDay,
+    JournalTemplate,
+    Mistake,
+    Playbook,
+    PlaybookRule,
+    TradeJournal,
+    TradeMistake,
+    TradeRuleTick,
+)
 from backend.db.models.login_throttle import LoginThrottleRecord
 from backend.db.models.order import Order, OrderEvent
 from backend.db.models.pending_derivation import PendingDerivation
@@ -24,12 +34,17 @@ __all__ = [
     "Base",
     "Execution",
     "Instrument",
+    "JournalDay",
+    "JournalTemplate",
     "LoginThrottleRecord",
     "MarketBar",
     "MarketSeries",
+    "Mistake",
     "Order",
     "OrderEvent",
     "PendingDerivation",
+    "Playbook",
+    "PlaybookRule",
     "RejectedEvent",
     "Role",
     "RunMode",
@@ -41,6 +56,9 @@ __all__ = [
     "StreamTicket",
     "Trade",
     "TradeFill",
+    "TradeJournal",
+    "TradeMistake",
+    "TradeRuleTick",
     "TrainingJob",
     "User",
 ]

@@ -436,6 +436,78 @@ export interface paths {
         patch: operations["update_instrument"];
         trace?: never;
     };
+    "/api/journal/days": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Journal Days
+         * @description Days from `from` to `to` that have an entry or trades, with their ratings and P&L.
+         */
+        get: operations["list_journal_days"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/journal/days/{day}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Journal Day
+         * @description A day's entry (or the template when none is written) with the day's trades and P&L.
+         */
+        get: operations["get_journal_day"];
+        /**
+         * Update Journal Day
+         * @description Write a day's plan, review, mood or discipline.
+         */
+        put: operations["update_journal_day"];
+        post?: never;
+        /**
+         * Delete Journal Day
+         * @description Delete a day's entry (404 when none is written).
+         */
+        delete: operations["delete_journal_day"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/journal/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Journal Template
+         * @description The text a new day's plan starts from.
+         */
+        get: operations["get_journal_template"];
+        /**
+         * Update Journal Template
+         * @description Set the text a new day's plan starts from.
+         */
+        put: operations["update_journal_template"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/metrics/definitions": {
         parameters: {
             query?: never;
@@ -448,6 +520,126 @@ export interface paths {
          * @description Every metric's name, human label, unit, formula and one-line explanation.
          */
         get: operations["metric_definitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mistakes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Mistakes
+         * @description The caller's mistake tags, by name, with how many trades carry each.
+         */
+        get: operations["list_mistakes"];
+        put?: never;
+        /**
+         * Create Mistake
+         * @description A new mistake tag (409 for a name the caller has already).
+         */
+        post: operations["create_mistake"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mistakes/{mistake_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Mistake
+         * @description Delete a mistake tag; the trades tagged with it lose the tag.
+         */
+        delete: operations["delete_mistake"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Mistake
+         * @description Rename a mistake tag.
+         */
+        patch: operations["update_mistake"];
+        trace?: never;
+    };
+    "/api/playbooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Playbooks
+         * @description The caller's playbooks, by name, with their rules, trade counts and adherence.
+         */
+        get: operations["list_playbooks"];
+        put?: never;
+        /**
+         * Create Playbook
+         * @description A new playbook (409 for a name or strategy another playbook of the caller has).
+         */
+        post: operations["create_playbook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playbooks/{playbook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Playbook
+         * @description One playbook.
+         */
+        get: operations["get_playbook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Playbook
+         * @description Delete a playbook; its trades become unassigned.
+         */
+        delete: operations["delete_playbook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Playbook
+         * @description Change a playbook; `rules` replaces the checklist (rules with an id keep their ticks).
+         */
+        patch: operations["update_playbook"];
+        trace?: never;
+    };
+    "/api/playbooks/{playbook_id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Playbook Analytics
+         * @description Every run metric on the playbook's closed trades; per rule, followed against broken.
+         */
+        get: operations["get_playbook_analytics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -587,7 +779,8 @@ export interface paths {
         };
         /**
          * Get Run Breakdown
-         * @description Core metrics per symbol, direction, regime, hour, weekday, instance or tag.
+         * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
+         *     or mistake.
          */
         get: operations["get_run_breakdown"];
         put?: never;
@@ -858,6 +1051,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/trades/next-unreviewed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Next Unreviewed Trade
+         * @description The next closed trade (by entry time, then id) after `after` not yet reviewed.
+         */
+        get: operations["next_unreviewed_trade"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trades/totals": {
         parameters: {
             query?: never;
@@ -900,6 +1113,26 @@ export interface paths {
          * @description Write notes, tags and setup on a trade; they survive rebuilds.
          */
         patch: operations["update_trade"];
+        trace?: never;
+    };
+    "/api/trades/{trade_id}/journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Trade Journal
+         * @description Assign a playbook, tick its rules, tag mistakes, mark reviewed; survives rebuilds.
+         */
+        put: operations["update_trade_journal"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/training/instances/{instance_id}/auto": {
@@ -1758,6 +1991,11 @@ export interface components {
             dead_letters: number;
             /** Duplicates */
             duplicates: number;
+            /**
+             * Journal
+             * @description playbooks, mistakes, trade reviews, journal days and the template applied
+             */
+            journal: number;
             /** Rejected */
             rejected: string[];
             /** Runs */
@@ -1883,6 +2121,98 @@ export interface components {
             /** Trades */
             trades: number;
         };
+        /** JournalDayRead */
+        JournalDayRead: {
+            /**
+             * Day
+             * @description YYYY-MM-DD in the user's time zone
+             */
+            day: string;
+            /** Discipline */
+            discipline: number | null;
+            /**
+             * Exists
+             * @description false: no entry written yet
+             */
+            exists: boolean;
+            /** Mood */
+            mood: number | null;
+            /**
+             * Net Pnl
+             * @description net P&L of the closed trades entered that day
+             */
+            net_pnl: number;
+            /**
+             * Plan
+             * @description the pre-market plan (markdown); the template for a new day
+             */
+            plan: string;
+            /**
+             * Review
+             * @description the end-of-day review (markdown)
+             */
+            review: string;
+            /**
+             * Trade Count
+             * @description all trades entered that day
+             */
+            trade_count: number;
+            /**
+             * Trades
+             * @description trades entered that day in the user's zone, by entry (the first 1000)
+             */
+            trades: components["schemas"]["TradeListItem"][];
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** JournalDaySummary */
+        JournalDaySummary: {
+            /**
+             * Day
+             * @description YYYY-MM-DD in the user's time zone
+             */
+            day: string;
+            /** Discipline */
+            discipline: number | null;
+            /** Has Entry */
+            has_entry: boolean;
+            /** Mood */
+            mood: number | null;
+            /**
+             * Net Pnl
+             * @description net P&L of the closed trades entered that day
+             */
+            net_pnl: number;
+            /**
+             * Trades
+             * @description trades entered that day (open ones included)
+             */
+            trades: number;
+        };
+        /**
+         * JournalDayWrite
+         * @description What to change in a day's entry; fields left out stay as they are (null clears a rating).
+         */
+        JournalDayWrite: {
+            /** Discipline */
+            discipline?: number | null;
+            /** Mood */
+            mood?: number | null;
+            /** Plan */
+            plan?: string | null;
+            /** Review */
+            review?: string | null;
+        };
+        /** JournalTemplateRead */
+        JournalTemplateRead: {
+            /** Template */
+            template: string;
+        };
+        /** JournalTemplateWrite */
+        JournalTemplateWrite: {
+            /** Template */
+            template: string;
+        };
         /** LearningCurve */
         LearningCurve: {
             /**
@@ -1937,6 +2267,30 @@ export interface components {
              */
             unit: "currency" | "fraction" | "ratio" | "count" | "seconds" | "days" | "R";
         };
+        /** MistakeRead */
+        MistakeRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Trades
+             * @description trades tagged with it
+             */
+            trades: number;
+        };
+        /** MistakeRef */
+        MistakeRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /** MistakeWrite */
+        MistakeWrite: {
+            /** Name */
+            name: string;
+        };
         /**
          * ModelArchitecture
          * @description The Q-network: dense hidden layers, their activation, and an optional dueling head.
@@ -1968,6 +2322,14 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /** NextUnreviewed */
+        NextUnreviewed: {
+            /**
+             * Id
+             * @description the next closed trade not reviewed; null when none
+             */
+            id: number | null;
         };
         /** OrderDetail */
         OrderDetail: {
@@ -2118,6 +2480,22 @@ export interface components {
             /** Ts Ns */
             ts_ns: number;
         };
+        /**
+         * OutcomeSummary
+         * @description Metrics of a set of closed trades, from the run metrics' code.
+         */
+        OutcomeSummary: {
+            /** Expectancy */
+            expectancy: number | null;
+            /** Net Pnl */
+            net_pnl: number;
+            /** Profit Factor */
+            profit_factor: number | null;
+            /** Trades */
+            trades: number;
+            /** Win Rate */
+            win_rate: number | null;
+        };
         /** Page[ExecutionRead] */
         Page_ExecutionRead_: {
             /** Items */
@@ -2146,10 +2524,10 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
-        /** Page[TradeRead] */
-        Page_TradeRead_: {
+        /** Page[TradeListItem] */
+        Page_TradeListItem_: {
             /** Items */
-            items: components["schemas"]["TradeRead"][];
+            items: components["schemas"]["TradeListItem"][];
             /** Next Cursor */
             next_cursor: string | null;
         };
@@ -2177,6 +2555,103 @@ export interface components {
              * @description int, float, bool or str
              */
             type: string;
+        };
+        /** PlaybookAnalytics */
+        PlaybookAnalytics: {
+            /**
+             * Metrics
+             * @description the run metrics' document, computed on the playbook's closed trades
+             */
+            metrics: {
+                [key: string]: number | string | {
+                    [key: string]: string;
+                } | null;
+            };
+            /** Playbook Id */
+            playbook_id: number;
+            /** Rules */
+            rules: components["schemas"]["RuleAnalytics"][];
+            /**
+             * Trades
+             * @description closed trades with this playbook
+             */
+            trades: number;
+        };
+        /** PlaybookRead */
+        PlaybookRead: {
+            /**
+             * Adherence
+             * @description mean adherence of its trades that have a rule ticked; null without any
+             */
+            adherence: number | null;
+            /** Conditions */
+            conditions: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Rules */
+            rules: components["schemas"]["RuleRead"][];
+            /** Strategy */
+            strategy: string | null;
+            /**
+             * Trades
+             * @description trades with this playbook, by hand or by strategy
+             */
+            trades: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * PlaybookUpdate
+         * @description Any of a playbook's fields; `rules` is the whole new checklist when given.
+         */
+        PlaybookUpdate: {
+            /** Conditions */
+            conditions?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Rules */
+            rules?: components["schemas"]["RuleWrite"][] | null;
+            /**
+             * Strategy
+             * @description trades of runs of this strategy get this playbook unless one is assigned by hand; unique among the user's playbooks
+             */
+            strategy?: string | null;
+        };
+        /** PlaybookWrite */
+        PlaybookWrite: {
+            /**
+             * Conditions
+             * @default
+             */
+            conditions: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+            /** Rules */
+            rules?: components["schemas"]["RuleWrite"][];
+            /**
+             * Strategy
+             * @description trades of runs of this strategy get this playbook unless one is assigned by hand; unique among the user's playbooks
+             */
+            strategy?: string | null;
         };
         /** RegimeRead */
         RegimeRead: {
@@ -2255,6 +2730,53 @@ export interface components {
          * @enum {string}
          */
         Role: "ADMIN" | "USER";
+        /** RuleAnalytics */
+        RuleAnalytics: {
+            broken: components["schemas"]["OutcomeSummary"];
+            followed: components["schemas"]["OutcomeSummary"];
+            /** Rule Id */
+            rule_id: number;
+            /** Text */
+            text: string;
+        };
+        /** RuleRead */
+        RuleRead: {
+            /** Id */
+            id: number;
+            /** Position */
+            position: number;
+            /** Text */
+            text: string;
+        };
+        /** RuleTickRead */
+        RuleTickRead: {
+            /**
+             * Followed
+             * @description true: followed, false: broken, null: not ticked
+             */
+            followed: boolean | null;
+            /** Rule Id */
+            rule_id: number;
+            /** Text */
+            text: string;
+        };
+        /** RuleTickWrite */
+        RuleTickWrite: {
+            /** Followed */
+            followed: boolean | null;
+            /** Rule Id */
+            rule_id: number;
+        };
+        /**
+         * RuleWrite
+         * @description A rule of the checklist: with the `id` of an existing rule it keeps it (and its ticks).
+         */
+        RuleWrite: {
+            /** Id */
+            id?: number | null;
+            /** Text */
+            text: string;
+        };
         /** RunEndEvent */
         RunEndEvent: {
             /**
@@ -2447,6 +2969,7 @@ export interface components {
             initial_risk: number | null;
             /** Initial Stop */
             initial_stop: number | null;
+            journal: components["schemas"]["TradeJournalRead"];
             /**
              * Mae
              * @description max adverse excursion, price distance from entry
@@ -2531,6 +3054,158 @@ export interface components {
             side: string;
             /** Ts */
             ts: string;
+        };
+        /**
+         * TradeJournalRead
+         * @description A trade's review: playbook, rule ticks, mistakes and review state.
+         */
+        TradeJournalRead: {
+            /**
+             * Adherence
+             * @description followed / ticked rules; null when none ticked
+             */
+            adherence: number | null;
+            /** Mistakes */
+            mistakes: components["schemas"]["MistakeRef"][];
+            /** Playbook Id */
+            playbook_id: number | null;
+            /**
+             * Playbook Source
+             * @description manual: assigned by hand; strategy: the playbook of the run's strategy
+             */
+            playbook_source: ("manual" | "strategy") | null;
+            /**
+             * Review State
+             * @enum {string}
+             */
+            review_state: "new" | "reviewed";
+            /** Reviewed At */
+            reviewed_at: string | null;
+            /**
+             * Rules
+             * @description the playbook's rules, in order
+             */
+            rules: components["schemas"]["RuleTickRead"][];
+        };
+        /**
+         * TradeJournalWrite
+         * @description What to change in a trade's review; fields left out stay as they are.
+         *
+         *     `playbook_id: null` removes the hand assignment (the strategy's playbook applies again);
+         *     `mistake_ids` is the whole new list; `rules` ticks the rules named (null: unticked).
+         */
+        TradeJournalWrite: {
+            /** Mistake Ids */
+            mistake_ids?: number[] | null;
+            /** Playbook Id */
+            playbook_id?: number | null;
+            /** Review State */
+            review_state?: ("new" | "reviewed") | null;
+            /** Rules */
+            rules?: components["schemas"]["RuleTickWrite"][] | null;
+        };
+        /**
+         * TradeListItem
+         * @description A trade as the lists show it: with its review state, playbook and mistakes.
+         */
+        TradeListItem: {
+            /** Account */
+            account: string;
+            /** Commission */
+            commission: number;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "long" | "short";
+            /** Entry Price */
+            entry_price: number;
+            /** Entry Ts */
+            entry_ts: string;
+            /** Exit Efficiency */
+            exit_efficiency: number | null;
+            /** Exit Price */
+            exit_price: number | null;
+            /** Exit Ts */
+            exit_ts: string | null;
+            /**
+             * Gross Pnl
+             * @description realised so far for an open trade
+             */
+            gross_pnl: number;
+            /** Hold Seconds */
+            hold_seconds: number | null;
+            /** Id */
+            id: number;
+            /** Initial Risk */
+            initial_risk: number | null;
+            /** Initial Stop */
+            initial_stop: number | null;
+            /**
+             * Mae
+             * @description max adverse excursion, price distance from entry
+             */
+            mae: number | null;
+            /** Mae Amount */
+            mae_amount: number | null;
+            /** Mark Price */
+            mark_price: number | null;
+            /** Max Position */
+            max_position: number;
+            /**
+             * Mfe
+             * @description max favourable excursion, price distance from entry
+             */
+            mfe: number | null;
+            /** Mfe Amount */
+            mfe_amount: number | null;
+            /**
+             * Mistakes
+             * @description the names of its mistake tags, sorted
+             */
+            mistakes: string[];
+            /**
+             * Multiplier
+             * @description the instrument multiplier this trade was priced with
+             */
+            multiplier: number;
+            /** Net Pnl */
+            net_pnl: number;
+            /** Notes */
+            notes: string | null;
+            /** Open */
+            open: boolean;
+            /**
+             * Playbook Id
+             * @description by hand, else the run's strategy's playbook
+             */
+            playbook_id: number | null;
+            /**
+             * Qty
+             * @description total quantity entered
+             */
+            qty: number;
+            /** R Multiple */
+            r_multiple: number | null;
+            regime: components["schemas"]["RegimeRead"];
+            /**
+             * Review State
+             * @enum {string}
+             */
+            review_state: "new" | "reviewed";
+            /** Run Id */
+            run_id: number;
+            /** Setup */
+            setup: string | null;
+            /** Symbol */
+            symbol: string;
+            /** Tags */
+            tags: string[];
+            /**
+             * Unrealised Pnl
+             * @description open trades: open qty marked at the last bar
+             */
+            unrealised_pnl: number | null;
         };
         /** TradeOrderRead */
         TradeOrderRead: {
@@ -3742,6 +4417,188 @@ export interface operations {
             };
         };
     };
+    list_journal_days: {
+        parameters: {
+            query: {
+                /** @description YYYY-MM-DD, inclusive */
+                from: string;
+                /** @description YYYY-MM-DD, inclusive */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalDaySummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_journal_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalDayRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_journal_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JournalDayWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalDayRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_journal_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_journal_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalTemplateRead"];
+                };
+            };
+        };
+    };
+    update_journal_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JournalTemplateWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalTemplateRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     metric_definitions: {
         parameters: {
             query?: never;
@@ -3758,6 +4615,302 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricDefinition"][];
+                };
+            };
+        };
+    };
+    list_mistakes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MistakeRead"][];
+                };
+            };
+        };
+    };
+    create_mistake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MistakeWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MistakeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_mistake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mistake_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_mistake: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mistake_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MistakeWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MistakeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_playbooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybookRead"][];
+                };
+            };
+        };
+    };
+    create_playbook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaybookWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybookRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_playbook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playbook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybookRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_playbook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playbook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_playbook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playbook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaybookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybookRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_playbook_analytics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playbook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybookAnalytics"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3801,7 +4954,7 @@ export interface operations {
     get_portfolio_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
                 mode?: ("live" | "paper" | "backtest") | null;
                 strategy?: string | null;
             };
@@ -3990,7 +5143,7 @@ export interface operations {
     get_run_breakdown: {
         parameters: {
             query: {
-                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag";
+                by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
             };
             header?: never;
             path: {
@@ -4295,6 +5448,12 @@ export interface operations {
                 tag?: string | null;
                 /** @description trades of this setup */
                 setup?: string | null;
+                /** @description review state */
+                review?: ("new" | "reviewed") | null;
+                /** @description trades tagged with this mistake (its id) */
+                mistake?: number | null;
+                /** @description trades of this playbook (its id; by hand or by strategy), or none */
+                playbook?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -4314,7 +5473,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_TradeRead_"];
+                    "application/json": components["schemas"]["Page_TradeListItem_"];
                 };
             };
             /** @description Validation Error */
@@ -4345,6 +5504,12 @@ export interface operations {
                 tag?: string | null;
                 /** @description trades of this setup */
                 setup?: string | null;
+                /** @description review state */
+                review?: ("new" | "reviewed") | null;
+                /** @description trades tagged with this mistake (its id) */
+                mistake?: number | null;
+                /** @description trades of this playbook (its id; by hand or by strategy), or none */
+                playbook?: string | null;
             };
             header?: never;
             path: {
@@ -4478,6 +5643,12 @@ export interface operations {
                 tag?: string | null;
                 /** @description trades of this setup */
                 setup?: string | null;
+                /** @description review state */
+                review?: ("new" | "reviewed") | null;
+                /** @description trades tagged with this mistake (its id) */
+                mistake?: number | null;
+                /** @description trades of this playbook (its id; by hand or by strategy), or none */
+                playbook?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -4495,7 +5666,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_TradeRead_"];
+                    "application/json": components["schemas"]["Page_TradeListItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    next_unreviewed_trade: {
+        parameters: {
+            query?: {
+                /** @description a trade id; from the first if unset */
+                after?: number | null;
+                mode?: ("live" | "paper" | "backtest") | null;
+                /** @description only this run's trades */
+                run_id?: number | null;
+                symbol?: string | null;
+                direction?: ("long" | "short") | null;
+                outcome?: ("win" | "loss" | "breakeven") | null;
+                status?: ("open" | "closed") | null;
+                trend?: ("up" | "down" | "range") | null;
+                volatility?: ("low" | "normal" | "high") | null;
+                /** @description entry time bound: ISO-8601 with offset, or epoch ns */
+                start?: string | null;
+                /** @description entry time bound: ISO-8601 with offset, or epoch ns */
+                end?: string | null;
+                /** @description trades carrying this tag */
+                tag?: string | null;
+                /** @description trades of this setup */
+                setup?: string | null;
+                /** @description review state */
+                review?: ("new" | "reviewed") | null;
+                /** @description trades tagged with this mistake (its id) */
+                mistake?: number | null;
+                /** @description trades of this playbook (its id; by hand or by strategy), or none */
+                playbook?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextUnreviewed"];
                 };
             };
             /** @description Validation Error */
@@ -4529,6 +5755,12 @@ export interface operations {
                 tag?: string | null;
                 /** @description trades of this setup */
                 setup?: string | null;
+                /** @description review state */
+                review?: ("new" | "reviewed") | null;
+                /** @description trades tagged with this mistake (its id) */
+                mistake?: number | null;
+                /** @description trades of this playbook (its id; by hand or by strategy), or none */
+                playbook?: string | null;
             };
             header?: never;
             path?: never;
@@ -4609,6 +5841,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TradeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_trade_journal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TradeJournalWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeJournalRead"];
                 };
             };
             /** @description Validation Error */
