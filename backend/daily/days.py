@@ -16,16 +16,21 @@ import pandas as pd
 NS_PER_SECOND = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_SECOND
 _EPOCH = dt.date(1970, 1, 1)
+FIRST_DAY, LAST_DAY = _EPOCH, dt.date(2199, 12, 31)  # the times ingest takes (domain.py)
 
 
 def parse_day(field: str, text: str) -> dt.date:
-    """A "YYYY-MM-DD" day; ValueError naming `field` and the value otherwise."""
+    """A "YYYY-MM-DD" day from 1970 to 2199; ValueError naming `field` and the value
+    otherwise."""
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{field}: must be a day as YYYY-MM-DD, got {text[:40]!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{field}: must be from {FIRST_DAY} to {LAST_DAY}, got {text}")
+    return day
 
 
 def _midnight_ns(day: dt.date, zone: ZoneInfo) -> int:

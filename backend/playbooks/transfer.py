@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from backend.daily.days import FIRST_DAY, LAST_DAY
 from backend.db.base import utcnow
 from backend.db.models import (
     Execution,
@@ -60,7 +61,7 @@ class TradeJournalRecord(BaseModel):
     first_exec_id: str
     playbook: str | None = Field(default=None, description="assigned by hand; by name")
     review_state: Literal["new", "reviewed"] = "new"
-    reviewed_at: dt.datetime | None = None
+    reviewed_at: AwareDatetime | None = None
     mistakes: list[str] = Field(default_factory=list, max_length=100)
     ticks: list[TickRecord] = Field(default_factory=list, max_length=500)
 
@@ -71,6 +72,13 @@ class DayRecord(BaseModel):
     review: str = Field(default="", max_length=20_000)
     mood: int | None = Field(default=None, ge=1, le=5)
     discipline: int | None = Field(default=None, ge=1, le=5)
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, day: dt.date) -> dt.date:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"must be from {FIRST_DAY} to {LAST_DAY}, got {day}")
+        return day
 
 
 class TemplateRecord(BaseModel):

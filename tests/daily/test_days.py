@@ -39,6 +39,21 @@ class TestDays:
         ]
         assert local_days(np.array([], dtype=np.int64), NEW_YORK) == []
 
+    def test_days_outside_the_times_ingest_takes_are_refused(self) -> None:
+        assert parse_day("to", "2199-12-31") == dt.date(2199, 12, 31)
+        assert parse_day("from", "1970-01-01") == dt.date(1970, 1, 1)
+        with pytest.raises(
+            ValueError, match="^to: must be from 1970-01-01 to 2199-12-31, got 9999-12-31$"
+        ):
+            parse_day("to", "9999-12-31")
+        with pytest.raises(
+            ValueError, match="^day: must be from 1970-01-01 to 2199-12-31, got 1969-12-31$"
+        ):
+            parse_day("day", "1969-12-31")
+        # the first day east of UTC starts before the epoch: still a plain bound
+        assert day_bounds(dt.date(1970, 1, 1), ZoneInfo("Asia/Tokyo"))[0] == -9 * 3600 * 10**9
+        assert day_bounds(dt.date(2199, 12, 31), ZoneInfo("UTC"))[1] == 7_258_118_400 * 10**9
+
     @pytest.mark.parametrize("text", ["2026-13-01", "2026-1-01", "20260101", "tomorrow", ""])
     def test_a_bad_day_is_refused_naming_the_field_and_value(self, text: str) -> None:
         with pytest.raises(ValueError, match=f"^day: must be a day as YYYY-MM-DD, got {text!r}$"):

@@ -217,6 +217,8 @@ class TestRoundTrip:
             (header + b'{"kind":"wat"}\n', "line 2: unknown kind 'wat'"),
             (header + b'{"kind":"playbook","name":""}\n', "line 2: 1 validation error for PlaybookRecord"),
             (header + b'{"kind":"journal_day","day":"2024-01-02","mood":9}\n', "line 2: 1 validation error for DayRecord"),
+            (header + b'{"kind":"trade_journal","source":"s","run_key":"k","first_exec_id":"e",'
+             b'"reviewed_at":"2024-01-02T10:00:00"}\n', "line 2: 1 validation error for TradeJournalRecord"),
             (header + b'{"kind":"run","source":"s","key":"k\\u0000","strategy":"x","mode":"live"}\n',
              "line 2: text must not contain NUL"),
             (header + b'{"kind":"execution","source":"s","run_key":"k"}\n', "line 2: run 'k' of source 's' has no run line"),
