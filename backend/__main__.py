@@ -1,8 +1,10 @@
 """Operations from the command line (docs/operations.md).
 
     python -m backend migrate                  bring the schema to the newest revision
-    python -m backend backup PATH              a consistent copy, also while serving
-    python -m backend restore PATH             replace the database with a backup (stop first)
+    python -m backend backup PATH              a consistent copy, also while serving; the
+                                               attachment files go to PATH.attachments/
+    python -m backend restore PATH             replace the database and the attachment files
+                                               with a backup's (stop the service first)
     python -m backend export-user USER FILE    a user's journal as JSON lines
     python -m backend import-user USER FILE    add a journal to a user (idempotent)
 """
@@ -64,19 +66,22 @@ def _run(args: argparse.Namespace, database: Database) -> None:
         upgrade(database.engine)
         _say(f"schema at revision {current_revision(database.engine)}")
     elif args.command == "export-user":
-        lines = service.export_user(database, args.username, args.file)
+        lines = service.export_user(database, args.username, args.file, get_settings().data_dir)
         _say(f"wrote {lines} lines to {args.file}")
     elif args.command == "import-user":
-        result = service.import_user(database, args.username, args.file)
+        result = service.import_user(database, args.username, args.file, get_settings().data_dir)
         _say(f"imported {result.runs} runs: {result.accepted} events stored, "
              f"{result.duplicates} already there, {len(result.rejected)} refused, "
-             f"{result.dead_letters} dead letters, {result.annotations} trade notes")  # fmt: skip
+             f"{result.dead_letters} dead letters, {result.annotations} trade notes, "
+             f"{result.attachments} attachments")  # fmt: skip
         for problem in result.rejected[:20]:
             _say(f"  refused: {problem}")
 
 
 def _backup_or_restore(command: str, url: str, path: Path) -> None:
     sqlite_file = backup.sqlite_path(url)
+    files = get_settings().data_dir / "attachments"
+    partial = backup.start_attachments_backup(files, path) if command == "backup" else None
     if sqlite_file is None:
         run = backup.backup_postgres if command == "backup" else backup.restore_postgres
         run(url, path)
@@ -85,6 +90,14 @@ def _backup_or_restore(command: str, url: str, path: Path) -> None:
     else:
         backup.restore_sqlite(path, sqlite_file)
     _say(f"{command} done: {path} (integrity check ok)" if sqlite_file else f"{command} done")
+    folder = backup.attachments_backup(path)
+    if partial is not None:
+        count = backup.finish_attachments_backup(files, partial, path)
+        _say(f"attachments: {count} files in {folder}")
+    else:
+        restored = backup.restore_attachments(path, files)
+        _say(f"attachments: {restored} files restored into {files}" if restored is not None
+             else f"attachments: no {folder} beside the backup; {files} left as it is")  # fmt: skip
 
 
 def _say(text: str) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 
 from backend.analytics.service import refresh_ended_runs
+from backend.attachments.service import sweep as sweep_attachments
 from backend.auth.security import PasswordHasher, TokenCodec
 from backend.auth.throttle import (
     DatabaseStore,
@@ -25,6 +27,8 @@ from backend.stream.broker import Broker
 from backend.stream.pg_broker import PgBroker
 from backend.trades.rebuild import prepare_rebuild
 from backend.training.service import training_service
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,6 +90,10 @@ class AppContext:
             self.broker.start()
         self.ingest.start()
         training_service(self).start()
+        try:  # the files of attachment rows that went while the service was down
+            sweep_attachments(self.db, self.settings.data_dir)
+        except Exception:  # the service serves without it; the next delete sweeps again
+            log.exception("attachments: the sweep at start failed")
 
     def _refresh_metrics(self, done: list[Derivation]) -> None:
         """Final metrics when a run ends, and again whenever an ended run's trades change."""

@@ -41,6 +41,7 @@ class Route:
 
 def routes() -> tuple[Route, ...]:
     """The routes with limits of their own (the rest get DEFAULT_BODY_BYTES)."""
+    from backend.attachments.service import MAX_BYTES as MAX_ATTACHMENT_BYTES
     from backend.backtests.service import MAX_UPLOAD_BYTES
     from backend.ingest.schemas import MAX_BODY_BYTES
     from backend.journal.router import MAX_IMPORT_BYTES
@@ -50,6 +51,8 @@ def routes() -> tuple[Route, ...]:
         Route("POST", "/api/backtests", MAX_UPLOAD_BYTES + MIB, authenticate_first=True,
               scope="backtests"),  # fmt: skip
         Route("POST", "/api/import", MAX_IMPORT_BYTES),
+        Route("POST", "/api/attachments", MAX_ATTACHMENT_BYTES, authenticate_first=True,
+              scope="write:journal"),  # fmt: skip
         Route("POST", "/api/auth/", AUTH_BODY_BYTES),
         Route("PATCH", "/api/auth/", AUTH_BODY_BYTES),
     )

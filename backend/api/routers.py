@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from backend.analytics import router as analytics
 from backend.api import health
+from backend.attachments import router as attachments
 from backend.auth import router as auth
 from backend.backtests import router as backtests
 from backend.daily import router as daily
@@ -38,5 +39,6 @@ ROUTERS: list[APIRouter] = [
     journal.router,
     playbooks.router,
     daily.router,
+    attachments.router,
     downloads.router,
 ]

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
+from backend.attachments.service import sweep as sweep_attachments
 from backend.auth.deps import CanLaunchBacktests, CanRead
 from backend.backtests import service
 from backend.backtests.schemas import BacktestRead, DemoRead, StrategyRead
@@ -92,8 +93,12 @@ def load_demo(
 
 
 @router.delete("/demo", operation_id="remove_demo")
-def remove_demo(principal: CanLaunchBacktests, session: WriteSessionDep) -> DemoRead:
+def remove_demo(
+    principal: CanLaunchBacktests, session: WriteSessionDep, context: ContextDep
+) -> DemoRead:
     """Remove the demo run, its trades, bars, instrument and backtest (409 while running)."""
     service.remove_demo(session, principal.user_id)
     session.commit()
+    # The demo's trades' attachments went with its run (CASCADE): their files go now.
+    sweep_attachments(context.db, context.settings.data_dir, [principal.user_id])
     return _demo_read(None)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
+from backend.attachments import service as attachments
 from backend.auth.deps import CanRead, CanWriteJournal
 from backend.daily import service
 from backend.daily.schemas import (
@@ -86,7 +87,10 @@ def delete_journal_day(
     context: ContextDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    """Delete a day's entry (404 when none is written)."""
+    """Delete a day's entry (404 when none is written) and its attachments."""
     service.delete_day(session, principal.user_id, day)
+    attachments.delete_day(session, principal.user_id, service.day_of("day", day).isoformat())
+    session.commit()
+    attachments.sweep(context.db, context.settings.data_dir, [principal.user_id])
     tasks.add_task(context.broker.publish, principal.user_id, journal_changed("day", day))
     return Response(status_code=204)

@@ -185,3 +185,88 @@ def run_pg_tool(command: PgCommand) -> None:
         result = subprocess.run(command.argv, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise BackupError(f"{command.argv[0]} failed: {result.stderr.strip()}")
+
+
+# -- attachment files ------------------------------------------------------------------------
+# A backup at PATH keeps the attachment files (backend/attachments) in the folder
+# `PATH.attachments/` beside it, the same tree as `<data dir>/attachments/`.
+
+ATTACHMENTS_SUFFIX = ".attachments"
+
+
+def attachments_backup(backup: Path) -> Path:
+    """Where the backup at `backup` keeps its attachment files."""
+    return backup.with_name(backup.name + ATTACHMENTS_SUFFIX)
+
+
+def start_attachments_backup(source: Path, backup: Path) -> Path:
+    """First pass, before the database is copied: every attachment file now in `source`
+    (the data directory's `attachments/`) into a partial folder beside `backup`.
+
+    A row the database copy holds had its file written before it committed, so the file is
+    copied by this pass or by `finish_attachments_backup`'s, which runs once the database
+    copy is done and adds the files written meanwhile. A file whose row was deleted before
+    the database copy may be copied too: the service removes it at its next start."""
+    partial = attachments_backup(backup).with_name(attachments_backup(backup).name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    private_dir(partial.parent, tighten_existing=False)
+    private_dir(partial)
+    _copy_missing(source, partial)
+    return partial
+
+
+def finish_attachments_backup(source: Path, partial: Path, backup: Path) -> int:
+    """Second pass: the files written since the first, then the folder put in place
+    (replacing an older backup's). The number of files the backup holds."""
+    _copy_missing(source, partial)
+    final = attachments_backup(backup)
+    _swap_in(partial, final)
+    return sum(1 for path in final.rglob("*") if path.is_file())
+
+
+def restore_attachments(backup: Path, target: Path) -> int | None:
+    """Replace the data directory's `attachments/` (`target`) with the backup's; None when
+    the backup has no attachment folder (one made before attachments existed), in which
+    case `target` is left as it is. The number of files restored."""
+    source = attachments_backup(backup)
+    if not source.is_dir():
+        return None
+    incoming = target.with_name(target.name + ".restoring")
+    if incoming.exists():
+        shutil.rmtree(incoming)
+    private_dir(incoming)
+    _copy_missing(source, incoming)
+    _swap_in(incoming, target)
+    return sum(1 for path in target.rglob("*") if path.is_file())
+
+
+def _copy_missing(source: Path, target: Path) -> None:
+    """Copy the files under `source` that `target` lacks (folders 0700, files 0600);
+    partial files of uploads in progress are left out."""
+    if not source.is_dir():
+        return
+    for folder in sorted(p for p in source.rglob("*") if p.is_dir() and not p.is_symlink()):
+        private_dir(target / folder.relative_to(source))
+    for path in source.rglob("*"):
+        if not path.is_file() or path.is_symlink() or path.name.endswith(".partial"):
+            continue
+        copy = target / path.relative_to(source)
+        if copy.exists():
+            continue
+        try:
+            with path.open("rb") as original, open_private(copy) as handle:
+                shutil.copyfileobj(original, handle)
+        except FileNotFoundError:  # deleted since it was listed: its row is gone too
+            copy.unlink(missing_ok=True)
+
+
+def _swap_in(ready: Path, final: Path) -> None:
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    ready.rename(final)
+    if old.exists():
+        shutil.rmtree(old)

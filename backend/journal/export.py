@@ -4,7 +4,8 @@ One JSON object per line, each with a `kind`: a `header`, then `instrument`,
 `market_bar`, `run` and, per run, its `order_event`, `execution` and `run_bar`
 records in arrival order, then `rejected_event` and `trade_annotation` records, then
 what the trader journaled (backend/playbooks/transfer.py): `playbook`, `mistake`,
-`trade_journal`, `journal_day` and `journal_template` records.
+`trade_journal`, `journal_day` and `journal_template` records, and `attachment`
+records (the images, in base64: backend/attachments/transfer.py).
 Trades, regimes and metrics are rebuilt from these on import, exactly as on
 ingest; a trade's notes, tags and setup are keyed by the exec id of its first
 fill, which is what a trade's identity is built on.
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from backend.attachments.transfer import export_records as attachment_records
 from backend.db.models import (
     Bar,
     Execution,
@@ -48,13 +51,14 @@ EXECUTION_FIELDS = ("exec_id", "order_id", "ts", "symbol", "side", "qty", "price
                     "account", "liquidity")  # fmt: skip
 
 
-def export_lines(session: Session, user: User) -> Iterator[bytes]:
-    """The journal of `user`, one encoded JSON line (with its newline) at a time."""
-    for record in export_records(session, user):
+def export_lines(session: Session, user: User, data_dir: Path) -> Iterator[bytes]:
+    """The journal of `user`, one encoded JSON line (with its newline) at a time; the
+    attachment files are read from `data_dir`."""
+    for record in export_records(session, user, data_dir):
         yield orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def export_records(session: Session, user: User) -> Iterator[dict[str, Any]]:
+def export_records(session: Session, user: User, data_dir: Path) -> Iterator[dict[str, Any]]:
     uid = user.id
     yield {"kind": "header", "format": FORMAT, "version": VERSION, "username": user.username,
            "exported_at": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
@@ -111,6 +115,7 @@ def export_records(session: Session, user: User) -> Iterator[dict[str, Any]]:
                "first_exec_id": exec_id, "notes": trade.notes, "tags": trade.tags or [],
                "setup": trade.setup}  # fmt: skip
     yield from transfer.export_records(session, uid)
+    yield from attachment_records(session, uid, data_dir)
 
 
 def _run_records(session: Session, run_id: int, ref: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -5,7 +5,8 @@ identity, duplicates and validation are the ingest contract's: importing the
 same file twice stores nothing new. Each run commits on its own (a large import
 does not hold SQLite's write lock for its whole length); trades are then
 derived, and the trades' notes, tags and setup applied, then the playbooks, mistakes,
-trade reviews, days and template (backend/playbooks/transfer.py).
+trade reviews, days and template (backend/playbooks/transfer.py), and the attachments
+(backend/attachments/transfer.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from backend.analytics.service import refresh_ended_runs
+from backend.attachments import transfer as attachment_transfer
 from backend.db.engine import Database
 from backend.db.models import Execution, Instrument, Trade
 from backend.errors import InvalidPayload
@@ -46,6 +49,7 @@ class ImportResult:
     dead_letters: int = 0
     annotations: int = 0
     journal: int = 0  # playbooks, mistakes, trade reviews, days and the template applied
+    attachments: int = 0
     run_ids: list[int] = field(default_factory=list)
 
 
@@ -61,6 +65,7 @@ class ParsedJournal:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     annotations: list[dict[str, Any]] = field(default_factory=list)
     journal: transfer.JournalRecords = field(default_factory=transfer.JournalRecords)
+    attachments: list[attachment_transfer.ImportedAttachment] = field(default_factory=list)
 
 
 def parse_journal(lines: Iterable[bytes | str]) -> ParsedJournal:
@@ -133,6 +138,8 @@ def _add(journal: ParsedJournal, kind: str, record: dict[str, Any]) -> None:
         journal.dead_letters.append(record)
     elif kind == "trade_annotation":
         journal.annotations.append(record)
+    elif kind == attachment_transfer.KIND:
+        journal.attachments.append(attachment_transfer.parse_record(record))
     elif kind in transfer.KINDS:
         journal.journal.add(kind, record)
     else:
@@ -173,9 +180,14 @@ def _bar_event(record: dict[str, Any], series: str) -> dict[str, Any]:
 
 
 def import_journal(
-    db: Database, user_id: int, journal: ParsedJournal, derive: Callable[[], None]
+    db: Database,
+    user_id: int,
+    journal: ParsedJournal,
+    derive: Callable[[], None],
+    data_dir: Path,
 ) -> ImportResult:
-    """Store `journal` as `user_id`'s, derive its trades (`derive`), apply the annotations."""
+    """Store `journal` as `user_id`'s, derive its trades (`derive`), apply the annotations,
+    store the attachments' files under `data_dir`."""
     result = ImportResult()
     dialect = Dialect(db.engine.dialect.name)
     now = dt.datetime.now(dt.UTC)
@@ -214,6 +226,9 @@ def import_journal(
             )
             result.annotations += changed.rowcount  # type: ignore[attr-defined]
         result.journal = transfer.apply(session, user_id, journal.journal)
+    result.attachments = attachment_transfer.import_attachments(
+        db, data_dir, user_id, journal.attachments
+    )
     return result
 
 

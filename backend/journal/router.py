@@ -30,6 +30,7 @@ class ImportRead(BaseModel):
     journal: int = Field(
         description="playbooks, mistakes, trade reviews, journal days and the template applied"
     )
+    attachments: int
 
 
 @router.get(
@@ -39,10 +40,11 @@ class ImportRead(BaseModel):
     responses={200: {"content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
 def export_journal(principal: CanExport, context: ContextDep) -> StreamingResponse:
-    """The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes."""
+    """The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes,
+    attachments."""
     user = principal.user
     return StreamingResponse(
-        service.stream_export(context.db, user),
+        service.stream_export(context.db, user, context.settings.data_dir),
         media_type=MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{user.username}.jsonl"'},
     )
@@ -72,8 +74,9 @@ async def import_journal(
             derivations.wait_idle(timeout=60)  # what the background runner took is done too
 
         result = await run_in_threadpool(
-            service.import_parsed, context.db, principal.user_id, journal, derive
-        )
+            service.import_parsed, context.db, principal.user_id, journal, derive,
+            context.settings.data_dir,
+        )  # fmt: skip
     finally:
         _importing.discard(slot)
     return ImportRead.model_validate(result, from_attributes=True)

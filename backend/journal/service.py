@@ -24,43 +24,51 @@ def find_user(db: Database, username: str) -> User:
     return user
 
 
-def stream_export(db: Database, user: User) -> Iterator[bytes]:
+def stream_export(db: Database, user: User, data_dir: Path) -> Iterator[bytes]:
     """The journal's lines, read in one snapshot (one read transaction)."""
     with db.session() as session:
-        yield from export_lines(session, user)
+        yield from export_lines(session, user, data_dir)
 
 
-def export_user(db: Database, username: str, path: Path) -> int:
+def export_user(db: Database, username: str, path: Path, data_dir: Path) -> int:
     """Write `username`'s journal to `path`; the number of lines."""
     user = find_user(db, username)
     count = 0
     with path.open("wb") as handle:
-        for line in stream_export(db, user):
+        for line in stream_export(db, user, data_dir):
             handle.write(line)
             count += 1
     return count
 
 
 def import_lines(
-    db: Database, user_id: int, lines: Iterable[bytes | str], derive: Callable[[], None]
+    db: Database,
+    user_id: int,
+    lines: Iterable[bytes | str],
+    derive: Callable[[], None],
+    data_dir: Path,
 ) -> ImportResult:
-    return import_journal(db, user_id, parse_journal(lines), derive)
+    return import_journal(db, user_id, parse_journal(lines), derive, data_dir)
 
 
 def import_parsed(
-    db: Database, user_id: int, journal: ParsedJournal, derive: Callable[[], None]
+    db: Database,
+    user_id: int,
+    journal: ParsedJournal,
+    derive: Callable[[], None],
+    data_dir: Path,
 ) -> ImportResult:
     """Store a journal `JournalParser` has read (the API streams the upload through one)."""
-    return import_journal(db, user_id, journal, derive)
+    return import_journal(db, user_id, journal, derive, data_dir)
 
 
-def import_user(db: Database, username: str, path: Path) -> ImportResult:
+def import_user(db: Database, username: str, path: Path, data_dir: Path) -> ImportResult:
     """Import the journal at `path` into `username`, deriving its trades here and now."""
     user = find_user(db, username)
     runner = DerivationRunner(db)
     runner.preparers.append(prepare_rebuild)
     with path.open("rb") as handle:
-        return import_lines(db, user.id, handle, lambda: _derive_all(runner))
+        return import_lines(db, user.id, handle, lambda: _derive_all(runner), data_dir)
 
 
 def _derive_all(runner: DerivationRunner) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Response
 
 from backend.api.deps import ContextDep, SessionDep, WriteSessionDep
+from backend.attachments.service import sweep as sweep_attachments
 from backend.auth.deps import CanRead, CanWriteJournal
 from backend.db.base import utcnow
 from backend.playbooks import analytics, service
@@ -76,8 +77,10 @@ def delete_playbook(
     context: ContextDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    """Delete a playbook; its trades become unassigned."""
+    """Delete a playbook; its trades become unassigned, its attachments are removed."""
     service.delete_playbook(session, principal.user_id, playbook_id)
+    session.commit()  # its attachments' rows went with it (CASCADE): now their files
+    sweep_attachments(context.db, context.settings.data_dir, [principal.user_id])
     tasks.add_task(
         context.broker.publish, principal.user_id, journal_changed("playbook", playbook_id)
     )

@@ -112,7 +112,8 @@ class TestRoundTrip:
         assert response.status_code == 200, response.text
         assert response.json() | {"accepted": 0} == {"runs": 1, "accepted": 0, "duplicates": 0,
                                                       "rejected": [], "dead_letters": 1,
-                                                      "annotations": 1, "journal": 0}  # fmt: skip
+                                                      "annotations": 1, "journal": 0,
+                                                      "attachments": 0}  # fmt: skip
         copy = _journal_view(client, bob)
         assert copy == original
         assert _export(client, bob)[1:] == exported[1:]

@@ -6,12 +6,14 @@ reason than a missing scope; `World.key` makes keys with fewer.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from backend.auth.scopes import Scope
 from tests.conftest import create_api_key, login, register
@@ -64,6 +66,12 @@ class World:
         return response
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(out, format="PNG")
+    return out.getvalue()
+
+
 @pytest.fixture
 def world(client: TestClient) -> World:
     register(client, "alice")
@@ -92,6 +100,10 @@ def world(client: TestClient) -> World:
     mistake = client.post("/api/mistakes", json={"name": MARKER[:60]}, headers=alice)
     day = client.put("/api/journal/days/2024-01-02", json={"review": MARKER}, headers=alice)
     assert (playbook.status_code, mistake.status_code, day.status_code) == (201, 201, 200)
+    shot = client.post("/api/attachments", params={"target": "trade", "key": trades[0]["id"]},
+                       content=_png(), headers={**alice, "Content-Type": "image/png",
+                                                "X-Filename": f"{MARKER}.png"})  # fmt: skip
+    assert shot.status_code == 201, shot.text
     keys = client.get("/api/auth/api-keys", headers=alice).json()
     ids: dict[str, object] = {
         "playbook_id": playbook.json()["id"],
@@ -103,5 +115,6 @@ def world(client: TestClient) -> World:
         "order_id": "o1",
         "symbol": SYMBOL,
         "user_id": 1,
+        "attachment_id": shot.json()["id"],
     }
     return World(client, alice, alice_key, bob, bob_key, ids)

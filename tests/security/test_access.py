@@ -23,6 +23,7 @@ EXPECTED_SCOPE = {
     "ingest": Scope.INGEST,
     "update_trade": Scope.WRITE_JOURNAL, "update_instrument": Scope.WRITE_JOURNAL,
     "import_journal": Scope.WRITE_JOURNAL,
+    "create_attachment": Scope.WRITE_JOURNAL, "delete_attachment": Scope.WRITE_JOURNAL,
     "export_journal": Scope.EXPORT,
     "create_backtest": Scope.BACKTESTS, "load_demo": Scope.BACKTESTS,
     "remove_demo": Scope.BACKTESTS,

@@ -2,6 +2,7 @@
 
 from backend.db.base import Base
 from backend.db.models.api_key import ApiKey
+from backend.db.models.attachment import Attachment
 from backend.db.models.backtest import Backtest
 from backend.db.models.bar import Bar, MarketBar, MarketSeries, RunSeries
 from backend.db.models.execution import Execution
@@ -28,6 +29,7 @@ from backend.db.models.user import Role, User
 
 __all__ = [
     "ApiKey",
+    "Attachment",
     "AutoTraining",
     "Backtest",
     "Bar",

@@ -44,6 +44,90 @@ export interface paths {
         patch: operations["update_user"];
         trace?: never;
     };
+    "/api/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Attachments
+         * @description The images attached to one of the caller's trades, days or playbooks, oldest first.
+         */
+        get: operations["list_attachments"];
+        put?: never;
+        /**
+         * Create Attachment
+         * @description Attach the raw PNG, JPEG or WebP image in the body (<= 10 MiB, <= 40 megapixels).
+         */
+        post: operations["create_attachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Attachment
+         * @description Delete an attachment and its files.
+         */
+        delete: operations["delete_attachment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/{attachment_id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Attachment File
+         * @description The original image, as uploaded.
+         */
+        get: operations["get_attachment_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attachments/{attachment_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Attachment Thumbnail
+         * @description The image's thumbnail: a WebP fitting 320x320, upright.
+         */
+        get: operations["get_attachment_thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/api-keys": {
         parameters: {
             query?: never;
@@ -317,7 +401,8 @@ export interface paths {
         };
         /**
          * Export Journal
-         * @description The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes.
+         * @description The caller's journal as JSON lines (docs/operations.md): runs, fills, orders, bars, notes,
+         *     attachments.
          */
         get: operations["export_journal"];
         put?: never;
@@ -476,7 +561,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Journal Day
-         * @description Delete a day's entry (404 when none is written).
+         * @description Delete a day's entry (404 when none is written) and its attachments.
          */
         delete: operations["delete_journal_day"];
         options?: never;
@@ -616,7 +701,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Playbook
-         * @description Delete a playbook; its trades become unassigned.
+         * @description Delete a playbook; its trades become unassigned, its attachments are removed.
          */
         delete: operations["delete_playbook"];
         options?: never;
@@ -1335,6 +1420,59 @@ export interface components {
             /** Scopes */
             scopes: components["schemas"]["Scope"][];
         };
+        /**
+         * AttachmentRead
+         * @description An image attached to a trade, a journal day or a playbook.
+         */
+        AttachmentRead: {
+            /**
+             * Content Type
+             * @description sniffed from the content, whatever the upload declared
+             * @enum {string}
+             */
+            content_type: "image/png" | "image/jpeg" | "image/webp";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Filename */
+            filename: string;
+            /** Height */
+            height: number;
+            /** Id */
+            id: number;
+            /**
+             * Key
+             * @description the trade's id, the day (YYYY-MM-DD) or the playbook's id
+             */
+            key: string;
+            /**
+             * Size
+             * @description bytes of the original
+             */
+            size: number;
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "trade" | "day" | "playbook";
+            /**
+             * Thumbnail Url
+             * @description a WebP fitting 320x320, EXIF orientation applied
+             */
+            thumbnail_url: string;
+            /**
+             * Url
+             * @description the original: GET with the bearer token
+             */
+            url: string;
+            /**
+             * Width
+             * @description pixels, as stored (before any EXIF orientation)
+             */
+            width: number;
+        };
         /** AutoTrainingRead */
         AutoTrainingRead: {
             /** Enabled */
@@ -1987,6 +2125,8 @@ export interface components {
             accepted: number;
             /** Annotations */
             annotations: number;
+            /** Attachments */
+            attachments: number;
             /** Dead Letters */
             dead_letters: number;
             /** Duplicates */
@@ -3621,6 +3761,195 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_attachments: {
+        parameters: {
+            query: {
+                /** @description what the image is attached to */
+                target: "trade" | "day" | "playbook";
+                /** @description the trade's id, the day (YYYY-MM-DD) or the playbook's id */
+                key: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_attachment: {
+        parameters: {
+            query: {
+                /** @description what the image is attached to */
+                target: "trade" | "day" | "playbook";
+                /** @description the trade's id, the day (YYYY-MM-DD) or the playbook's id */
+                key: string;
+            };
+            header?: {
+                /** @description the file's name, <= 200 chars */
+                "x-filename"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentRead"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_attachment_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_attachment_thumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": unknown;
                 };
             };
             /** @description Validation Error */
