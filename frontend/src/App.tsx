@@ -18,6 +18,8 @@ const Training = lazy(() => import("./pages/Training"));
 const Backtests = lazy(() => import("./pages/Backtests"));
 const Settings = lazy(() => import("./pages/Settings"));
 const Instruments = lazy(() => import("./pages/Instruments"));
+const Playbooks = lazy(() => import("./pages/Playbooks"));
+const Journal = lazy(() => import("./pages/Journal"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { user, ready } = useAuth();
@@ -55,6 +57,10 @@ export function AppRoutes() {
         <Route path="training" element={<Page><Training /></Page>} />
         <Route path="backtests" element={<Page><Backtests /></Page>} />
         <Route path="instruments" element={<Page><Instruments /></Page>} />
+        <Route path="playbooks" element={<Page><Playbooks /></Page>} />
+        <Route path="playbooks/:playbookId" element={<Page><Playbooks /></Page>} />
+        <Route path="journal" element={<Page><Journal /></Page>} />
+        <Route path="journal/:day" element={<Page><Journal /></Page>} />
         <Route path="settings" element={<Page><Settings /></Page>} />
         <Route path="*" element={<p>Page not found.</p>} />
       </Route>

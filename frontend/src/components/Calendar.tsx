@@ -1,4 +1,5 @@
-// Daily net PnL as a month grid: green/red intensity by size.
+// Daily net PnL as a month grid: green/red intensity by size; a day opens its journal entry.
+import { Link } from "react-router-dom";
 import { money } from "../lib/format";
 
 export interface Day {
@@ -54,14 +55,16 @@ export function PnlCalendar({ days }: { days: Day[] }) {
               const strength = Math.min(1, Math.abs(cell.net_pnl) / largest);
               const colour = cell.net_pnl > 0 ? "var(--pos)" : cell.net_pnl < 0 ? "var(--neg)" : "transparent";
               return (
-                <span
+                <Link
                   key={i}
+                  to={`/journal/${cell.date}`}
                   className="calendar-day"
-                  title={`${cell.date}: ${money(cell.net_pnl)}${cell.trades !== undefined ? `, ${cell.trades} trades` : ""}`}
+                  data-day={cell.date}
+                  title={`${cell.date}: ${money(cell.net_pnl)}${cell.trades !== undefined ? `, ${cell.trades} trades` : ""} — open the day's journal`}
                   style={{ background: cell.trades === 0 && cell.net_pnl === 0 ? undefined : `color-mix(in srgb, ${colour} ${Math.round(25 + 60 * strength)}%, transparent)` }}
                 >
                   {Number(cell.date.slice(8))}
-                </span>
+                </Link>
               );
             })}
           </div>

@@ -187,3 +187,35 @@ export function SeriesChart({ data, series }: { data: CurvePoint[]; series: { ke
     </ResponsiveContainer>
   );
 }
+
+/** Net P&L of the trades that followed each rule beside those that broke it (a playbook's analytics). */
+export function RuleBars({ rules }: { rules: { text: string; followed: number; broken: number }[] }) {
+  if (rules.length === 0) return <p className="dim">No rules yet.</p>;
+  const data = rules.map((r) => ({ rule: r.text.length > 28 ? `${r.text.slice(0, 27)}…` : r.text, full: r.text, followed: r.followed, broken: r.broken }));
+  return (
+    <div data-testid="rule-chart" data-rules={rules.length}>
+      <ResponsiveContainer width="100%" height={Math.max(200, 60 + 46 * rules.length)}>
+        <BarChart data={data} layout="vertical" margin={{ left: 8, right: 16, top: 8, bottom: 20 }}>
+          <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
+          <XAxis
+            type="number"
+            {...axis}
+            domain={[(low: number) => Math.min(0, low), (high: number) => Math.max(0, high)]}
+            tickFormatter={(v: number) => money(v, 0)}
+            label={{ value: "Net P&L ($)", position: "insideBottom", offset: -12, ...axisTitle }}
+          />
+          <YAxis type="category" dataKey="rule" {...axis} width={150} />
+          <Tooltip
+            contentStyle={tooltipStyle}
+            labelFormatter={(_l, items) => String((items?.[0]?.payload as { full?: string } | undefined)?.full ?? "")}
+            formatter={(v, name) => [money(Number(v)), name === "followed" ? "Followed: net P&L" : "Broken: net P&L"]}
+            cursor={{ fill: "var(--hover)" }}
+          />
+          <Legend verticalAlign="top" height={24} formatter={(name) => (name === "followed" ? "Rule followed" : "Rule broken")} />
+          <Bar dataKey="followed" fill="var(--pos)" isAnimationActive={false} />
+          <Bar dataKey="broken" fill="var(--neg)" isAnimationActive={false} />
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}

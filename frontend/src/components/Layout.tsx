@@ -8,6 +8,8 @@ const LINKS: [string, string][] = [
   ["/", "Dashboard"],
   ["/runs", "Runs"],
   ["/trades", "Trades"],
+  ["/journal", "Journal"],
+  ["/playbooks", "Playbooks"],
   ["/executions", "Executions"],
   ["/rejected", "Rejected"],
   ["/regimes", "Regimes"],

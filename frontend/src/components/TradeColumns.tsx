@@ -4,6 +4,8 @@ import { dateTime, dateTimeShort, duration, money, num, pnlClass } from "../lib/
 import type { Column } from "./DataTable";
 
 export type Trade = Schemas["TradeRead"];
+/** A row of the trade lists: a trade with its review state, playbook and mistakes. */
+export type TradeItem = Schemas["TradeListItem"];
 
 // Net P&L and R come right after the side so a phone (secondary columns hidden) shows them.
 export const tradeColumns: Column<Trade>[] = [
@@ -41,3 +43,16 @@ export const tradeColumns: Column<Trade>[] = [
   { key: "setup", header: "Setup", render: (t) => t.setup ?? "", phoneHide: true },
   { key: "tags", header: "Tags", render: (t) => t.tags.join(", "), phoneHide: true },
 ];
+
+/** The journal's columns: review state, playbook (by name) and mistakes. */
+export function journalColumns(playbookNames: Map<number, string>): Column<TradeItem>[] {
+  return [
+    {
+      key: "review_state",
+      header: "Review",
+      render: (t) => (t.review_state === "reviewed" ? <span className="pos">reviewed</span> : <span className="dim">new</span>),
+    },
+    { key: "playbook", header: "Playbook", render: (t) => (t.playbook_id === null ? "—" : (playbookNames.get(t.playbook_id) ?? `#${t.playbook_id}`)), phoneHide: true },
+    { key: "mistakes", header: "Mistakes", render: (t) => t.mistakes.join(", "), phoneHide: true },
+  ];
+}

@@ -29,3 +29,17 @@ describe("trade filters in the URL", () => {
     expect(tradeQuery(new URLSearchParams("run=0"), true).run_id).toBeUndefined();
   });
 });
+
+describe("journal filters in the URL", () => {
+  it("sends review, mistake and playbook as the API names them", () => {
+    const query = tradeQuery(new URLSearchParams("review=new&mistake=3&playbook=12"), true);
+    expect([query.review, query.mistake, query.playbook]).toEqual(["new", 3, "12"]);
+    expect(tradeQuery(new URLSearchParams("review=reviewed&playbook=none"), false)).toMatchObject({ review: "reviewed", playbook: "none", mistake: undefined });
+  });
+
+  it("drops values the API would refuse", () => {
+    const query = tradeQuery(new URLSearchParams("review=maybe&mistake=x&playbook=-2"), true);
+    expect([query.review, query.mistake, query.playbook]).toEqual([undefined, undefined, undefined]);
+    expect(tradeQuery(new URLSearchParams(""), true)).toMatchObject({ review: undefined, mistake: undefined, playbook: undefined });
+  });
+});

@@ -8,7 +8,7 @@ import { useLoad, useStream } from "../lib/hooks";
 import { useUrlPages } from "../lib/paging";
 import { DataTable, Pager, formatSort, parseSort } from "./DataTable";
 import { ErrorNote } from "./Layout";
-import { tradeColumns } from "./TradeColumns";
+import { journalColumns, tradeColumns } from "./TradeColumns";
 
 export const PAGE_SIZE = 500;
 
@@ -21,6 +21,12 @@ const CHOICES = {
 } as const;
 const MODES = ["live", "paper", "backtest"] as const;
 const TEXTS = ["symbol", "tag", "setup"] as const;
+/** The journal's filters (issue 18): review state, a mistake (its id), a playbook (its id, or "none"). */
+export const REVIEW_CHOICES: [string, string][] = [
+  ["", "all"],
+  ["new", "not yet reviewed"],
+  ["reviewed", "reviewed"],
+];
 type Choice = keyof typeof CHOICES;
 type Totals = Schemas["TradeTotals"];
 
@@ -34,6 +40,13 @@ export function nextDay(day: string): string {
 export function tradeQuery(params: URLSearchParams, withRun: boolean): Record<string, string | number | undefined> {
   const query: Record<string, string | number | undefined> = {};
   for (const name of [...Object.keys(CHOICES), ...TEXTS]) query[name] = params.get(name) || undefined;
+  const review = params.get("review");
+  query.review = review === "new" || review === "reviewed" ? review : undefined;
+  const mistake = Number(params.get("mistake"));
+  query.mistake = Number.isInteger(mistake) && mistake > 0 ? mistake : undefined;
+  const playbook = params.get("playbook");
+  const playbookId = Number(playbook);
+  query.playbook = playbook === "none" ? "none" : Number.isInteger(playbookId) && playbookId > 0 ? String(playbookId) : undefined;
   if (withRun) {
     query.mode = params.get("mode") || undefined;
     const run = Number(params.get("run"));
@@ -69,6 +82,18 @@ export function TradeList({ runId, testId = "trades" }: { runId?: number; testId
     [key, runId],
   );
   const runs = useLoad((signal) => (everyRun ? unwrap(api.GET("/api/runs", { params: { query: { limit: 500 } }, signal })) : Promise.resolve(null)), [everyRun]);
+  const playbooks = useLoad((signal) => unwrap(api.GET("/api/playbooks", { signal })), []);
+  const mistakes = useLoad((signal) => unwrap(api.GET("/api/mistakes", { signal })), []);
+  useStream(["journal_changed"], (message) => {
+    if (message.target === "playbook") playbooks.reload();
+    if (message.target === "mistake") mistakes.reload();
+    if (message.target === "trade" || message.target === "playbook" || message.target === "mistake") {
+      trades.reload();
+      totals.reload();
+    }
+  });
+  const playbookNames = new Map((playbooks.data ?? []).map((p) => [p.id, p.name]));
+  const columns = [...tradeColumns.slice(0, 6), ...journalColumns(playbookNames), ...tradeColumns.slice(6)];
   // New trades show up live on the first page; later pages stay put while you read them.
   useStream(["position_derived", "trade_updated"], (message) => {
     if (!everyRun && message.run_id !== runId) return;
@@ -128,12 +153,45 @@ export function TradeList({ runId, testId = "trades" }: { runId?: number; testId
           </label>
         ))}
         {(Object.keys(CHOICES) as Choice[]).map((name) => choice(name, CHOICES[name]))}
+        <label>
+          Review
+          <select value={params.get("review") ?? ""} onChange={(e) => set("review", e.target.value)} aria-label="Review">
+            {REVIEW_CHOICES.map(([value, text]) => (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Mistake
+          <select value={params.get("mistake") ?? ""} onChange={(e) => set("mistake", e.target.value)} aria-label="Mistake">
+            <option value="">any</option>
+            {(mistakes.data ?? []).map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Playbook
+          <select value={params.get("playbook") ?? ""} onChange={(e) => set("playbook", e.target.value)} aria-label="Playbook">
+            <option value="">any</option>
+            <option value="none">no playbook</option>
+            {(playbooks.data ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
       <ErrorNote error={trades.error ?? totals.error} />
       <TotalsBar totals={totals.data} />
       <DataTable
         testId={testId}
-        columns={tradeColumns}
+        columns={columns}
         rows={trades.data?.items ?? []}
         rowKey={(t) => t.id}
         onOpen={(t) => navigate(`/trades/${t.id}`)}

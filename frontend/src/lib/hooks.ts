@@ -102,8 +102,15 @@ export function useLocalStorage(key: string, initial: string): [string, (value: 
  * While `dirty`, asks before anything loses the work: a link or Back inside the app
  * (a confirm; Cancel stays) and closing or reloading the tab (the browser's own prompt).
  */
-export function useUnsavedWarning(dirty: boolean, message: string): void {
-  const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
+export function useUnsavedWarning(dirty: boolean, message: string): { leave: () => void } {
+  // Read at navigation time, not at the last render: a page that has just saved (or
+  // deleted) and moves on calls `leave()` first, and its own navigation is let through.
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
+  const leaving = useRef(false);
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) => !leaving.current && dirtyRef.current && currentLocation.pathname !== nextLocation.pathname,
+  );
   useEffect(() => {
     if (blocker.state !== "blocked") return;
     if (window.confirm(message)) blocker.proceed();
@@ -118,4 +125,5 @@ export function useUnsavedWarning(dirty: boolean, message: string): void {
     window.addEventListener("beforeunload", warn);
     return () => window.removeEventListener("beforeunload", warn);
   }, [dirty]);
+  return { leave: useCallback(() => void (leaving.current = true), []) };
 }

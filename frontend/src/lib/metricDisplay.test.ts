@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deltaText, metricHint, metricLabel, metricText } from "./metricDisplay";
+import { deltaText, metricHeader, metricHint, metricLabel, metricText } from "./metricDisplay";
 
 describe("metricText", () => {
   it("formats by the registry's unit", () => {
@@ -35,5 +35,17 @@ describe("deltaText", () => {
     expect(deltaText(5.75, 11, { unit: "currency" })).toBe("+$5.25");
     expect(deltaText(0.5, 0.6, { unit: "fraction" })).toBe("+10.0 pts");
     expect(deltaText(null, 0.6, { unit: "fraction" })).toBe("—");
+  });
+});
+
+describe("metricHeader", () => {
+  it("puts the unit beside the label", () => {
+    const definitions = {
+      net_pnl: { name: "net_pnl", label: "Net P&L", unit: "currency" as const, formula: "", description: "", annualised: false },
+      win_rate: { name: "win_rate", label: "Win rate", unit: "fraction" as const, formula: "", description: "", annualised: false },
+    };
+    expect(metricHeader("net_pnl", definitions)).toBe("Net P&L ($)");
+    expect(metricHeader("win_rate", definitions)).toBe("Win rate (%)");
+    expect(metricHeader("sharpe", definitions)).toBe("…");
   });
 });

@@ -30,3 +30,13 @@ export function deltaText(a: unknown, b: unknown, definition: Pick<MetricDefinit
   const text = metricText(difference, definition);
   return difference > 0 ? `+${text}` : text;
 }
+
+const UNIT_NAMES: Record<string, string> = { currency: "$", fraction: "%", ratio: "ratio", count: "count", seconds: "time", days: "days", R: "R" };
+
+/** A column header: the metric's label and, in brackets, its unit ("Net P&L ($)"). */
+export function metricHeader(name: string, definitions: Definitions): string {
+  const definition = definitions[name];
+  if (!definition) return "…";
+  const unit = UNIT_NAMES[definition.unit];
+  return unit ? `${definition.label} (${unit})` : definition.label;
+}

@@ -16,7 +16,7 @@ import { metricLabel, metricText } from "../lib/metricDisplay";
 import { useDefinitions } from "../lib/metricUnits";
 import { MAX_POINTS } from "../lib/chartTime";
 
-const DIMENSIONS = ["symbol", "direction", "regime", "hour", "weekday", "instance", "tag"] as const;
+const DIMENSIONS = ["symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook"] as const;
 type Dimension = (typeof DIMENSIONS)[number];
 type Group = { key: string; [metric: string]: unknown };
 
@@ -48,6 +48,9 @@ export default function RunDetail() {
   );
   useStream(["ingested"], (message) => {
     if (message.run_id === runId) run.reload(); // new fills: positions now pending
+  });
+  useStream(["journal_changed"], (message) => {
+    if (by === "playbook" && (message.target === "trade" || message.target === "playbook")) breakdown.reload();
   });
   useStream(["position_derived", "metrics_updated"], (message) => {
     if (message.run_id !== runId) return;

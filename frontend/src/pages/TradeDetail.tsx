@@ -1,11 +1,14 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { CandleChart, type ChartMarker, type PriceLine } from "../components/CandleChart";
 import { DataTable, type Column } from "../components/DataTable";
+import { Attachments } from "../components/Attachments";
 import { ErrorNote, Loading } from "../components/Layout";
+import { saveJournal, TradeReview } from "../components/TradeReview";
 import { dateTime, duration, money, num, pnlClass } from "../lib/format";
 import { useLoad, useStream, useUnsavedWarning } from "../lib/hooks";
+import { reviewKey } from "../lib/journal";
 
 type Fill = Schemas["TradeFillRead"];
 type Order = Schemas["TradeOrderRead"];
@@ -41,9 +44,45 @@ export default function TradeDetail() {
   const tradeId = Number(useParams().tradeId);
   const trade = useLoad((signal) => unwrap(api.GET("/api/trades/{trade_id}", { params: { path: { trade_id: tradeId } }, signal })), [tradeId]);
   const [timeframe, setTimeframe] = useState<string | null>(null);
+  const [journal, setJournal] = useState<Detail["journal"] | null>(null);
+  const [keyNote, setKeyNote] = useState<string | null>(null);
+  const navigate = useNavigate();
   useStream(["position_derived", "trade_updated"], (message) => {
     if (trade.data && message.run_id === trade.data.run_id) trade.reload();
   });
+  // Another tab ticked a rule or reviewed this trade; a playbook's rules changed.
+  useStream(["journal_changed"], (message) => {
+    if ((message.target === "trade" && message.key === String(tradeId)) || message.target === "playbook" || message.target === "mistake") trade.reload();
+  });
+  useEffect(() => {
+    setJournal(trade.data?.journal ?? null);
+  }, [trade.data]);
+  useEffect(() => setKeyNote(null), [tradeId]);
+
+  // Keyboard review: "r" marks this trade reviewed, "n" opens the next unreviewed one.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const action = reviewKey(event);
+      if (!action || document.querySelector("[data-testid=lightbox]")) return;
+      event.preventDefault();
+      if (action === "review") {
+        saveJournal(tradeId, { review_state: "reviewed" }).then(
+          (saved) => {
+            setJournal(saved);
+            setKeyNote("Marked reviewed.");
+          },
+          (error: unknown) => setKeyNote(error instanceof Error ? error.message : String(error)),
+        );
+      } else {
+        unwrap(api.GET("/api/trades/next-unreviewed", { params: { query: { after: tradeId } } })).then(
+          (next) => (next.id === null ? setKeyNote("No unreviewed trade after this one.") : navigate(`/trades/${next.id}`)),
+          (error: unknown) => setKeyNote(error instanceof Error ? error.message : String(error)),
+        );
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [tradeId, navigate]);
 
   const t = trade.data;
   const markers = useMemo(() => (t ? tradeMarkers(t) : []), [t]);
@@ -107,15 +146,26 @@ export default function TradeDetail() {
         <Card label="Regime" value={t.regime.trend ? `${t.regime.trend} / ${t.regime.volatility}` : "—"} />
         <Card label="Priced at multiplier" value={`×${t.multiplier} per point`} testId="trade-multiplier" />
       </div>
-      <section className="panel">
-        <CandleChart symbol={t.symbol} timeframe={chartTimeframe} fromSec={fromSec} toSec={toSec} markers={markers} priceLines={lines} />
-        <p className="dim">
-          {dateTime(t.entry_ts)} → {dateTime(t.exit_ts)} · commission {money(t.commission)} · gross {money(t.gross_pnl)}
-        </p>
-      </section>
-      <div className="two-col">
+      <div className="chart-with-shots">
         <section className="panel">
+          <CandleChart symbol={t.symbol} timeframe={chartTimeframe} fromSec={fromSec} toSec={toSec} markers={markers} priceLines={lines} />
+          <p className="dim">
+            {dateTime(t.entry_ts)} → {dateTime(t.exit_ts)} · commission {money(t.commission)} · gross {money(t.gross_pnl)}
+          </p>
+        </section>
+        <section className="panel">
+          <Attachments target="trade" targetKey={String(t.id)} paste />
+        </section>
+      </div>
+      <div className="two-col">
+        <section className="panel" data-testid="journal-panel">
           <h2>Journal</h2>
+          {journal && <TradeReview tradeId={t.id} journal={journal} onSaved={setJournal} />}
+          {keyNote && (
+            <p className="dim" aria-live="polite" data-testid="key-note">
+              {keyNote}
+            </p>
+          )}
           <JournalForm trade={t} onSaved={trade.reload} />
         </section>
         <section className="panel">
