@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ from backend.stream.broker import Broker
 from backend.stream.pg_broker import PgBroker
 from backend.trades.rebuild import prepare_rebuild
 from backend.training.service import training_service
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,7 +90,10 @@ class AppContext:
             self.broker.start()
         self.ingest.start()
         training_service(self).start()
-        sweep_attachments(self.db, self.settings.data_dir)  # files whose rows went while down
+        try:  # the files of attachment rows that went while the service was down
+            sweep_attachments(self.db, self.settings.data_dir)
+        except Exception:  # the service serves without it; the next delete sweeps again
+            log.exception("attachments: the sweep at start failed")
 
     def _refresh_metrics(self, done: list[Derivation]) -> None:
         """Final metrics when a run ends, and again whenever an ended run's trades change."""

@@ -7,9 +7,11 @@ import stat
 
 import anyio
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
+from backend.attachments import service
 from backend.attachments.service import sweep
 from backend.db.models import Attachment, Playbook, StrategyRun
 from tests.attachments import images
@@ -261,3 +263,20 @@ class TestRemovedWithTheirOwner:
         assert client.delete("/api/demo", headers=alice).status_code == 200
         assert files_of(client) == [f"{kept}.png", f"{kept}.thumb.webp"]
         assert client.get(f"/api/attachments/{on_demo}/file", headers=alice).status_code == 404
+
+
+class TestRowAndFileAgree:
+    def test_a_transaction_that_does_not_commit_leaves_no_file(
+        self, client: TestClient, alice: dict[str, str], trade_id: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        context = app_context(client)
+
+        def fail(_row: Attachment) -> None:  # after the files are renamed into place
+            raise RuntimeError("the commit did not happen")
+
+        monkeypatch.setattr(service, "to_read", fail)
+        with pytest.raises(RuntimeError, match="the commit did not happen"):
+            service.create(context.db, context.settings.data_dir, 1, "trade", str(trade_id), images.png(), None)
+        assert files_of(client) == []
+        with context.db.session() as session:
+            assert session.query(Attachment).count() == 0

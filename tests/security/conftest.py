@@ -95,12 +95,20 @@ def world(client: TestClient) -> World:
     trades = client.get("/api/trades", headers=alice).json()["items"]
     assert len(trades) == 1
     client.patch(f"/api/trades/{trades[0]['id']}", json={"notes": MARKER}, headers=alice)
+    playbook = client.post("/api/playbooks", json={"name": MARKER, "description": MARKER,
+                                                   "rules": [{"text": MARKER}]}, headers=alice)  # fmt: skip
+    mistake = client.post("/api/mistakes", json={"name": MARKER[:60]}, headers=alice)
+    day = client.put("/api/journal/days/2024-01-02", json={"review": MARKER}, headers=alice)
+    assert (playbook.status_code, mistake.status_code, day.status_code) == (201, 201, 200)
     shot = client.post("/api/attachments", params={"target": "trade", "key": trades[0]["id"]},
                        content=_png(), headers={**alice, "Content-Type": "image/png",
                                                 "X-Filename": f"{MARKER}.png"})  # fmt: skip
     assert shot.status_code == 201, shot.text
     keys = client.get("/api/auth/api-keys", headers=alice).json()
     ids: dict[str, object] = {
+        "playbook_id": playbook.json()["id"],
+        "mistake_id": mistake.json()["id"],
+        "day": "2024-01-02",
         "run_id": run_id,
         "trade_id": trades[0]["id"],
         "key_id": keys[0]["id"],

@@ -15,7 +15,7 @@ from tests.security.test_headers import FIXED
 MUST_NEED_PERSON = {"create_api_key", "list_api_keys", "revoke_api_key", "update_me",
                     "list_users", "update_user"}  # fmt: skip
 # Path parameters that name something within the caller's own data (not a global id).
-NAME_PARAMS = {"symbol"}
+NAME_PARAMS = {"symbol", "day"}
 # Endpoints with an authentication of their own (a scraper's METRICS_TOKEN or an ADMIN's token).
 OWN_AUTH = {"metrics"}
 # What an API key needs beyond `read` (which every other GET needs), chosen route by route.
@@ -30,6 +30,11 @@ EXPECTED_SCOPE = {
     "create_training": Scope.TRAINING, "cancel_training_job": Scope.TRAINING,
     "set_auto_training": Scope.TRAINING,
     "create_stream_ticket": Scope.READ,
+    "create_playbook": Scope.WRITE_JOURNAL, "update_playbook": Scope.WRITE_JOURNAL,
+    "delete_playbook": Scope.WRITE_JOURNAL, "create_mistake": Scope.WRITE_JOURNAL,
+    "update_mistake": Scope.WRITE_JOURNAL, "delete_mistake": Scope.WRITE_JOURNAL,
+    "update_trade_journal": Scope.WRITE_JOURNAL, "update_journal_template": Scope.WRITE_JOURNAL,
+    "update_journal_day": Scope.WRITE_JOURNAL, "delete_journal_day": Scope.WRITE_JOURNAL,
 }  # fmt: skip
 
 
@@ -90,14 +95,17 @@ class TestOtherUsersIds:
         assert checked >= 20
 
     def test_names_act_in_the_callers_own_namespace(self, world: World) -> None:
-        """A symbol is a name, not an id: bob's PATCH makes his own instrument, not alice's."""
+        """A symbol is a name, not an id: bob's PATCH makes his own instrument, not alice's;
+        a journal day likewise (bob's PUT writes his own day, his DELETE deletes it: 204)."""
         for endpoint in _protected(world):
             if endpoint.path_params and set(endpoint.path_params) <= NAME_PARAMS:
                 response = world.call(endpoint, world.bob)
-                assert response.status_code in (200, 404), f"{endpoint}: {response.text}"
+                assert response.status_code in (200, 204, 404), f"{endpoint}: {response.text}"
                 assert MARKER not in response.text
         (mine,) = world.client.get("/api/instruments", headers=world.alice).json()
         assert mine["multiplier"] == 2.0
+        day = world.client.get(f"/api/journal/days/{world.ids['day']}", headers=world.alice)
+        assert day.json()["review"] == MARKER
 
     def test_alice_can_reach_what_bob_cannot(self, world: World) -> None:
         """The ids are real: the owner gets them (so the 404s above are not vacuous).
