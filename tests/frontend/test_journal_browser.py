@@ -52,6 +52,14 @@ PASTE_PNG = """async (name) => {
 }"""
 
 
+# The same image dropped on a drop zone (drag and drop from the desktop).
+DROP_PNG = PASTE_PNG.replace(
+    'document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));',
+    'document.querySelector("[data-testid=drop-zone]").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));',
+)
+assert DROP_PNG != PASTE_PNG
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     with LiveServer(tmp_path / "backend") as live:
@@ -169,7 +177,7 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     second_rule.click()
     expect(second_rule).to_have_attribute("data-tick", "broken")
     expect(page.get_by_test_id("adherence")).to_have_text("50%")
-    review.get_by_label("moved stop").check()
+    review.get_by_label("moved stop").click()
     expect(review.get_by_label("moved stop")).to_be_checked()
     review.get_by_label("New mistake").fill("oversized")
     review.get_by_role("button", name="Add", exact=True).click()
@@ -323,6 +331,11 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     expect(playbook_row).to_contain_text("50%")
     shots(page, "06-playbooks")
     playbook_row.get_by_role("link", name=PLAYBOOK).click()
+    page.evaluate(DROP_PNG, "setup.png")
+    dropped = page.get_by_test_id("attachments-playbook")
+    expect(dropped.get_by_test_id("thumbnail")).to_have_count(1)
+    listed = api.get("/api/attachments", params={"target": "playbook", "key": str(playbook_id)})
+    assert [a["filename"] for a in listed.json()] == ["setup.png"]
     analytics = api.get(f"/api/playbooks/{playbook_id}/analytics").raise_for_status().json()
     assert analytics["trades"] == 1
     expect(page.locator("[data-testid=playbook-analytics] [data-metric=net_pnl]")).to_have_text(

@@ -31,7 +31,7 @@ vi.mock("../api/client", async (original) => {
   return { ...real, api: fake };
 });
 
-const { TradeReview } = await import("./TradeReview");
+const { saveJournal, TradeReview } = await import("./TradeReview");
 
 function journal(followed: boolean | null, mistakes: { id: number; name: string }[] = []): Journal {
   return {
@@ -48,7 +48,7 @@ function journal(followed: boolean | null, mistakes: { id: number; name: string 
 function panel(current: Journal, onSaved: (j: Journal) => void = () => {}) {
   return render(
     <MemoryRouter>
-      <TradeReview tradeId={5} journal={current} onSaved={onSaved} />
+      <TradeReview journal={current} save={(body) => saveJournal(5, body).then(onSaved)} />
     </MemoryRouter>,
   );
 }
@@ -76,7 +76,7 @@ describe("TradeReview", () => {
       answer = journal(next);
       view.rerender(
         <MemoryRouter>
-          <TradeReview tradeId={5} journal={journal(state)} onSaved={(j) => saved.push(j)} />
+          <TradeReview journal={journal(state)} save={(body) => saveJournal(5, body).then((j) => saved.push(j))} />
         </MemoryRouter>,
       );
       await act(async () => fireEvent.click(rule()));

@@ -1,7 +1,7 @@
 // A trade's review (issue 18): its playbook, the playbook's rules ticked followed or
 // broken, its mistakes and its review state. Every change is saved at once
 // (PUT /api/trades/{id}/journal), so nothing here can be lost by leaving the page.
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { percent } from "../lib/format";
@@ -18,7 +18,8 @@ export function saveJournal(tradeId: number, body: JournalWrite): Promise<Journa
 
 const TICK_MARK: Record<string, string> = { followed: "✓", broken: "✗", "not ticked": "" };
 
-export function TradeReview({ tradeId, journal, onSaved }: { tradeId: number; journal: Journal; onSaved: (journal: Journal) => void }) {
+/** `save` sends a change and shows its answer (the trade page orders saves and live refreshes). */
+export function TradeReview({ journal, save: send }: { journal: Journal; save: (body: JournalWrite) => Promise<unknown> }) {
   const playbooks = useLoad((signal) => unwrap(api.GET("/api/playbooks", { signal })), []);
   const mistakes = useLoad((signal) => unwrap(api.GET("/api/mistakes", { signal })), []);
   const [error, setError] = useState<Error>();
@@ -29,20 +30,26 @@ export function TradeReview({ tradeId, journal, onSaved }: { tradeId: number; jo
     if (message.target === "mistake") mistakes.reload();
   });
 
+  const pending = useRef(0);
   const save = async (body: JournalWrite) => {
     setBusy(true);
     setError(undefined);
+    pending.current++;
     try {
-      onSaved(await saveJournal(tradeId, body));
+      await send(body);
     } catch (e) {
       setError(e instanceof Error ? e : new Error(String(e)));
     } finally {
-      setBusy(false);
+      pending.current--;
+      setBusy(pending.current > 0);
     }
   };
   // The ticked mistakes show at once (the box is the user's); the server's answer then rules.
   const [mistakeIds, setMistakeIds] = useState(() => journal.mistakes.map((m) => m.id));
-  useEffect(() => setMistakeIds(journal.mistakes.map((m) => m.id)), [journal.mistakes]);
+  // A live refresh that lands while a save is on its way may predate it: the save's answer rules.
+  useEffect(() => {
+    if (pending.current === 0) setMistakeIds(journal.mistakes.map((m) => m.id));
+  }, [journal.mistakes]);
   const toggleMistake = (id: number, on: boolean) => {
     const next = on ? [...mistakeIds, id] : mistakeIds.filter((m) => m !== id);
     setMistakeIds(next);

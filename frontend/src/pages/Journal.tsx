@@ -294,8 +294,17 @@ function Template() {
   const [text, setText] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<Error>();
+  const edited = text !== null && text !== template.data?.template;
+  // The stored template fills the field, unless the user has changed what it last filled in.
+  const synced = useRef<string | null>(null);
+  const textRef = useRef(text);
+  textRef.current = text;
   useEffect(() => {
-    if (template.data) setText(template.data.template);
+    if (!template.data) return;
+    if (textRef.current === null || textRef.current === synced.current) {
+      synced.current = template.data.template;
+      setText(template.data.template);
+    }
   }, [template.data]);
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -314,20 +323,24 @@ function Template() {
       <summary>Template for new days' plan</summary>
       <form className="journal" onSubmit={save}>
         <p className="dim">A day without an entry starts its pre-market plan with this (markdown).</p>
+        {text === null ? (
+          <Loading />
+        ) : (
         <textarea
           name="template"
           aria-label="Plan template"
           rows={6}
           maxLength={20000}
-          value={text ?? ""}
+          value={text}
           onChange={(e) => {
             setText(e.target.value);
             setStatus(null);
           }}
         />
+        )}
         <ErrorNote error={error ?? template.error} />
         <div className="row">
-          <button type="submit" disabled={text === null || text === template.data?.template}>
+          <button type="submit" disabled={!edited}>
             Save template
           </button>
           {status && <span className="pos">{status}</span>}

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { CandleChart, type ChartMarker, type PriceLine } from "../components/CandleChart";
@@ -42,9 +42,19 @@ export function excursionLines(trade: Pick<Detail, "direction" | "entry_price" |
 
 export default function TradeDetail() {
   const tradeId = Number(useParams().tradeId);
-  const trade = useLoad((signal) => unwrap(api.GET("/api/trades/{trade_id}", { params: { path: { trade_id: tradeId } }, signal })), [tradeId]);
+  // Journal saves are numbered; a load shows its journal only if no save started since it
+  // began (a live refresh that crosses a save may read the state before it).
+  const saves = useRef({ started: 0, inFlight: 0 });
+  const trade = useLoad(async (signal) => {
+    const before = { ...saves.current };
+    const detail = await unwrap(api.GET("/api/trades/{trade_id}", { params: { path: { trade_id: tradeId } }, signal }));
+    const fresh = before.inFlight === 0 && before.started === saves.current.started;
+    return { ...detail, fresh };
+  }, [tradeId]);
   const [timeframe, setTimeframe] = useState<string | null>(null);
-  const [journal, setJournal] = useState<Detail["journal"] | null>(null);
+  // The journal shown, with the trade it belongs to (a save's answer may come after "n").
+  const [shown, setShown] = useState<{ tradeId: number; journal: Detail["journal"] } | null>(null);
+  const journal = shown?.tradeId === tradeId ? shown.journal : null;
   const [keyNote, setKeyNote] = useState<string | null>(null);
   const navigate = useNavigate();
   useStream(["position_derived", "trade_updated"], (message) => {
@@ -55,8 +65,26 @@ export default function TradeDetail() {
     if ((message.target === "trade" && message.key === String(tradeId)) || message.target === "playbook" || message.target === "mistake") trade.reload();
   });
   useEffect(() => {
-    setJournal(trade.data?.journal ?? null);
-  }, [trade.data]);
+    const data = trade.data;
+    if (!data || data.id !== tradeId) return;
+    setShown((current) => (data.fresh || current?.tradeId !== data.id ? { tradeId: data.id, journal: data.journal } : current));
+  }, [trade.data, tradeId]);
+  const save = useCallback(
+    async (body: Schemas["TradeJournalWrite"]) => {
+      const mine = ++saves.current.started;
+      saves.current.inFlight++;
+      try {
+        const saved = await saveJournal(tradeId, body);
+        if (mine === saves.current.started) setShown({ tradeId, journal: saved });
+        return saved;
+      } finally {
+        saves.current.inFlight--;
+      }
+    },
+    [tradeId],
+  );
+  const saveRef = useRef(save);
+  saveRef.current = save;
   useEffect(() => setKeyNote(null), [tradeId]);
 
   // Keyboard review: "r" marks this trade reviewed, "n" opens the next unreviewed one.
@@ -66,11 +94,8 @@ export default function TradeDetail() {
       if (!action || document.querySelector("[data-testid=lightbox]")) return;
       event.preventDefault();
       if (action === "review") {
-        saveJournal(tradeId, { review_state: "reviewed" }).then(
-          (saved) => {
-            setJournal(saved);
-            setKeyNote("Marked reviewed.");
-          },
+        saveRef.current({ review_state: "reviewed" }).then(
+          () => setKeyNote("Marked reviewed."),
           (error: unknown) => setKeyNote(error instanceof Error ? error.message : String(error)),
         );
       } else {
@@ -160,7 +185,7 @@ export default function TradeDetail() {
       <div className="two-col">
         <section className="panel" data-testid="journal-panel">
           <h2>Journal</h2>
-          {journal && <TradeReview tradeId={t.id} journal={journal} onSaved={setJournal} />}
+          {journal && <TradeReview journal={journal} save={save} />}
           {keyNote && (
             <p className="dim" aria-live="polite" data-testid="key-note">
               {keyNote}
