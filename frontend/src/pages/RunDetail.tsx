@@ -16,7 +16,7 @@ import { metricLabel, metricText } from "../lib/metricDisplay";
 import { useDefinitions } from "../lib/metricUnits";
 import { MAX_POINTS } from "../lib/chartTime";
 
-const DIMENSIONS = ["symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook"] as const;
+const DIMENSIONS = ["symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook", "mistake"] as const;
 type Dimension = (typeof DIMENSIONS)[number];
 type Group = { key: string; [metric: string]: unknown };
 
