@@ -119,7 +119,9 @@ def resolve(parsed: Parsed, format_id: str, zone: ZoneInfo | None) -> tuple[list
 Events = list[dict[str, Any]]
 
 
-def validate(fills: list[Fill], account: str | None = None) -> tuple[Events, list[Fill], list[Skip]]:
+def validate(
+    fills: list[Fill], account: str | None = None
+) -> tuple[Events, list[Fill], list[Skip]]:
     """The ingest contract's events of `fills` (validated), the fills kept, the refused rows."""
     events = [fill.event(account) for fill in fills]
     try:
