@@ -164,7 +164,8 @@ class TestThinkorswim:
                                               "America/New_York")[1]]  # fmt: skip
         again = [f.execution_id for f in read(sample("thinkorswim.csv"), "thinkorswim",
                                               "America/New_York")[1]]  # fmt: skip
-        assert first == again and len(set(first)) == 6
+        assert first == again
+        assert len(set(first)) == 6
 
 
 class TestTradeStation:
@@ -189,7 +190,8 @@ class TestGenericMapper:
             ("2024-03-11T13:31:00Z", "MESH4", "sell", 2.0, 5162.5, 1.24, "paper-1"),
         ]  # fmt: skip
         first, second = fills[0].execution_id, fills[1].execution_id
-        assert first.endswith(":1") and second.endswith(":2") and first[:-2] == second[:-2]
+        assert first.endswith(":1")
+        assert second == first[:-2] + ":2"
         assert skipped == [(4, "time: 2024-03-10 02:30:00 does not exist in America/New_York "
                                "(the clocks skipped it at a DST change)")]  # fmt: skip
 
