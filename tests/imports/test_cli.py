@@ -64,7 +64,7 @@ class TestImportCommand:
     def test_declining_stores_nothing(self, server: LiveServer, account: Account,
                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-        monkeypatch.setattr("builtins.input", lambda prompt: "n")
+        monkeypatch.setattr("builtins.input", lambda _prompt: "n")
         code = run(server, account, str(DATA / "quantower.csv"), "--tz", "America/New_York")
         assert code == 3
         assert capsys.readouterr().out.endswith("nothing stored\n")
