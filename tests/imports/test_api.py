@@ -26,7 +26,7 @@ def upload(client: TestClient, headers: dict[str, str], name: str, data: bytes |
 
 
 def staged(client: TestClient, headers: dict[str, str], name: str, **params: str) -> dict[str, Any]:
-    response = upload(client, headers, name, **params)
+    response = upload(client, headers, name, None, **params)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
