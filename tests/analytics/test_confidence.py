@@ -51,6 +51,8 @@ class TestWilson:
         interval = wilson(13, 21)
         assert interval.ci_low == pytest.approx(centre - half, abs=1e-12)
         assert interval.ci_high == pytest.approx(centre + half, abs=1e-12)
+        assert interval.ci_low is not None
+        assert interval.ci_high is not None
         assert (round(interval.ci_low, 4), round(interval.ci_high, 4)) == (0.4088, 0.7925)
         assert (interval.n, interval.method, interval.level) == (21, "wilson", 0.95)
 
@@ -111,7 +113,8 @@ class TestBootstrap:
         low, high = _scipy_interval(sharpe, returns)
         assert abs(ours.ci_low - low) < 0.06 * (high - low)  # type: ignore[operator]
         assert abs(ours.ci_high - high) < 0.06 * (high - low)  # type: ignore[operator]
-        assert ours.n == 250 and ours.enough
+        assert ours.n == 250
+        assert ours.enough
 
     def test_past_max_draw_it_matches_scipy_too(self) -> None:
         # m-out-of-n: 300 draws a resample, the spread scaled by sqrt(300 / 3000)
@@ -147,7 +150,8 @@ class TestBootstrap:
         pf = trade_intervals(net, np.full(40, np.nan))["profit_factor"]
         assert pf.ci_high is None
         assert pf.enough is False
-        assert pf.reason is not None and pf.reason.startswith("in ")
+        assert pf.reason is not None
+        assert pf.reason.startswith("in ")
         assert pf.reason.endswith("resamples no trade lost: the upper bound is unbounded")
 
     def test_no_trades_and_no_r(self) -> None:
@@ -242,7 +246,8 @@ class TestDeflatedSharpe:
         assert result.trials_variance == pytest.approx(float(np.var(sharpes, ddof=1)))
         assert result.significant is False
         assert result.deflated_sharpe < 0.95
-        assert result.warning is not None and "within what luck gives" in result.warning
+        assert result.warning is not None
+        assert "within what luck gives" in result.warning
 
     def test_a_real_edge_is_significant(self) -> None:
         best, sharpes = self._sweep(0.004)  # a daily Sharpe of 0.4
@@ -261,4 +266,5 @@ def test_resamples_are_a_fixed_matrix() -> None:
     first = confidence.resample_rows(50)
     assert first.shape == (1000, 50)
     assert (first == confidence.resample_rows(50)).all()
-    assert first.min() >= 0 and first.max() <= 49
+    assert first.min() >= 0
+    assert first.max() <= 49
