@@ -18,7 +18,8 @@ the Sharpe) and when both its bounds are finite; otherwise `reason` says why.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Any
@@ -31,7 +32,7 @@ Floats = npt.NDArray[np.float64]
 LEVEL = 0.95
 RESAMPLES = 1000
 SEED = 20_141_205
-MAX_DRAW = 300  # values per resample at most: above it the m-out-of-n bootstrap
+MAX_DRAW = 200  # values per resample at most: above it the m-out-of-n bootstrap
 MIN_TRADES = 30
 MIN_DAYS = 60
 PERIODS_PER_YEAR = 252
@@ -55,7 +56,10 @@ class Interval:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n, "level": self.level,
+            "method": self.method, "enough": self.enough, "reason": self.reason,
+        }  # fmt: skip
 
 
 def _judged(
@@ -98,21 +102,64 @@ def wilson(wins: int, n: int, level: float = LEVEL) -> Interval:
 
 
 @lru_cache(maxsize=8)
-def _uniforms(seed: int, resamples: int, draw: int) -> npt.NDArray[np.float32]:
-    """The resampling matrix: fixed for a seed, so the same data gives the same interval."""
-    # float32: the row numbers below 2**24 it yields are exact enough, at half the cost
-    rng = np.random.default_rng(seed)
-    matrix: npt.NDArray[np.float32] = rng.random((resamples, draw), dtype=np.float32)
+def _draws(seed: int, resamples: int, draw: int) -> npt.NDArray[np.int64]:
+    """The resampling matrix, 31-bit random integers: fixed for a seed, so the same data
+    always gives the same interval."""
+    matrix = np.random.default_rng(seed).integers(0, 1 << 31, (resamples, draw), dtype=np.int64)
     matrix.setflags(write=False)
     return matrix
 
 
-def resample_rows(n: int, *, seed: int = SEED, resamples: int = RESAMPLES) -> npt.NDArray[np.intp]:
-    """Row numbers of each resample of n values: (resamples, min(n, MAX_DRAW))."""
+class _Buffers(threading.local):
+    """Per-thread scratch for the resamples: allocating ~2 MB per gather (page faults)
+    cost more than the gather itself."""
+
+    def __init__(self) -> None:
+        self.rows = np.empty(RESAMPLES * MAX_DRAW, dtype=np.intp)
+        self.values = np.empty(RESAMPLES * MAX_DRAW, dtype=np.float64)
+
+
+_BUFFERS = _Buffers()
+
+
+def resample_rows(
+    n: int, *, seed: int = SEED, resamples: int = RESAMPLES, out: npt.NDArray[np.intp] | None = None
+) -> npt.NDArray[np.intp]:
+    """Row numbers of each resample of n values: (resamples, min(n, MAX_DRAW)).
+
+    floor(d n / 2**31) for 31-bit d: uniform over 0..n-1 to within n / 2**31, exact integers.
+    `out` (flat, at least resamples x MAX_DRAW) receives them; a new array without it.
+    """
+    if not 0 < n < 1 << 31:
+        raise ValueError(f"n must be in [1, 2**31), got {n}")
     draw = min(n, MAX_DRAW)
-    rows = (_uniforms(seed, resamples, MAX_DRAW)[:, :draw] * np.float32(n)).astype(np.intp)
-    np.minimum(rows, n - 1, out=rows)
+    shape = (resamples, draw)
+    rows = np.empty(shape, dtype=np.intp) if out is None else out[: resamples * draw].reshape(shape)
+    np.multiply(_draws(seed, resamples, MAX_DRAW)[:, :draw], n, out=rows)
+    rows >>= 31
     return rows
+
+
+def _gather(values: Floats, rows: npt.NDArray[np.intp]) -> Floats:
+    """values[rows] into this thread's scratch buffer (valid until the next gather)."""
+    out = _BUFFERS.values[: rows.size].reshape(rows.shape)
+    np.take(values, rows, out=out)
+    return out
+
+
+def _quantiles(stats: Floats, alpha: float) -> tuple[float, float]:
+    """np.quantile's default (linear) at alpha and 1 - alpha, over a sorted copy."""
+    ordered = np.sort(stats)
+    bounds = []
+    for q in (alpha, 1 - alpha):
+        position = q * (ordered.size - 1)
+        below = int(position)
+        above = min(below + 1, ordered.size - 1)
+        low, high = float(ordered[below]), float(ordered[above])
+        fraction = position - below
+        # inf - inf between two infinite resamples would be NaN: the bound is infinite
+        bounds.append(low if fraction == 0 or low == high else low + (high - low) * fraction)
+    return bounds[0], bounds[1]
 
 
 def _percentile(
@@ -123,8 +170,7 @@ def _percentile(
     A bound that falls on an infinite resample (a profit factor with no loser) is None.
     """
     alpha = (1 - level) / 2
-    with np.errstate(invalid="ignore"):  # inf - inf between two infinite resamples: NaN
-        low, high = (float(q) for q in np.quantile(stats, (alpha, 1 - alpha)))
+    low, high = _quantiles(stats, alpha)
     if n > MAX_DRAW:
         shrink = math.sqrt(MAX_DRAW / n)
         low, high = estimate + (low - estimate) * shrink, estimate + (high - estimate) * shrink
@@ -272,9 +318,9 @@ def trade_intervals(
         for name in ("expectancy", "profit_factor", "expectancy_r"):
             intervals[name] = undefined(0, "no closed trades", level=level)
         return intervals
-    rows = resample_rows(n, seed=seed)
+    rows = resample_rows(n, seed=seed, out=_BUFFERS.rows)
     gains, losses = np.maximum(net, 0.0), -np.minimum(net, 0.0)
-    sample = np.take(net, rows)
+    sample = _gather(net, rows)
     total = sample.sum(axis=1)
     won = np.maximum(sample, 0.0, out=sample).sum(axis=1)
     lost = won - total
@@ -288,10 +334,10 @@ def trade_intervals(
         return intervals
     estimate = float(np.mean(r_multiple[known]))
     if count == n:
-        stats = np.take(r_multiple, rows).mean(axis=1)
+        stats = _gather(r_multiple, rows).mean(axis=1)
     else:
-        hits = np.take(known.astype(np.float64), rows).sum(axis=1)
-        total = np.take(np.where(known, r_multiple, 0.0), rows).sum(axis=1)
+        hits = _gather(known.astype(np.float64), rows).sum(axis=1)
+        total = _gather(np.where(known, r_multiple, 0.0), rows).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             stats = total / hits
         stats = stats[hits > 0]

@@ -83,7 +83,7 @@ class TestBootstrap:
 
     def test_profit_factor_and_average_r_against_scipy(self) -> None:
         rng = np.random.default_rng(2)
-        net = rng.normal(20.0, 100.0, 250)
+        net = rng.normal(20.0, 100.0, 200)
         r = net / 50.0
 
         def profit_factor(x: np.ndarray, axis: int) -> np.ndarray:
@@ -104,7 +104,7 @@ class TestBootstrap:
         assert abs(ours["expectancy"].ci_low - low) < 0.06 * (high - low)  # type: ignore[operator]
 
     def test_sharpe_against_scipy(self) -> None:
-        returns = np.random.default_rng(3).normal(0.001, 0.01, 250)
+        returns = np.random.default_rng(3).normal(0.001, 0.01, 200)
 
         def sharpe(x: np.ndarray, axis: int) -> np.ndarray:
             return x.mean(axis=axis) / x.std(axis=axis, ddof=1) * math.sqrt(252)  # type: ignore[no-any-return]
@@ -113,11 +113,11 @@ class TestBootstrap:
         low, high = _scipy_interval(sharpe, returns)
         assert abs(ours.ci_low - low) < 0.06 * (high - low)  # type: ignore[operator]
         assert abs(ours.ci_high - high) < 0.06 * (high - low)  # type: ignore[operator]
-        assert ours.n == 250
+        assert ours.n == 200
         assert ours.enough
 
     def test_past_max_draw_it_matches_scipy_too(self) -> None:
-        # m-out-of-n: 300 draws a resample, the spread scaled by sqrt(300 / 3000)
+        # m-out-of-n: 200 draws a resample, the spread scaled by sqrt(200 / 3000)
         net = np.random.default_rng(4).normal(5.0, 80.0, 3000)
         assert net.size > MAX_DRAW
         ours = bootstrap_mean(net)
