@@ -292,8 +292,8 @@ def deflated_sharpe(best: SharpeStats, trial_sharpes: Floats) -> Deflated:
     warning = None
     if not significant:
         warning = (
-            f"the best of {trials} variants has a Sharpe of {best.sharpe:.4f} per day; luck alone "
-            f"gives the best of {trials} about {sr0:.4f}: deflated Sharpe {value:.2f}, below "
+            f"the best of {trials} variants has a Sharpe of {best.sharpe:.4f} per period; luck "
+            f"alone gives the best of {trials} about {sr0:.4f}: deflated Sharpe {value:.2f}, below "
             f"{SIGNIFICANT}. Its edge is within what luck gives"
         )
     return Deflated(value, best.sharpe, sr0, trials, variance, best.n, significant, warning)
