@@ -944,7 +944,7 @@ export interface paths {
         };
         /**
          * Get Portfolio Breakdown
-         * @description Core metrics per group across the caller's runs.
+         * @description Core metrics per group across the caller's runs, with confidence intervals.
          */
         get: operations["get_portfolio_breakdown"];
         put?: never;
@@ -1045,7 +1045,7 @@ export interface paths {
         /**
          * Get Run Breakdown
          * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
-         *     or mistake.
+         *     or mistake, each group with its confidence intervals.
          */
         get: operations["get_run_breakdown"];
         put?: never;
@@ -1105,7 +1105,8 @@ export interface paths {
         };
         /**
          * Get Run Metrics
-         * @description Every metric of the run, computed now (and stored); nulls come with their reason.
+         * @description Every metric of the run, computed now (and stored); nulls come with their reason,
+         *     and `confidence` holds the 95 % intervals and the probabilistic Sharpe ratio.
          */
         get: operations["get_run_metrics"];
         put?: never;
@@ -1952,6 +1953,52 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * BreakdownGroup
+         * @description One group's core metrics and the confidence intervals of four of them.
+         */
+        BreakdownGroup: {
+            /** Avg Hold Seconds */
+            avg_hold_seconds: number | null;
+            /** Avg Loss */
+            avg_loss: number | null;
+            /** Avg Win */
+            avg_win: number | null;
+            /** Commission */
+            commission: number | null;
+            /** Expectancy */
+            expectancy: number | null;
+            /** Expectancy R */
+            expectancy_r: number | null;
+            /** Gross Pnl */
+            gross_pnl: number | null;
+            /**
+             * Intervals
+             * @description win_rate, expectancy, profit_factor, expectancy_r
+             */
+            intervals?: {
+                [key: string]: components["schemas"]["MetricInterval"];
+            } | null;
+            /** Key */
+            key: string;
+            /** Net Pnl */
+            net_pnl: number | null;
+            /** Profit Factor */
+            profit_factor: number | null;
+            /** Trade Count */
+            trade_count: number;
+            /** Win Rate */
+            win_rate: number | null;
+        };
+        /** BreakdownRead */
+        BreakdownRead: {
+            /** By */
+            by: string;
+            /** Groups */
+            groups: components["schemas"]["BreakdownGroup"][];
+            /** Timezone */
+            timezone: string;
+        };
         /** ChartBars */
         ChartBars: {
             /** Close */
@@ -1966,6 +2013,19 @@ export interface components {
             timeframe: string;
             /** Ts */
             ts: number[];
+        };
+        /** Confidence */
+        Confidence: {
+            /**
+             * Intervals
+             * @description by metric name: win_rate, expectancy, profit_factor, expectancy_r, sharpe
+             */
+            intervals: {
+                [key: string]: components["schemas"]["MetricInterval"];
+            };
+            /** Level */
+            level: number;
+            probabilistic_sharpe: components["schemas"]["ProbabilisticSharpe"];
         };
         /**
          * DemoRead
@@ -2742,6 +2802,11 @@ export interface components {
             /** Formula */
             formula: string;
             /**
+             * Interval
+             * @description how its confidence interval (ci_low, ci_high in metrics and breakdowns) is computed; null: it has none
+             */
+            interval?: string | null;
+            /**
              * Label
              * @description what to show a person: never the raw name
              */
@@ -2753,6 +2818,47 @@ export interface components {
              * @enum {string}
              */
             unit: "currency" | "fraction" | "ratio" | "count" | "seconds" | "days" | "R";
+        };
+        /**
+         * MetricInterval
+         * @description A confidence interval of one metric (docs/metrics.md, "Confidence").
+         */
+        MetricInterval: {
+            /**
+             * Ci High
+             * @description upper bound; null when unbounded or undefined
+             */
+            ci_high: number | null;
+            /**
+             * Ci Low
+             * @description lower bound; null when undefined
+             */
+            ci_low: number | null;
+            /**
+             * Enough
+             * @description false: too few observations, or unbounded, to mean much
+             */
+            enough: boolean;
+            /**
+             * Level
+             * @description confidence level, 0.95
+             */
+            level: number;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "wilson" | "bootstrap";
+            /**
+             * N
+             * @description observations behind it: trades, or daily returns for Sharpe
+             */
+            n: number;
+            /**
+             * Reason
+             * @description why not enough (or undefined); null when enough
+             */
+            reason: string | null;
         };
         /** MistakeRead */
         MistakeRead: {
@@ -3190,6 +3296,29 @@ export interface components {
             /** Warning */
             warning: string | null;
         };
+        /** ProbabilisticSharpe */
+        ProbabilisticSharpe: {
+            /**
+             * Benchmark
+             * @description per-day Sharpe ratio the estimate is tested against
+             */
+            benchmark: number;
+            /**
+             * N
+             * @description daily returns
+             */
+            n: number;
+            /**
+             * Reason
+             * @description why there is no value
+             */
+            reason: string | null;
+            /**
+             * Value
+             * @description probability that the true daily Sharpe ratio exceeds the benchmark
+             */
+            value: number | null;
+        };
         /** Progress */
         Progress: {
             /** Done */
@@ -3342,6 +3471,29 @@ export interface components {
              * @enum {string}
              */
             type: "run_end";
+        };
+        /**
+         * RunMetricsRead
+         * @description Every metric by name (numbers or null), why the nulls are null, and confidence.
+         */
+        RunMetricsRead: {
+            /** Computed At */
+            computed_at: string;
+            /** @description intervals and the probabilistic Sharpe ratio */
+            confidence?: components["schemas"]["Confidence"] | null;
+            /** Metrics Version */
+            metrics_version: number;
+            /** Run Id */
+            run_id: number;
+            /**
+             * Undefined
+             * @description reason of each null metric
+             */
+            undefined: {
+                [key: string]: string;
+            };
+        } & {
+            [key: string]: unknown;
         };
         /** RunRead */
         RunRead: {
@@ -6207,9 +6359,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BreakdownRead"];
                 };
             };
             /** @description Validation Error */
@@ -6396,9 +6546,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BreakdownRead"];
                 };
             };
             /** @description Validation Error */
@@ -6505,9 +6653,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RunMetricsRead"];
                 };
             };
             /** @description Validation Error */
