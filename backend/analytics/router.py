@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from backend.analytics import report, service
 from backend.analytics.metrics import MIN_ANNUALISED_DAYS, describe
+from backend.analytics.orders import describe_orders
 from backend.analytics.spool import Spool
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CanRead
@@ -35,19 +36,26 @@ MaxPoints = Annotated[
 class MetricDefinition(BaseModel):
     name: str
     label: str = Field(description="what to show a person: never the raw name")
-    unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R"]
+    unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R", "ticks"]
     formula: str
     description: str = Field(description="one line: what the number tells")
     annualised: bool = Field(
         description=f"scaled to a year: null unless the returns span {MIN_ANNUALISED_DAYS} "
         "business days or more"
     )
+    scope: Literal["trades", "orders"] = Field(
+        default="trades",
+        description="trades: GET /api/runs/{id}/metrics; "
+        "orders: GET /api/runs/{id}/order-analytics",
+    )
 
 
 @router.get("/metrics/definitions", operation_id="metric_definitions")
 def metric_definitions(_principal: CanRead) -> list[MetricDefinition]:
     """Every metric's name, human label, unit, formula and one-line explanation."""
-    return [MetricDefinition.model_validate(row) for row in describe()]
+    return [MetricDefinition.model_validate(row) for row in describe()] + [
+        MetricDefinition.model_validate(row) for row in describe_orders()
+    ]
 
 
 @router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")

@@ -92,8 +92,9 @@ def explain(
     steps: list[Step] = []
     if crossing is not None:
         opposite = "sell" if first.fill.side == "buy" else "buy"
-        before = Fill(crossing.previous_trade_id, first.fill.ts, opposite, crossing.qty,
-                      first.fill.price, 0.0)  # fmt: skip
+        before = Fill(
+            crossing.previous_trade_id, first.fill.ts, opposite, crossing.qty, first.fill.price, 0.0
+        )
         position.apply(before)
     for item in fills:
         fill = item.fill
@@ -106,8 +107,17 @@ def explain(
             seq, role, qty, fee = state.fills[0]
             last = closed.fills[-1]
             previous = Part(closed.id, last.role, last.qty, last.commission)
-            steps.append(Step(item, _d(held), _d(state.position), "opened_by_reversal",
-                              Part(trade_id, role, _d(qty), _d(fee)), previous, whole))  # fmt: skip
+            steps.append(
+                Step(
+                    item,
+                    _d(held),
+                    _d(state.position),
+                    "opened_by_reversal",
+                    Part(trade_id, role, _d(qty), _d(fee)),
+                    previous,
+                    whole,
+                )
+            )
             continue
         if closed is not None:  # this trade closed
             last = closed.fills[-1]
@@ -116,15 +126,32 @@ def explain(
                 _seq, role, qty, fee = state.fills[0]
                 other = Part(state.first_seq, role, _d(qty), _d(fee))
             after = state.position if state is not None else 0
-            steps.append(Step(item, _d(held), _d(after), "reverse" if other else "close",
-                              Part(trade_id, last.role, last.qty, last.commission), other,
-                              whole))  # fmt: skip
+            steps.append(
+                Step(
+                    item,
+                    _d(held),
+                    _d(after),
+                    "reverse" if other else "close",
+                    Part(trade_id, last.role, last.qty, last.commission),
+                    other,
+                    whole,
+                )
+            )
             return Explanation(tuple(steps), closed, True)
         assert state is not None
         _seq, role, qty, fee = state.fills[-1]
         action = "open" if held == 0 else "scale_in" if role == "entry" else "partial_exit"
-        steps.append(Step(item, _d(held), _d(state.position), action,
-                          Part(trade_id, role, _d(qty), _d(fee)), None, whole))  # fmt: skip
+        steps.append(
+            Step(
+                item,
+                _d(held),
+                _d(state.position),
+                action,
+                Part(trade_id, role, _d(qty), _d(fee)),
+                None,
+                whole,
+            )
+        )
     return Explanation(tuple(steps), position.open_trade(), False)
 
 
@@ -163,8 +190,17 @@ def excursion_bars(
         if exit_ts is None
         else int(np.searchsorted(bar_ts, exit_ts - timeframe_s * NS, side="right"))
     )
-    measured = excursion(direction, entry_price, exit_price, entry_ts, exit_ts, bar_ts,
-                         bar_high, bar_low, timeframe_s)  # fmt: skip
+    measured = excursion(
+        direction,
+        entry_price,
+        exit_price,
+        entry_ts,
+        exit_ts,
+        bar_ts,
+        bar_high,
+        bar_low,
+        timeframe_s,
+    )
     count = max(last - first, 0)
     high_i = first + int(np.argmax(bar_high[first:last])) if count else None
     low_i = first + int(np.argmin(bar_low[first:last])) if count else None
@@ -177,11 +213,16 @@ def excursion_bars(
     low_from = "bar" if low is not None and low <= bottom[1] else bottom[0]
     long = direction == "long"
     return ExcursionBars(
-        timeframe_s=timeframe_s, bar_count=count,
+        timeframe_s=timeframe_s,
+        bar_count=count,
         first_bar_ts=int(bar_ts[first]) if count else None,
         last_bar_ts=int(bar_ts[last - 1]) if count else None,
-        high_bar_ts=int(bar_ts[high_i]) if high_i is not None else None, high=high,
-        low_bar_ts=int(bar_ts[low_i]) if low_i is not None else None, low=low,
-        mfe=measured.mfe, mae=measured.mae,
-        mfe_from=high_from if long else low_from, mae_from=low_from if long else high_from,
-    )  # fmt: skip
+        high_bar_ts=int(bar_ts[high_i]) if high_i is not None else None,
+        high=high,
+        low_bar_ts=int(bar_ts[low_i]) if low_i is not None else None,
+        low=low,
+        mfe=measured.mfe,
+        mae=measured.mae,
+        mfe_from=high_from if long else low_from,
+        mae_from=low_from if long else high_from,
+    )

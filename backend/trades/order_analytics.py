@@ -231,7 +231,7 @@ def analyse_order(
                     ("qty", before[3], state[3]),
                     ("limit_price", before[1], state[1]),
                     ("stop_price", before[2], state[2]),
-                )  # fmt: skip
+                )
                 if old != new
             )
             was_finished = finished is not None and finished < event.ts
@@ -246,11 +246,21 @@ def analyse_order(
         timeline.append(
             TimelineStep(
                 event.ts, kind, event.status, state[3], state[1], state[2], changes=changes
-            )  # fmt: skip
+            )
         )
     for fill in fills:
-        timeline.append(TimelineStep(fill.ts, "fill", None, fill.qty, None, None,
-                                     fill_price=fill.price, fill_id=fill.exec_id))  # fmt: skip
+        timeline.append(
+            TimelineStep(
+                fill.ts,
+                "fill",
+                None,
+                fill.qty,
+                None,
+                None,
+                fill_price=fill.price,
+                fill_id=fill.exec_id,
+            )
+        )
     timeline.sort(key=lambda step: (step.ts, step.kind == "fill"))
 
     which = {"limit": 1, "stop": 2, "stop_limit": 2}.get(order.order_type)
@@ -258,8 +268,9 @@ def analyse_order(
     if which is not None:
         priced = [(f.qty, f.price, _price_at(states, f.ts, which)) for f in fills]
         if priced and all(ref is not None for _q, _p, ref in priced):
-            vs_order = slippage(order.side, [(q, p, r) for q, p, r in priced if r is not None],
-                                instrument)  # fmt: skip
+            vs_order = slippage(
+                order.side, [(q, p, r) for q, p, r in priced if r is not None], instrument
+            )
     ref = closes.last_closed_before(placed) if closes is not None else None
     vs_close = (
         slippage(order.side, [(f.qty, f.price, ref[1]) for f in fills], instrument)
@@ -271,16 +282,25 @@ def analyse_order(
     first_fill = fills[0].ts if fills else None
     last_fill = fills[-1].ts if fills else None
     return OrderAnalysis(
-        order_id=order.order_id, symbol=order.symbol, side=order.side,
-        order_type=order.order_type, parent_id=order.parent_id, status=events[-1].status,
-        placed_ts=placed, finished_ts=finished, qty=events[-1].qty,
+        order_id=order.order_id,
+        symbol=order.symbol,
+        side=order.side,
+        order_type=order.order_type,
+        parent_id=order.parent_id,
+        status=events[-1].status,
+        placed_ts=placed,
+        finished_ts=finished,
+        qty=events[-1].qty,
         filled_qty=Decimal(filled).scaleb(-8),
         avg_fill_price=Decimal(_half_even(notional, filled)).scaleb(-8) if filled else None,
-        first_fill_ts=first_fill, last_fill_ts=last_fill,
+        first_fill_ts=first_fill,
+        last_fill_ts=last_fill,
         latency_seconds=None if first_fill is None else (first_fill - placed) / NS_PER_SECOND,
         full_latency_seconds=None if last_fill is None else (last_fill - placed) / NS_PER_SECOND,
         modifications=modifications,
         cancelled=any(e.status == "cancelled" for e in events),
-        vs_order=vs_order, vs_close=vs_close, close_ref_ts=None if ref is None else ref[0],
+        vs_order=vs_order,
+        vs_close=vs_close,
+        close_ref_ts=None if ref is None else ref[0],
         timeline=tuple(timeline),
-    )  # fmt: skip
+    )

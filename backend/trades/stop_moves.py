@@ -102,8 +102,9 @@ def stop_moves(
         counterfactual: Decimal | None = None,
         reached: bool | None = None,
     ) -> StopMoves:
-        return StopMoves(first[3], first[2], level, tuple(moves), verdict, effect,
-                         counterfactual, reached)  # fmt: skip
+        return StopMoves(
+            first[3], first[2], level, tuple(moves), verdict, effect, counterfactual, reached
+        )
 
     if exit_price is None:
         return result("open")
