@@ -261,7 +261,8 @@ def analyse_order(
                 fill_id=fill.exec_id,
             )
         )
-    timeline.sort(key=lambda step: (step.ts, step.kind == "fill"))
+    # at one time: the placement, then the fills, then the status they led to
+    timeline.sort(key=lambda step: (step.ts, {"placed": 0, "fill": 1}.get(step.kind, 2)))
 
     which = {"limit": 1, "stop": 2, "stop_limit": 2}.get(order.order_type)
     vs_order = None
