@@ -28,13 +28,14 @@ class TestExplain:
                        ("sell", 3, 102, 0.74), ("buy", 1, 99, 0.33))  # fmt: skip
         result = explain(fills, 5)
         assert [(s.action, s.position_before, s.position_after) for s in result.steps] == [
-            ("open", 0, 1), ("scale_in", 1, 3), ("partial_exit", 3, 2), ("reverse", 2, -1)
+            ("open", D(0), D(1)), ("scale_in", D(1), D(3)), ("partial_exit", D(3), D(2)),
+            ("reverse", D(2), D(-1)),
         ]  # fmt: skip
         reverse = result.steps[-1]
         # 0.74 x 2 / 3 = 0.49333333...; the opening part gets the remainder 0.24666667
         assert (reverse.part.qty, reverse.part.commission) == (D(2), D("0.49333333"))
         assert reverse.other is not None
-        assert (reverse.other.trade_id, reverse.other.role, reverse.other.qty) == (4, "entry", 1)
+        assert (reverse.other.trade_id, reverse.other.role, reverse.other.qty) == (4, "entry", D(1))
         assert reverse.other.commission == D("0.24666667")
         assert reverse.part.commission + reverse.other.commission == reverse.commission == D("0.74")
         assert (reverse.split, result.steps[0].split) == ("pro_rata", "whole")
@@ -46,7 +47,7 @@ class TestExplain:
         result = explain(fills[1:], 5, Crossing(previous_trade_id=1, qty=1))
         first, last = result.steps
         assert (first.action, first.position_before, first.position_after) == (
-            "opened_by_reversal", 1, -2
+            "opened_by_reversal", D(1), D(-2)
         )  # fmt: skip
         # 1.00 x 1 / 3 = 0.33333333 closed trade 1, the rest 0.66666667 opened this one
         assert (first.part.trade_id, first.part.qty, first.part.commission) == (
@@ -56,7 +57,7 @@ class TestExplain:
         assert (first.other.trade_id, first.other.qty, first.other.commission) == (
             1, D(1), D("0.33333333")
         )  # fmt: skip
-        assert (last.action, last.position_after) == ("close", 0)
+        assert (last.action, last.position_after) == ("close", D(0))
         assert result.trade == reconstruct([f.fill for f in fills], 5)[1]
 
     def test_an_open_trade(self) -> None:
