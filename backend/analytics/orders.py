@@ -1,7 +1,7 @@
 """Order metrics over a run's orders and their breakdowns. Pure.
 
 One registered definition per metric (name, label, unit, formula, description), served
-with the trade metrics by GET /api/metrics/definitions (`scope` "orders"). The inputs are
+by GET /api/metrics/definitions?scope=orders. The inputs are
 `order_analytics.OrderAnalysis` records; sums of money are the sums of the per-order
 amounts (each exact to 1e-8), so a run's total equals its orders' rows added up.
 """
@@ -152,7 +152,6 @@ def describe_orders() -> list[dict[str, Any]]:
             "formula": m.formula,
             "description": m.description,
             "annualised": False,
-            "scope": "orders",
         }
         for m in ORDER_METRICS.values()
     ]

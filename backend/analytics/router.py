@@ -43,19 +43,24 @@ class MetricDefinition(BaseModel):
         description=f"scaled to a year: null unless the returns span {MIN_ANNUALISED_DAYS} "
         "business days or more"
     )
-    scope: Literal["trades", "orders"] = Field(
-        default="trades",
-        description="trades: GET /api/runs/{id}/metrics; "
-        "orders: GET /api/runs/{id}/order-analytics",
-    )
+
+
+DefinitionScope = Annotated[
+    Literal["trades", "orders"],
+    Query(
+        description="trades: the run metrics (GET /api/runs/{id}/metrics); orders: the order "
+        "metrics (GET /api/runs/{id}/order-analytics)"
+    ),
+]
 
 
 @router.get("/metrics/definitions", operation_id="metric_definitions")
-def metric_definitions(_principal: CanRead) -> list[MetricDefinition]:
+def metric_definitions(
+    _principal: CanRead, scope: DefinitionScope = "trades"
+) -> list[MetricDefinition]:
     """Every metric's name, human label, unit, formula and one-line explanation."""
-    return [MetricDefinition.model_validate(row) for row in describe()] + [
-        MetricDefinition.model_validate(row) for row in describe_orders()
-    ]
+    rows = describe() if scope == "trades" else describe_orders()
+    return [MetricDefinition.model_validate(row) for row in rows]
 
 
 @router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")

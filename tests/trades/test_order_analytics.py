@@ -184,7 +184,7 @@ class TestAggregates:
             "name": "cancel_rate", "label": "Cancelled", "unit": "fraction",
             "formula": "cancelled orders / orders",
             "description": "Share of orders cancelled (after a partial fill too).",
-            "annualised": False, "scope": "orders",
+            "annualised": False,
         }  # fmt: skip
         assert {row["unit"] for row in rows.values()} == {
             "count", "fraction", "ratio", "seconds", "currency", "ticks"

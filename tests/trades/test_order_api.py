@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from backend.analytics.metrics import describe
+from backend.analytics.orders import ORDER_METRICS
 from tests.ingest.helpers import batch, push
 from tests.trades.order_scenario import events
 
@@ -128,12 +130,15 @@ class TestTradeOrders:
         )
 
     def test_order_metric_definitions(self, client: TestClient, pushed: dict[str, str]) -> None:
-        rows = {d["name"]: d for d in _get(client, pushed, "/api/metrics/definitions")}
+        served = _get(client, pushed, "/api/metrics/definitions?scope=orders")
+        rows = {d["name"]: d for d in served}
+        assert list(rows) == list(ORDER_METRICS)
         assert rows["slippage_order_ticks"]["unit"] == "ticks"
-        assert rows["slippage_order_ticks"]["scope"] == "orders"
         assert rows["slippage_close_amount"]["label"] == "Slippage vs last close"
         assert rows["stop_move_effect"]["unit"] == "currency"
-        assert rows["net_pnl"]["scope"] == "trades"
+        # the default stays the run metrics alone
+        trades = _get(client, pushed, "/api/metrics/definitions")
+        assert [d["name"] for d in trades] == [d["name"] for d in describe()]
 
 
 class TestExplain:
