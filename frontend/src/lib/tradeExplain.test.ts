@@ -23,7 +23,9 @@ describe("explanation steps", () => {
   });
 
   it("shows the commission split exactly, and checks it adds up", () => {
-    expect(commissionText(reverse)).toBe("commission $1.00000000 split by quantity: $1.00000000 × 2/3 = $0.66666667 (half-even to 1e-8) here, the remaining $0.33333333 to trade #7");
+    expect(commissionText(reverse)).toBe("commission $1.00000000 split by quantity: $1.00000000 × 2/3 = $0.66666667 (half-even to 1e-8) closes this trade, the remaining $0.33333333 goes to trade #7");
+    const opened = { ...reverse, action: "opened_by_reversal" as const, part: part(7, "entry", 1, 0.33333333), other: part(4, "exit", 2, 0.66666667) };
+    expect(commissionText(opened)).toBe("commission $1.00000000 split by quantity: $1.00000000 × 2/3 = $0.66666667 (half-even to 1e-8) closed trade #4, the remaining $0.33333333 is this trade's");
     expect(commissionText({ ...reverse, other: null, commission_split: "whole" })).toBe("commission $1.00000000, all in this trade");
     expect(splitsAddUp([reverse])).toBe(true);
     expect(splitsAddUp([{ ...reverse, other: part(7, "entry", 1, 0.33333334) }])).toBe(false);

@@ -41,9 +41,14 @@ export function stepText(step: ExplainStep): string {
 /** How the fill's commission was divided; exact in 1e-8 units (the parts add up to the whole). */
 export function commissionText(step: ExplainStep): string {
   if (step.commission_split === "whole" || !step.other) return `commission ${money(step.commission, 8)}, all in this trade`;
+  const whole = money(step.commission, 8);
   const mine = money(step.part.commission, 8);
   const theirs = money(step.other.commission, 8);
-  return `commission ${money(step.commission, 8)} split by quantity: ${money(step.commission, 8)} × ${qty(step.part.qty)}/${qty(step.qty)} = ${mine} (half-even to 1e-8) here, the remaining ${theirs} to trade #${step.other.trade_id}`;
+  // The closing part is computed (pro rata, half-even to 1e-8); the opening part is the remainder.
+  if (step.action === "reverse") {
+    return `commission ${whole} split by quantity: ${whole} × ${qty(step.part.qty)}/${qty(step.qty)} = ${mine} (half-even to 1e-8) closes this trade, the remaining ${theirs} goes to trade #${step.other.trade_id}`;
+  }
+  return `commission ${whole} split by quantity: ${whole} × ${qty(step.other.qty)}/${qty(step.qty)} = ${theirs} (half-even to 1e-8) closed trade #${step.other.trade_id}, the remaining ${mine} is this trade's`;
 }
 
 /** True when every step's parts add up exactly (in 1e-8 units) to the fill's commission. */
