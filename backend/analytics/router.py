@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from backend.analytics import report, service
 from backend.analytics.metrics import MIN_ANNUALISED_DAYS, describe
 from backend.analytics.schemas import BreakdownRead, RunMetricsRead
+from backend.analytics.orders import describe_orders
 from backend.analytics.spool import Spool
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CanRead
@@ -36,7 +37,7 @@ MaxPoints = Annotated[
 class MetricDefinition(BaseModel):
     name: str
     label: str = Field(description="what to show a person: never the raw name")
-    unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R"]
+    unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R", "ticks"]
     formula: str
     description: str = Field(description="one line: what the number tells")
     annualised: bool = Field(
@@ -50,10 +51,22 @@ class MetricDefinition(BaseModel):
     )
 
 
+DefinitionScope = Annotated[
+    Literal["trades", "orders"],
+    Query(
+        description="trades: the run metrics (GET /api/runs/{id}/metrics); orders: the order "
+        "metrics (GET /api/runs/{id}/order-analytics)"
+    ),
+]
+
+
 @router.get("/metrics/definitions", operation_id="metric_definitions")
-def metric_definitions(_principal: CanRead) -> list[MetricDefinition]:
+def metric_definitions(
+    _principal: CanRead, scope: DefinitionScope = "trades"
+) -> list[MetricDefinition]:
     """Every metric's name, human label, unit, formula and one-line explanation."""
-    return [MetricDefinition.model_validate(row) for row in describe()]
+    rows = describe() if scope == "trades" else describe_orders()
+    return [MetricDefinition.model_validate(row) for row in rows]
 
 
 @router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")

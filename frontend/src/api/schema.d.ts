@@ -1117,6 +1117,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/order-analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run Order Analytics
+         * @description Order metrics of a run (slippage, latency, modifications, stop moves) and per group.
+         */
+        get: operations["get_run_order_analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/orders": {
         parameters: {
             query?: never;
@@ -1381,6 +1401,26 @@ export interface paths {
         patch: operations["update_trade"];
         trace?: never;
     };
+    "/api/trades/{trade_id}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explain Trade
+         * @description Why is this a trade: the position after each fill, splits, MFE/MAE bars, initial stop.
+         */
+        get: operations["explain_trade"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trades/{trade_id}/journal": {
         parameters: {
             query?: never;
@@ -1394,6 +1434,26 @@ export interface paths {
          * @description Assign a playbook, tick its rules, tag mistakes, mark reviewed; survives rebuilds.
          */
         put: operations["update_trade_journal"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trades/{trade_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trade Orders
+         * @description The trade's orders: each one's timeline, slippage and latency, and its stop moves.
+         */
+        get: operations["get_trade_orders"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2228,6 +2288,155 @@ export interface components {
              */
             type: "execution";
         };
+        /** ExplainExcursions */
+        ExplainExcursions: {
+            /**
+             * Bar Count
+             * @description bars wholly inside the trade's life
+             */
+            bar_count: number;
+            /** First Bar Ts */
+            first_bar_ts: string | null;
+            /** High */
+            high: number | null;
+            /** High Bar Ts */
+            high_bar_ts: string | null;
+            /** Last Bar Ts */
+            last_bar_ts: string | null;
+            /** Low */
+            low: number | null;
+            /** Low Bar Ts */
+            low_bar_ts: string | null;
+            /** Mae */
+            mae: number;
+            /**
+             * Mae From
+             * @enum {string}
+             */
+            mae_from: "bar" | "entry" | "exit";
+            /** Mfe */
+            mfe: number;
+            /**
+             * Mfe From
+             * @enum {string}
+             */
+            mfe_from: "bar" | "entry" | "exit";
+            /** Timeframe */
+            timeframe: string;
+        };
+        /** ExplainInitialStop */
+        ExplainInitialStop: {
+            /**
+             * Default Risk
+             * @description the instrument's default risk distance
+             */
+            default_risk: number | null;
+            /** Initial Risk */
+            initial_risk: number | null;
+            /** Linked By */
+            linked_by: ("parent_id" | "working_at_entry") | null;
+            /** Order Id */
+            order_id: string | null;
+            /** Placed Ts */
+            placed_ts: string | null;
+            /** R Multiple */
+            r_multiple: number | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "stop_order" | "default_risk" | "none";
+            /** Stop Price */
+            stop_price: number | null;
+        };
+        /** ExplainPart */
+        ExplainPart: {
+            /** Commission */
+            commission: number;
+            /**
+             * Commission Units
+             * @description the commission in 1e-8 units, exactly
+             */
+            commission_units: number;
+            /** Qty */
+            qty: number;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "entry" | "exit";
+            /** Trade Id */
+            trade_id: number;
+        };
+        /**
+         * ExplainResult
+         * @description The trade as the replay built it, beside what is stored.
+         */
+        ExplainResult: {
+            /** Commission */
+            commission: number;
+            /** Entry Price */
+            entry_price: number;
+            /** Exit Price */
+            exit_price: number | null;
+            /** Exit Ts */
+            exit_ts: string | null;
+            /** Gross Pnl */
+            gross_pnl: number;
+            /** Net Pnl */
+            net_pnl: number;
+            /** Qty */
+            qty: number;
+        };
+        /** ExplainStep */
+        ExplainStep: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "open" | "opened_by_reversal" | "scale_in" | "partial_exit" | "close" | "reverse";
+            /** Commission */
+            commission: number;
+            /**
+             * Commission Split
+             * @description pro_rata: this part = commission x part qty / fill qty, half-even to 1e-8; the other part gets the remainder (the opening part of the next trade)
+             * @enum {string}
+             */
+            commission_split: "whole" | "pro_rata";
+            /** Commission Units */
+            commission_units: number;
+            /** Fill Id */
+            fill_id: string;
+            /** Order Id */
+            order_id: string | null;
+            /** @description the part in the trade before (opened_by_reversal) or after (reverse) */
+            other: components["schemas"]["ExplainPart"] | null;
+            /** @description the part of the fill in this trade */
+            part: components["schemas"]["ExplainPart"];
+            /** Position After */
+            position_after: number;
+            /**
+             * Position Before
+             * @description signed: long > 0, short < 0
+             */
+            position_before: number;
+            /** Price */
+            price: number;
+            /** Qty */
+            qty: number;
+            /**
+             * Seq
+             * @description the fill's arrival sequence (orders fills of equal ts)
+             */
+            seq: number;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /** Ts */
+            ts: string;
+        };
         /**
          * FailedPosition
          * @description A position whose trades could not be rebuilt; it is retried with back-off.
@@ -2817,7 +3026,7 @@ export interface components {
              * Unit
              * @enum {string}
              */
-            unit: "currency" | "fraction" | "ratio" | "count" | "seconds" | "days" | "R";
+            unit: "currency" | "fraction" | "ratio" | "count" | "seconds" | "days" | "R" | "ticks";
         };
         /**
          * MetricInterval
@@ -2935,6 +3144,70 @@ export interface components {
              */
             id: number | null;
         };
+        /**
+         * OrderAnalysisRead
+         * @description One order: how it was worked and what its fills cost (docs/trades.md, "Orders").
+         */
+        OrderAnalysisRead: {
+            /** Avg Fill Price */
+            avg_fill_price: number | null;
+            /** Cancelled */
+            cancelled: boolean;
+            /**
+             * Close Ref Ts
+             * @description open time of that bar
+             */
+            close_ref_ts: string | null;
+            /** Filled Qty */
+            filled_qty: number;
+            /** Finished Ts */
+            finished_ts: string | null;
+            /** First Fill Ts */
+            first_fill_ts: string | null;
+            /**
+             * Full Latency Seconds
+             * @description last fill - placement
+             */
+            full_latency_seconds: number | null;
+            /**
+             * Latency Seconds
+             * @description first fill - placement
+             */
+            latency_seconds: number | null;
+            /** Modifications */
+            modifications: number;
+            /** Order Id */
+            order_id: string;
+            /** Order Type */
+            order_type: string;
+            /** Parent Id */
+            parent_id: string | null;
+            /** Placed Ts */
+            placed_ts: string;
+            /** Qty */
+            qty: number;
+            /**
+             * Role
+             * @description entry/exit: its fills grew/shrank the trade; stop: a protective stop without a fill in it; linked: a child order otherwise
+             * @enum {string}
+             */
+            role: "entry" | "exit" | "stop" | "linked";
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /** @description against the close of the last bar closed when the order was placed */
+            slippage_vs_close: components["schemas"]["SlippageRead"] | null;
+            /** @description against the limit (limit orders) or stop price (stop, stop-limit) working at each fill; null for market orders and unfilled ones */
+            slippage_vs_order: components["schemas"]["SlippageRead"] | null;
+            /** Status */
+            status: string;
+            /** Symbol */
+            symbol: string;
+            /** Timeline */
+            timeline: components["schemas"]["TimelineStepRead"][];
+        };
         /** OrderDetail */
         OrderDetail: {
             /** Avg Fill Price */
@@ -3043,6 +3316,40 @@ export interface components {
             ts: string;
             /** Ts Ns */
             ts_ns: number;
+        };
+        /** OrderGroupRead */
+        OrderGroupRead: {
+            /** Key */
+            key: string;
+            metrics: components["schemas"]["OrderMetricsRead"];
+        };
+        /**
+         * OrderMetricsRead
+         * @description Order metrics over a set of orders (definitions: GET /api/metrics/definitions).
+         */
+        OrderMetricsRead: {
+            /** Cancel Rate */
+            cancel_rate: number | null;
+            /** Fill Latency Mean */
+            fill_latency_mean: number | null;
+            /** Fill Latency Median */
+            fill_latency_median: number | null;
+            /** Filled Order Count */
+            filled_order_count: number;
+            /** Modifications Per Order */
+            modifications_per_order: number | null;
+            /** Modify Rate */
+            modify_rate: number | null;
+            /** Order Count */
+            order_count: number;
+            /** Slippage Close Amount */
+            slippage_close_amount: number | null;
+            /** Slippage Close Ticks */
+            slippage_close_ticks: number | null;
+            /** Slippage Order Amount */
+            slippage_order_amount: number | null;
+            /** Slippage Order Ticks */
+            slippage_order_ticks: number | null;
         };
         /**
          * OrderRead
@@ -3495,6 +3802,22 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** RunOrderAnalytics */
+        RunOrderAnalytics: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "order_type" | "side" | "symbol" | "hour";
+            /** Groups */
+            groups: components["schemas"]["OrderGroupRead"][];
+            metrics: components["schemas"]["OrderMetricsRead"];
+            /** Run Id */
+            run_id: number;
+            stops: components["schemas"]["StopMoveSummaryRead"];
+            /** Timezone */
+            timezone: string;
+        };
         /** RunRead */
         RunRead: {
             /**
@@ -3612,6 +3935,112 @@ export interface components {
             volatility: "low" | "normal" | "high";
         };
         /**
+         * SlippageRead
+         * @description Slippage of an order's fills against one reference price; positive = worse.
+         */
+        SlippageRead: {
+            /**
+             * Amount
+             * @description in money: price slippage x qty x multiplier
+             */
+            amount: number;
+            /**
+             * Price
+             * @description per unit filled: fill - reference, negated for a sell
+             */
+            price: number;
+            /**
+             * Qty
+             * @description the filled quantity it covers
+             */
+            qty: number;
+            /**
+             * Reference
+             * @description the reference price (qty-weighted when it changed)
+             */
+            reference: number;
+            /**
+             * Ticks
+             * @description price slippage / tick size; null without one
+             */
+            ticks: number | null;
+        };
+        /** StopMoveRead */
+        StopMoveRead: {
+            /** From Price */
+            from_price: number;
+            /** Order Id */
+            order_id: string;
+            /**
+             * Tighter
+             * @description towards the favourable side (up for a long)
+             */
+            tighter: boolean;
+            /** To Price */
+            to_price: number;
+            /** Ts */
+            ts: string;
+        };
+        /** StopMoveSummaryRead */
+        StopMoveSummaryRead: {
+            /** Helped */
+            helped: number;
+            /** Hurt */
+            hurt: number;
+            /** No Effect */
+            no_effect: number;
+            /**
+             * Stop Move Effect
+             * @description sum of the known effects
+             */
+            stop_move_effect: number | null;
+            /**
+             * Stop Move Judged Trades
+             * @description of those, with a known effect
+             */
+            stop_move_judged_trades: number;
+            /**
+             * Stop Moved Trades
+             * @description closed trades whose stop was moved
+             */
+            stop_moved_trades: number;
+            /** Unknown */
+            unknown: number;
+        };
+        /** StopMovesRead */
+        StopMovesRead: {
+            /** Counterfactual Gross Pnl */
+            counterfactual_gross_pnl: number | null;
+            /**
+             * Effect
+             * @description gross P&L - gross P&L had the first stop stayed; positive: moving helped
+             */
+            effect: number | null;
+            /** First Order Id */
+            first_order_id: string | null;
+            /** First Stop */
+            first_stop: number | null;
+            /**
+             * First Stop Reached
+             * @description MAE reached the first stop
+             */
+            first_stop_reached: boolean | null;
+            /** Last Stop */
+            last_stop: number | null;
+            /**
+             * Method
+             * @description how the effect is computed, in words
+             */
+            method: string;
+            /** Moves */
+            moves: components["schemas"]["StopMoveRead"][];
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "no_stop" | "not_moved" | "open" | "helped" | "hurt" | "no_effect" | "unknown";
+        };
+        /**
          * StrategyRead
          * @description A strategy plug-in of the backtester with its parameters.
          */
@@ -3636,6 +4065,33 @@ export interface components {
              * @description open `/api/stream?ticket=<ticket>` with it, once
              */
             ticket: string;
+        };
+        /** TimelineStepRead */
+        TimelineStepRead: {
+            /**
+             * Changes
+             * @description what a modification changed
+             */
+            changes: ("qty" | "limit_price" | "stop_price")[];
+            /** Fill Id */
+            fill_id: string | null;
+            /** Fill Price */
+            fill_price: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "placed" | "modified" | "status" | "partially_filled" | "filled" | "cancelled" | "rejected" | "expired" | "fill";
+            /** Limit Price */
+            limit_price: number | null;
+            /** Qty */
+            qty: number | null;
+            /** Status */
+            status: string | null;
+            /** Stop Price */
+            stop_price: number | null;
+            /** Ts */
+            ts: string;
         };
         /** Token */
         Token: {
@@ -3743,6 +4199,48 @@ export interface components {
              * @description open trades: open qty marked at the last bar
              */
             unrealised_pnl: number | null;
+        };
+        /**
+         * TradeExplanation
+         * @description Why these fills are this trade (docs/trades.md, "Why is this a trade?").
+         */
+        TradeExplanation: {
+            /** Account */
+            account: string;
+            /**
+             * Consistency
+             * @description what differs when not consistent
+             */
+            consistency: string;
+            /**
+             * Consistent
+             * @description the replay gives the stored trade
+             */
+            consistent: boolean;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "long" | "short";
+            /** @description null without stored bars */
+            excursions: components["schemas"]["ExplainExcursions"] | null;
+            initial_stop: components["schemas"]["ExplainInitialStop"];
+            /** Multiplier */
+            multiplier: number;
+            result: components["schemas"]["ExplainResult"] | null;
+            /** Run Id */
+            run_id: number;
+            /** Steps */
+            steps: components["schemas"]["ExplainStep"][];
+            /** Symbol */
+            symbol: string;
+            /** Trade Id */
+            trade_id: number;
+            /**
+             * Truncated
+             * @description more fills than an explanation shows
+             */
+            truncated: boolean;
         };
         /** TradeFillRead */
         TradeFillRead: {
@@ -3950,6 +4448,21 @@ export interface components {
             stop_price: number | null;
             /** Ts */
             ts: string;
+        };
+        /**
+         * TradeOrdersRead
+         * @description A trade's orders (those of its fills, their children and its protective stops).
+         */
+        TradeOrdersRead: {
+            /** Multiplier */
+            multiplier: number;
+            /** Orders */
+            orders: components["schemas"]["OrderAnalysisRead"][];
+            stop: components["schemas"]["StopMovesRead"];
+            /** Tick Size */
+            tick_size: number | null;
+            /** Trade Id */
+            trade_id: number;
         };
         /**
          * TradeRead
@@ -5990,7 +6503,10 @@ export interface operations {
     };
     metric_definitions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description trades: the run metrics (GET /api/runs/{id}/metrics); orders: the order metrics (GET /api/runs/{id}/order-analytics) */
+                scope?: "trades" | "orders";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6004,6 +6520,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricDefinition"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6667,6 +7192,40 @@ export interface operations {
             };
         };
     };
+    get_run_order_analytics: {
+        parameters: {
+            query?: {
+                /** @description group orders by type, side, symbol or local hour of placement */
+                by?: "order_type" | "side" | "symbol" | "hour";
+            };
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOrderAnalytics"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_orders: {
         parameters: {
             query?: {
@@ -7237,6 +7796,37 @@ export interface operations {
             };
         };
     };
+    explain_trade: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeExplanation"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     update_trade_journal: {
         parameters: {
             query?: never;
@@ -7259,6 +7849,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TradeJournalRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_trade_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeOrdersRead"];
                 };
             };
             /** @description Validation Error */
