@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from backend.analytics import report, service
 from backend.analytics.metrics import MIN_ANNUALISED_DAYS, describe
-from backend.analytics.schemas import BreakdownRead, RunMetricsRead
 from backend.analytics.orders import describe_orders
+from backend.analytics.schemas import BreakdownRead, RunMetricsRead
 from backend.analytics.spool import Spool
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CanRead
