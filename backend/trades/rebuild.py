@@ -43,6 +43,7 @@ from backend.ingest.timestamps import format_ts
 from backend.market import repository as bars
 from backend.regimes.service import regime_at_entries
 from backend.trades import kernel, repository
+from backend.trades.changes import Changes, diff
 from backend.trades.excursions import NS
 from backend.trades.incremental import plan_rebuild
 from backend.trades.reconstruct import SCALE, Fill, TradeSums, reconstruct, sums_of
@@ -79,14 +80,24 @@ class Slice:
     rows: list[tuple[Any, ...]]  # repository.TRADE_COLUMNS, without the user's annotations
     parts: list[repository.PartRow]
     resume: int | None  # where the next slice goes on; None when the position is done
+    # What differs from the trades stored when the slice was read, and the ids of those
+    # entering from `replace_from` on then; None: replace them all.
+    changes: Changes | None = None
+    known: frozenset[int] = frozenset()
 
     def write(self, session: Session) -> int | None:
         """Replace the superseded trades by the new rows; the time to go on from, or None."""
         with _stage("write"):
             d, ids_ = self.derivation, set(self.replace) | {row[0] for row in self.rows}
             if self.replace_from is not None:
-                ids_.update(repository.trade_ids_from(session, d.run_id, d.account, d.symbol,
-                                                      self.replace_from))  # fmt: skip
+                later = repository.trade_ids_from(session, d.run_id, d.account, d.symbol,
+                                                  self.replace_from)  # fmt: skip
+                ids_.update(later)
+            if self.changes is not None and ids_ <= self.known:
+                # Only this runner writes the position's trades (its claim): what the read
+                # saw is what is stored, unless its run went meanwhile.
+                repository.write_changes(session, self.changes)
+                return self.resume
             ids = sorted(ids_)
             kept = repository.user_annotations(session, ids)
             repository.delete_trades(session, ids)
@@ -157,7 +168,23 @@ def _derive(session: Session, d: Derivation, slice_fills: int) -> Slice:
     if resume is None:
         trades, parts = derive(fills, multiplier)
     rows = _rows(session, d, trades, fills, multiplier, default_risk) if trades else []
-    return Slice(d, replace, None if resume is not None else d.from_ts, rows, parts, resume)
+    replace_from = None if resume is not None else d.from_ts
+    with _stage("diff"):
+        known = set(replace) | {row[0] for row in rows}
+        if replace_from is not None:
+            known.update(repository.trade_ids_from(session, d.run_id, d.account, d.symbol,
+                                                   replace_from))  # fmt: skip
+        stored_rows = repository.derived_rows(session, sorted(known))
+        dialect = Dialect(session.connection().dialect.name)
+        changes = diff(
+            stored_rows,
+            repository.stored_parts(session, sorted(stored_rows)),
+            rows,
+            repository.part_values(dialect, parts),
+            stamp=repository.STAMP,
+            keys=repository.TIME_KEYS,
+        )
+    return Slice(d, replace, replace_from, rows, parts, resume, changes, frozenset(known))
 
 
 def derive(
