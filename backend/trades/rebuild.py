@@ -167,7 +167,7 @@ def _derive(session: Session, d: Derivation, slice_fills: int) -> Slice:
             replace = [i for i in plan.replace if starts[i] < resume]
     if resume is None:
         trades, parts = derive(fills, multiplier)
-    rows = _rows(session, d, trades, fills, multiplier, default_risk) if trades else []
+    rows = _rows(session, d, trades, fills, multiplier, default_risk, resume) if trades else []
     replace_from = None if resume is not None else d.from_ts
     with _stage("diff"):
         known = set(replace) | {row[0] for row in rows}
@@ -216,9 +216,12 @@ def _rows(
     fills: Sequence[Sequence[Any]],
     multiplier: float,
     default_risk: float | None,
+    resume: int | None = None,
 ) -> list[tuple[Any, ...]]:
     """The trade rows (repository.TRADE_COLUMNS without the annotations): excursions from the
-    finest stored bars, initial risk and R from the run's stops, regimes at entry."""
+    finest stored bars, initial risk and R from the run's stops, regimes at entry. A slice
+    that stops at `resume` measures the trade open there up to that time only: the next
+    slice replaces it."""
     sqlite = Dialect(session.connection().dialect.name).is_sqlite
 
     def money(scaled: int | None) -> Any:  # the column's value of an integer of 1e-8
@@ -237,7 +240,7 @@ def _rows(
             if abs(value) > limit:
                 check_trade_money(name, value / SCALE, f"{where} at {format_ts(t.entry_ts)}")
     with _stage("excursions"):
-        measured = _excursions(session, d, trades)
+        measured = _excursions(session, d, trades, resume)
     with _stage("regimes"):
         method = repository.regime_method(session, d.user_id)
         regimes = regime_at_entries(session, d.user_id, d.symbol, [t.entry_ts for t in trades],
@@ -294,7 +297,7 @@ Floats = npt.NDArray[np.float64]
 
 
 def _excursions(
-    session: Session, d: Derivation, trades: list[TradeSums]
+    session: Session, d: Derivation, trades: list[TradeSums], until: int | None = None
 ) -> list[tuple[float | None, float | None, float | None]]:
     """(MFE, MAE, exit efficiency) of each trade from the finest stored bars, as
     excursions.excursion computes them one at a time, for all trades at once; all None
@@ -304,7 +307,9 @@ def _excursions(
         return [(None, None, None)] * len(trades)
     timeframe_s = min(series)
     exits = [t.exit_ts for t in trades]
-    end = None if None in exits else max(e for e in exits if e is not None)
+    # An open trade reads the bars to the end of the series, unless the slice stops: else
+    # every slice of a long position would read all the bars after it (quadratic).
+    end = until if None in exits else max(e for e in exits if e is not None)
     bar_ts, _open, high, low, _close = bars.price_arrays(
         session, series[timeframe_s], trades[0].entry_ts, end
     )

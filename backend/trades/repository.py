@@ -74,12 +74,17 @@ def stored_trades(
     )
     position = (run_id, account, symbol)
     # Trades follow each other: of those that entered before from_ts, only the last can
-    # still be open or end after it (ties at one time: a few).
-    rows = driver_rows(
-        session,
-        select_ + "t.exit_ts >= ? AND t.entry_ts < ? ORDER BY t.exit_ts, t.id LIMIT 3",
-        (*position, from_ts, from_ts),
-    )
+    # still be open or end after it (ties at one time: a few). Read by entry, backwards:
+    # by exit, from from_ts on, the read went over every later trade of the position.
+    rows = [
+        row
+        for row in driver_rows(
+            session,
+            select_ + "t.entry_ts < ? ORDER BY t.entry_ts DESC, t.id DESC LIMIT 3",
+            (*position, from_ts),
+        )
+        if row[2] is not None and row[2] >= from_ts
+    ]
     rows += driver_rows(
         session, select_ + "t.exit_ts IS NULL AND t.entry_ts < ?", (*position, from_ts)
     )
