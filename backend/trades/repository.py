@@ -85,9 +85,14 @@ def stored_trades(
         )
         if row[2] is not None and row[2] >= from_ts
     ]
-    rows += driver_rows(
-        session, select_ + "t.exit_ts IS NULL AND t.entry_ts < ?", (*position, from_ts)
-    )
+    # The open one, by the exit index (with entry_ts < ? in SQL, SQLite reads every trade
+    # entered before from_ts: quadratic over the slices of a long position).
+    known = {row[0] for row in rows}
+    rows += [
+        row
+        for row in driver_rows(session, select_ + "t.exit_ts IS NULL", position)
+        if row[1] < from_ts and row[0] not in known
+    ]
     # Whether a trade was opened by a crossing fill matters only for one that entered
     # before from_ts (incremental.plan_rebuild): the later ones skip that lookup, a third
     # of a long position's re-derivation read.
