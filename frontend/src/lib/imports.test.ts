@@ -27,8 +27,8 @@ const COLUMNS = ["Date/Time", "Ticker", "Buy/Sell", "Quantity", "Fill Price", "F
 
 describe("mapping completeness", () => {
   it("names every needed field without a column, in the fields' order", () => {
-    expect(missingFields({}, COLUMNS)).toEqual(["time", "symbol", "side", "qty", "price"]);
-    expect(missingFields({ time: "Date/Time", qty: "Quantity" }, COLUMNS)).toEqual(["symbol", "side", "price"]);
+    expect(missingFields({}, COLUMNS)).toEqual(["time", "symbol", "qty", "price"]);
+    expect(missingFields({ time: "Date/Time", qty: "Quantity" }, COLUMNS)).toEqual(["symbol", "price"]);
   });
 
   it("counts a column the file does not have as not chosen", () => {
@@ -37,10 +37,10 @@ describe("mapping completeness", () => {
     expect(mappingProblem(mapping, COLUMNS)).toBe("choose a column for Price");
   });
 
-  it("is complete with the five needed fields, optional ones left out", () => {
-    const mapping = { time: "Date/Time", symbol: "Ticker", side: "Buy/Sell", qty: "Quantity", price: "Fill Price", commission: "" };
+  it("is complete with the four needed fields, optional ones (side too) left out", () => {
+    const mapping = { time: "Date/Time", symbol: "Ticker", qty: "Quantity", price: "Fill Price", commission: "" };
     expect(mappingProblem(mapping, COLUMNS)).toBeNull();
-    expect(mappingBody(mapping)).toEqual({ time: "Date/Time", symbol: "Ticker", side: "Buy/Sell", qty: "Quantity", price: "Fill Price" });
+    expect(mappingBody(mapping)).toEqual({ time: "Date/Time", symbol: "Ticker", qty: "Quantity", price: "Fill Price" });
   });
 
   it("refuses one column feeding two fields", () => {
@@ -87,7 +87,20 @@ describe("progress", () => {
     expect(progressText({ done: 0, total: 0 })).toBe("0 of 0 fills written (0%)");
   });
 
-  const running: ImportStatus = { id: 7, state: "running", progress: { done: 100, total: 400 }, summary: null };
+  const running: ImportStatus = {
+    id: 7,
+    state: "running",
+    filename: "a.csv",
+    size_bytes: 100,
+    format: "ninjatrader8",
+    format_label: "NinjaTrader 8",
+    created_at: "2023-12-15T14:30:05Z",
+    finished_at: null,
+    run_id: 3,
+    progress: { done: 100, total: 400 },
+    summary: null,
+    error: null,
+  };
 
   it("moves forward on import_progress for this import", () => {
     const { status, refetch } = applyEvent(running, { type: "import_progress", import_id: 7, done: 300, total: 400 });

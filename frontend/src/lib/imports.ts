@@ -33,6 +33,7 @@ export interface ImportPreview {
   format: string;
   format_label: string;
   detected: boolean;
+  tz: string | null;
   rows_total: number;
   fills_total: number;
   fills: ImportFill[];
@@ -45,6 +46,7 @@ export interface ImportPreview {
   columns: string[];
   mapping: Record<string, string> | null;
   needs_mapping: boolean;
+  needs_tz: boolean;
 }
 export interface ImportSummary {
   stored: number;
@@ -56,24 +58,33 @@ export interface ImportSummary {
 }
 export interface ImportStatus {
   id: number;
-  state: "running" | "done" | "failed";
+  state: "staged" | "running" | "done" | "failed";
+  filename: string;
+  size_bytes: number;
+  format: string;
+  format_label: string;
+  created_at: string;
+  finished_at: string | null;
+  run_id: number | null;
   progress: { done: number; total: number };
   summary: ImportSummary | null;
+  error: string | null;
 }
 
 /** The fields a fill needs from a generic CSV, then the ones it may have. */
-export const REQUIRED_FIELDS = ["time", "symbol", "side", "qty", "price"] as const;
-export const OPTIONAL_FIELDS = ["commission", "execution_id", "account"] as const;
+export const REQUIRED_FIELDS = ["time", "symbol", "qty", "price"] as const;
+export const OPTIONAL_FIELDS = ["side", "commission", "execution_id", "order_id", "account"] as const;
 export type MappingField = (typeof REQUIRED_FIELDS)[number] | (typeof OPTIONAL_FIELDS)[number];
 
 export const FIELD_LABELS: Record<MappingField, string> = {
   time: "Time",
   symbol: "Symbol",
-  side: "Side (buy/sell)",
+  side: "Side (buy/sell; none: the sign of the quantity)",
   qty: "Quantity (contracts/shares)",
   price: "Price",
   commission: "Commission (account currency)",
   execution_id: "Execution id",
+  order_id: "Order id",
   account: "Account",
 };
 
@@ -116,6 +127,7 @@ const GUESSES: Record<MappingField, string[]> = {
   price: ["price", "fillprice", "avgprice", "executionprice", "tradeprice"],
   commission: ["commission", "commissions", "fee", "fees", "comm"],
   execution_id: ["executionid", "execid", "fillid", "tradeid", "id"],
+  order_id: ["orderid", "ordernumber", "order"],
   account: ["account", "accountid", "accountname"],
 };
 
@@ -263,7 +275,7 @@ export function uploadImport(file: Blob & { name: string }, options: UploadOptio
 }
 
 /** A JSON call to the imports API with the session's token; the body, or an ApiError. */
-export async function importsCall<T>(method: "GET" | "PUT" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export async function importsCall<T>(method: "GET" | "PUT" | "PATCH" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = {};
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -279,6 +291,7 @@ export interface ImportFormat {
   label: string;
   extensions: string[];
   notes: string;
+  local_times: boolean;
 }
 
 export interface SavedMapping {
@@ -286,18 +299,4 @@ export interface SavedMapping {
   mapping: Record<string, string>;
   tz: string | null;
   date_format: string | null;
-}
-
-/** A row of the import history (GET /api/imports). */
-export interface ImportRead {
-  id: number;
-  state: string;
-  filename: string;
-  format: string;
-  format_label: string;
-  rows_total: number;
-  fills_total: number;
-  duplicates_total: number;
-  created_at: string;
-  summary: ImportSummary | null;
 }

@@ -50,7 +50,6 @@ export function Bar({ value, label, testId }: { value: number; label: string; te
 
 export default function Import() {
   const formats = useLoad((signal) => importsCall<ImportFormat[]>("GET", "/api/imports/formats", undefined, signal), []);
-  const [file, setFile] = useState<File | null>(null);
   const [format, setFormat] = useState("");
   const [tz, setTz] = useState("");
   const [sent, setSent] = useState<{ loaded: number; total: number } | null>(null);
@@ -58,8 +57,10 @@ export default function Import() {
   const [status, setStatus] = useState<ImportStatus | null>(null);
   const [error, setError] = useState<Error>();
   const [over, setOver] = useState(false);
+  const [busy, setBusy] = useState(false);
   const [historyTick, setHistoryTick] = useState(0);
   const input = useRef<HTMLInputElement>(null);
+  const formatNotes = formats.data?.find((f) => f.id === format)?.notes;
 
   const upload = async (chosen: File, formatId: string) => {
     setError(undefined);
@@ -70,7 +71,8 @@ export default function Import() {
       setPreview(null);
       const next = await uploadImport(chosen, { format: formatId || undefined, tz: tz.trim() || undefined, onProgress: (loaded, total) => setSent({ loaded, total }) });
       setPreview(next);
-      setFormat(next.detected ? "" : next.format);
+      setFormat(next.format);
+      if (next.tz) setTz(next.tz);
     } catch (e) {
       setError(toError(e));
     } finally {
@@ -79,10 +81,29 @@ export default function Import() {
     }
   };
 
+  // A staged file read again with another format or zone (PATCH): no new upload.
+  const reparse = async (change: { format?: string; tz?: string }) => {
+    if (!preview) return;
+    setError(undefined);
+    setBusy(true);
+    try {
+      const next = await importsCall<ImportPreview>("PATCH", `/api/imports/${preview.id}`, change);
+      setPreview(next);
+    } catch (e) {
+      setError(toError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const chooseFormat = (id: string) => {
+    setFormat(id);
+    if (preview && id) void reparse({ format: id });
+  };
+
   const take = (files: FileList | null | undefined) => {
     const chosen = files?.[0];
     if (!chosen) return;
-    setFile(chosen);
     void upload(chosen, format);
   };
 
@@ -100,7 +121,6 @@ export default function Import() {
   const reset = () => {
     setPreview(null);
     setStatus(null);
-    setFile(null);
     setFormat("");
     setError(undefined);
     setHistoryTick((t) => t + 1);
@@ -115,21 +135,33 @@ export default function Import() {
           <div className="row">
             <label>
               Format
-              <select name="format" value={format} onChange={(e) => (file ? void upload(file, e.target.value) : setFormat(e.target.value))} disabled={!!sent}>
-                <option value="">{preview?.detected ? `Detected: ${preview.format_label}` : "Detect from the file"}</option>
+              <select name="format" value={format} onChange={(e) => chooseFormat(e.target.value)} disabled={!!sent || busy}>
+                {!preview && <option value="">Detect from the file</option>}
                 {formats.data?.map((f) => (
                   <option key={f.id} value={f.id}>
                     {f.label}
+                    {preview?.detected && preview.format === f.id ? " (detected)" : ""}
                   </option>
                 ))}
               </select>
             </label>
             <label>
-              Time zone of the file <span className="dim">(optional)</span>
-              <input name="tz" value={tz} onChange={(e) => setTz(e.target.value)} placeholder="the format's own" />
-              <span className="hint">IANA name, for exports whose times carry no zone</span>
+              Time zone of the file's times <span className="dim">(optional)</span>
+              <input name="tz" value={tz} onChange={(e) => setTz(e.target.value)} placeholder="the format's own" aria-invalid={preview?.needs_tz} />
+              <span className="hint">IANA name, e.g. America/New_York, for exports that write local times</span>
             </label>
+            {preview && (
+              <button type="button" disabled={busy || !tz.trim() || tz.trim() === preview.tz} onClick={() => void reparse({ tz: tz.trim() })}>
+                Read the times in this zone
+              </button>
+            )}
           </div>
+          {preview?.needs_tz && (
+            <p className="warning" data-testid="needs-tz">
+              {preview.format_label} writes local times without a zone: say which zone the file was written in (your account's is {timeZone()}), then read it again.
+            </p>
+          )}
+          {formatNotes && <p className="dim">{formatNotes}</p>}
           <div
             className={over ? "drop-zone import-drop over" : "drop-zone import-drop"}
             data-testid="import-drop"
@@ -375,13 +407,13 @@ function ConfirmForm({ preview, onConfirmed, onDiscard }: { preview: ImportPrevi
         )}
         <label>
           Account <span className="dim">(optional)</span>
-          <input name="account" list="import-accounts" value={account} onChange={(e) => setAccount(e.target.value)} placeholder={accounts.length ? "the file's own" : "e.g. U1234567"} />
+          <input name="account" list="import-accounts" value={account} onChange={(e) => setAccount(e.target.value)} placeholder={accounts.length ? accounts.join(", ") : "e.g. U1234567"} />
           <datalist id="import-accounts">
             {accounts.map((a) => (
               <option key={a} value={a} />
             ))}
           </datalist>
-          <span className="hint">for fills whose rows name no account</span>
+          <span className="hint">replaces the account of every fill; empty keeps the file's</span>
         </label>
       </div>
       <ErrorNote error={error ?? runs.error} />
@@ -445,6 +477,11 @@ function Progress({ status, onStatus, onAnother }: { status: ImportStatus; onSta
         <span data-testid="import-progress-text">{progressText(status.progress)}</span>
       </div>
       <ErrorNote error={error} />
+      {status.error && (
+        <p className="error" role="alert" data-testid="import-error">
+          {status.error}
+        </p>
+      )}
       {summary && (
         <>
           <p data-testid="summary-sentence">{summarySentence(summary)}</p>
