@@ -21,7 +21,9 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 BROWSER_MARKS = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
+    pytest.mark.skipif(
+        not DIST.exists(), reason="frontend/dist is not built (make test builds it)"
+    ),
 ]
 
 
