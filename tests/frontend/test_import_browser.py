@@ -15,7 +15,7 @@ import json
 import re
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.frontend.browser import BROWSER_MARKS, TIMEOUT_MS, ConsoleWatch, phone_shots
 from tests.live_server import LiveServer
@@ -66,8 +66,14 @@ def shots(page: Page, name: str) -> None:
 
 
 def cells(page: Page, table: str, row: int) -> list[str]:
-    """The texts of one body row of a table, in column order."""
-    return page.get_by_test_id(table).locator("tbody tr").nth(row).locator("td").all_inner_texts()
+    """The texts of one body row of a table, in column order (Intl's narrow spaces plain)."""
+    texts = page.get_by_test_id(table).locator("tbody tr").nth(row).locator("td").all_inner_texts()
+    return [t.replace("\u202f", " ").replace("\xa0", " ") for t in texts]
+
+
+def utc_cell(page: Page, row: int) -> Locator:
+    """The UTC time of a preview row (waited on: the preview re-reads after each change)."""
+    return page.get_by_test_id("preview-fills").locator("tbody tr").nth(row).locator("td").nth(1)
 
 
 def confirm_and_finish(page: Page) -> None:
@@ -84,8 +90,10 @@ def test_import_ninjatrader_and_generic_csv_through_the_page(
 ) -> None:
     account = server.create_account("trader")
     api = httpx.Client(base_url=server.url, headers=account.headers, timeout=30)
+    # The user's zone (Settings) is where the preview's second time column is.
+    api.patch("/api/auth/me", json={"timezone": "Europe/Berlin"}).raise_for_status()
     context = browser.new_context(
-        viewport={"width": 1440, "height": 900}, locale="en-US", timezone_id="Europe/Berlin"
+        viewport={"width": 1440, "height": 900}, locale="en-US"
     )
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(f"localStorage.setItem('fillbook.token', {account.token!r})")
@@ -115,13 +123,13 @@ def test_import_ninjatrader_and_generic_csv_through_the_page(
     )
     fills = page.get_by_test_id("preview-fills")
     expect(fills.locator("tbody tr")).to_have_count(4)
-    # Row, UTC, Berlin (the browser's zone: UTC+1), symbol, side, qty, price, commission, id, account.
+    # Row, UTC, Berlin (the user's zone: UTC+1), symbol, side, qty, price, commission, id, account.
     assert cells(page, "preview-fills", 0) == [
-        "2", "2023-12-15 14:30:01 UTC", "12/15/2023, 15:30:01", "MES 12-23", "buy", "2",
+        "2", "2023-12-15 14:30:01 UTC", "12/15/2023, 03:30:01 PM", "MES 12-23", "buy", "2",
         "4,712.25", "1.24", "8f1c2a7e4b5d4c3e9a0b1c2d3e4f5a61", "Sim101",
     ]  # fmt: skip
     assert cells(page, "preview-fills", 3)[:8] == [
-        "5", "2023-12-15 15:20:30 UTC", "12/15/2023, 16:20:30", "MES 12-23", "buy", "1",
+        "5", "2023-12-15 15:20:30 UTC", "12/15/2023, 04:20:30 PM", "MES 12-23", "buy", "1",
         "4,716.75", "0.62",
     ]  # fmt: skip
     instrument = cells(page, "preview-instruments", 0)
@@ -188,9 +196,10 @@ def test_import_ninjatrader_and_generic_csv_through_the_page(
     mapper.locator("input[name=map-tz]").fill("America/Chicago")
     mapper.locator("input[name=map-date-format]").fill("%Y-%m-%d %H:%M:%S")
     expect(page.get_by_test_id("preview-fills").locator("tbody tr")).to_have_count(2)
-    # 15:00 in Chicago on 2024-03-04 (CST, UTC-6) is 21:00 UTC.
+    # 15:00 in Chicago on 2024-03-04 (CST, UTC-6) is 21:00 UTC, 22:00 in Berlin.
+    expect(utc_cell(page, 0)).to_have_text("2024-03-04 21:00:00 UTC")
     assert cells(page, "preview-fills", 0)[:9] == [
-        "2", "2024-03-04 21:00:00 UTC", "03/04/2024, 22:00:00", "MNQH4", "buy", "1",
+        "2", "2024-03-04 21:00:00 UTC", "03/04/2024, 10:00:00 PM", "MNQH4", "buy", "1",
         "18,050.25", "0.52", "g-1",
     ]  # fmt: skip
     mapper.locator("input[name=save-as]").fill("My futures broker")
@@ -210,9 +219,9 @@ def test_import_ninjatrader_and_generic_csv_through_the_page(
     mapper = page.get_by_test_id("import-mapper")
     mapper.locator("select[name=saved-mapping]").select_option("My futures broker")
     expect(mapper.locator("select[name=map-qty]")).to_have_value("Contracts")
-    expect(page.get_by_test_id("preview-fills").locator("tbody tr")).to_have_count(2)
+    expect(utc_cell(page, 0)).to_have_text("2024-03-05 21:00:00 UTC")
     assert cells(page, "preview-fills", 0)[:9] == [
-        "2", "2024-03-05 21:00:00 UTC", "03/05/2024, 22:00:00", "MNQH4", "sell", "2",
+        "2", "2024-03-05 21:00:00 UTC", "03/05/2024, 10:00:00 PM", "MNQH4", "sell", "2",
         "18,100", "1.04", "g-3",
     ]  # fmt: skip
     confirm_and_finish(page)

@@ -120,7 +120,7 @@ export function mappingBody(mapping: Mapping): Record<string, string> {
 
 // Header names seen in broker exports, per field (compared without case, spaces, _ or -).
 const GUESSES: Record<MappingField, string[]> = {
-  time: ["time", "datetime", "timestamp", "date/time", "executiontime", "filltime", "tradetime", "ts", "date"],
+  time: ["time", "datetime", "timestamp", "date/time", "executiontime", "filltime", "tradetime", "tradedate", "ts", "date"],
   symbol: ["symbol", "instrument", "ticker", "contract", "security"],
   side: ["side", "action", "buy/sell", "b/s", "direction", "type"],
   qty: ["qty", "quantity", "size", "filledqty", "shares", "contracts", "volume"],

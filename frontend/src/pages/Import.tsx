@@ -461,6 +461,12 @@ function Progress({ status, onStatus, onAnother }: { status: ImportStatus; onSta
     100,
   );
 
+  // A small file can finish before the stream's subscription: ask once at the start.
+  useEffect(() => {
+    const timer = setTimeout(() => void refetchRef.current(), 300);
+    return () => clearTimeout(timer);
+  }, [id]);
+
   // The fallback: poll while running (faster when the stream is not open).
   useEffect(() => {
     if (!running) return;
