@@ -453,6 +453,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Imports
+         * @description The caller's imports, newest first.
+         */
+        get: operations["list_imports"];
+        put?: never;
+        /**
+         * Create Import
+         * @description Upload a statement (the raw file, <= 64 MiB): it is staged and previewed, not stored.
+         */
+        post: operations["create_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/formats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Formats
+         * @description The file formats an import reads, with how each is exported and read.
+         */
+        get: operations["list_import_formats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/mappings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Mappings
+         * @description The caller's saved CSV column mappings, by name.
+         */
+        get: operations["list_import_mappings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/mappings/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Mapping
+         * @description One saved mapping.
+         */
+        get: operations["get_import_mapping"];
+        /**
+         * Save Mapping
+         * @description Save (create or replace) a CSV column mapping under a name.
+         */
+        put: operations["save_import_mapping"];
+        post?: never;
+        /**
+         * Delete Mapping
+         * @description Delete a saved mapping.
+         */
+        delete: operations["delete_import_mapping"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Import
+         * @description One import: its state, progress and summary.
+         */
+        get: operations["get_import"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Import
+         * @description Discard a staged import (its file), or forget a finished one (its fills stay).
+         */
+        delete: operations["delete_import"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Import
+         * @description Read a staged file as another format or in another time zone.
+         */
+        patch: operations["update_import"];
+        trace?: never;
+    };
+    "/api/imports/{import_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Import
+         * @description Store a staged import's fills in a run (in the background: follow its progress).
+         */
+        post: operations["confirm_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{import_id}/mapping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Mapping
+         * @description Read a staged CSV through a column mapping (optionally saving the mapping).
+         */
+        put: operations["set_import_mapping"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{import_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Preview
+         * @description A staged import's preview, parsed again.
+         */
+        get: operations["get_import_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ingest": {
         parameters: {
             query?: never;
@@ -1837,6 +2017,13 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** Duplicate */
+        Duplicate: {
+            /** Execution Id */
+            execution_id: string;
+            /** Row */
+            row: number;
+        };
         /**
          * EnvironmentSettings
          * @description How `EnvFlex` turns the bars into observations, actions and rewards.
@@ -2011,6 +2198,21 @@ export interface components {
             /** To */
             to: unknown;
         };
+        /** FormatRead */
+        FormatRead: {
+            /** Default Tz */
+            default_tz: string | null;
+            /** Extensions */
+            extensions: string[];
+            /** Id */
+            id: string;
+            /** Label */
+            label: string;
+            /** Local Times */
+            local_times: boolean;
+            /** Notes */
+            notes: string;
+        };
         /** ErrorBody */
         HTTPValidationError: {
             /** @description what was wrong and where */
@@ -2119,6 +2321,71 @@ export interface components {
              */
             train_every: number;
         };
+        /** ImportConfirm */
+        ImportConfirm: {
+            /** Account */
+            account?: string | null;
+            new_run?: components["schemas"]["NewRun"] | null;
+            /** Run Id */
+            run_id?: number | null;
+        };
+        /**
+         * ImportOptions
+         * @description Read the staged file again as another format, or in another time zone.
+         */
+        ImportOptions: {
+            /** Format */
+            format?: string | null;
+            /** Tz */
+            tz?: string | null;
+        };
+        /** ImportPreview */
+        ImportPreview: {
+            /** Columns */
+            columns: string[];
+            /** Detected */
+            detected: boolean;
+            /** Duplicates */
+            duplicates: components["schemas"]["Duplicate"][];
+            /** Duplicates Total */
+            duplicates_total: number;
+            /** Filename */
+            filename: string;
+            /** Fills */
+            fills: components["schemas"]["PreviewFill"][];
+            /** Fills Total */
+            fills_total: number;
+            /** Format */
+            format: string;
+            /** Format Label */
+            format_label: string;
+            /** Id */
+            id: number;
+            /** Instruments */
+            instruments: components["schemas"]["PreviewInstrument"][];
+            mapping: components["schemas"]["MappingColumns"] | null;
+            /** Needs Mapping */
+            needs_mapping: boolean;
+            /** Needs Tz */
+            needs_tz: boolean;
+            /** Rows Total */
+            rows_total: number;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Skipped */
+            skipped: components["schemas"]["RowProblem"][];
+            /** Skipped Total */
+            skipped_total: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "staged" | "running" | "done" | "failed";
+            /** Tz */
+            tz: string | null;
+            /** Warnings */
+            warnings: string[];
+        };
         /** ImportRead */
         ImportRead: {
             /** Accepted */
@@ -2140,6 +2407,52 @@ export interface components {
             rejected: string[];
             /** Runs */
             runs: number;
+        };
+        /** ImportStatus */
+        ImportStatus: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Format */
+            format: string;
+            /** Format Label */
+            format_label: string;
+            /** Id */
+            id: number;
+            progress: components["schemas"]["Progress"];
+            /** Run Id */
+            run_id: number | null;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "staged" | "running" | "done" | "failed";
+            summary: components["schemas"]["ImportSummary"] | null;
+        };
+        /** ImportSummary */
+        ImportSummary: {
+            /** Duplicates */
+            duplicates: number;
+            /** Refused */
+            refused: components["schemas"]["RowProblem"][];
+            /** Refused Total */
+            refused_total: number;
+            /** Run Id */
+            run_id: number;
+            /** Stored */
+            stored: number;
+            /** Trades Rebuilt */
+            trades_rebuilt: number;
         };
         /**
          * Batch
@@ -2370,6 +2683,40 @@ export interface components {
                 [key: string]: number;
             }[];
         };
+        /**
+         * MappingColumns
+         * @description Which column holds each field (the CLI's `--map`).
+         */
+        MappingColumns: {
+            /** Account */
+            account?: string | null;
+            /** Commission */
+            commission?: string | null;
+            /** Execution Id */
+            execution_id?: string | null;
+            /** Order Id */
+            order_id?: string | null;
+            /** Price */
+            price: string;
+            /** Qty */
+            qty: string;
+            /** Side */
+            side?: string | null;
+            /** Symbol */
+            symbol: string;
+            /** Time */
+            time: string;
+        };
+        /** MappingUpdate */
+        MappingUpdate: {
+            /** Date Format */
+            date_format?: string | null;
+            mapping: components["schemas"]["MappingColumns"];
+            /** Save As */
+            save_as?: string | null;
+            /** Tz */
+            tz?: string | null;
+        };
         /** MeUpdate */
         MeUpdate: {
             /**
@@ -2460,6 +2807,17 @@ export interface components {
         NamedRef: {
             /** Id */
             id: number;
+            /** Name */
+            name: string;
+        };
+        /** NewRun */
+        NewRun: {
+            /**
+             * Mode
+             * @default live
+             * @enum {string}
+             */
+            mode: "live" | "paper" | "backtest";
             /** Name */
             name: string;
         };
@@ -2793,6 +3151,52 @@ export interface components {
              */
             strategy?: string | null;
         };
+        /** PreviewFill */
+        PreviewFill: {
+            /** Account */
+            account: string;
+            /** Commission */
+            commission: number;
+            /** Execution Id */
+            execution_id: string;
+            /** Price */
+            price: number;
+            /** Qty */
+            qty: number;
+            /** Row */
+            row: number;
+            /** Side */
+            side: string;
+            /** Symbol */
+            symbol: string;
+            /** Time */
+            time: string;
+        };
+        /** PreviewInstrument */
+        PreviewInstrument: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "create" | "update" | "unchanged";
+            /** Currency */
+            currency: string | null;
+            /** Multiplier */
+            multiplier: number | null;
+            /** Symbol */
+            symbol: string;
+            /** Tick Size */
+            tick_size: number | null;
+            /** Warning */
+            warning: string | null;
+        };
+        /** Progress */
+        Progress: {
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
+        };
         /** RegimeRead */
         RegimeRead: {
             /** Method */
@@ -2870,6 +3274,13 @@ export interface components {
          * @enum {string}
          */
         Role: "ADMIN" | "USER";
+        /** RowProblem */
+        RowProblem: {
+            /** Reason */
+            reason: string;
+            /** Row */
+            row: number;
+        };
         /** RuleAnalytics */
         RuleAnalytics: {
             broken: components["schemas"]["OutcomeSummary"];
@@ -3001,6 +3412,24 @@ export interface components {
             };
             /** Strategy */
             strategy: string;
+        };
+        /** SavedMapping */
+        SavedMapping: {
+            /** Date Format */
+            date_format: string | null;
+            mapping: components["schemas"]["MappingColumns"];
+            /** Name */
+            name: string;
+            /** Tz */
+            tz: string | null;
+        };
+        /** SavedMappingWrite */
+        SavedMappingWrite: {
+            /** Date Format */
+            date_format?: string | null;
+            mapping: components["schemas"]["MappingColumns"];
+            /** Tz */
+            tz?: string | null;
         };
         /**
          * Scope
@@ -4580,6 +5009,485 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    list_imports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStatus"][];
+                };
+            };
+        };
+    };
+    create_import: {
+        parameters: {
+            query: {
+                /** @description the file's name */
+                filename: string;
+                /** @description a format id; detected when omitted */
+                format?: string | null;
+                /** @description IANA zone of the file's wall-clock times */
+                tz?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_import_formats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormatRead"][];
+                };
+            };
+        };
+    };
+    list_import_mappings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedMapping"][];
+                };
+            };
+        };
+    };
+    get_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedMapping"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedMappingWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedMapping"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStatus"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportOptions"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    confirm_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStatus"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    set_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_import_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };

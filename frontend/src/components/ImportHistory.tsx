@@ -4,10 +4,11 @@ import { DataTable, type Column } from "./DataTable";
 import { ErrorNote } from "./Layout";
 import { dateTime, num } from "../lib/format";
 import { useLoad, useStream } from "../lib/hooks";
-import { bytes, importsCall, type ImportStatus } from "../lib/imports";
+import { api, unwrap } from "../api/client";
+import { bytes, type ImportStatus } from "../lib/imports";
 
 export function ImportHistory({ tick }: { tick: number }) {
-  const list = useLoad((signal) => importsCall<ImportStatus[]>("GET", "/api/imports", undefined, signal), [tick]);
+  const list = useLoad((signal) => unwrap(api.GET("/api/imports", { signal })), [tick]);
   useStream(["import_finished"], () => list.reload(), 500);
   const count = (i: ImportStatus, value: number | undefined) => (i.summary && value !== undefined ? num(value, 0) : "—");
   const columns: Column<ImportStatus>[] = [

@@ -4,19 +4,18 @@
 // mapping can be saved by name and a saved one picked for the next file.
 import { useEffect, useRef, useState } from "react";
 import { ErrorNote } from "./Layout";
+import { api, unwrap } from "../api/client";
 import { useLoad } from "../lib/hooks";
 import {
   FIELD_LABELS,
   OPTIONAL_FIELDS,
   REQUIRED_FIELDS,
   guessMapping,
-  importsCall,
   mappingBody,
   mappingProblem,
   type ImportPreview,
   type Mapping,
   type MappingField,
-  type SavedMapping,
 } from "../lib/imports";
 
 // strptime formats as brokers write times (empty: ISO 8601, with or without an offset).
@@ -35,7 +34,7 @@ export function initialSettings(preview: Pick<ImportPreview, "mapping" | "column
 }
 
 export function ImportMapper({ preview, zone, onPreview }: { preview: ImportPreview; zone: string; onPreview: (next: ImportPreview) => void }) {
-  const saved = useLoad((signal) => importsCall<SavedMapping[]>("GET", "/api/imports/mappings", undefined, signal), []);
+  const saved = useLoad((signal) => unwrap(api.GET("/api/imports/mappings", { signal })), []);
   const [settings, setSettings] = useState<MapperSettings>(() => initialSettings(preview, zone));
   const [saveAs, setSaveAs] = useState("");
   const [error, setError] = useState<Error>();
@@ -50,7 +49,7 @@ export function ImportMapper({ preview, zone, onPreview }: { preview: ImportPrev
     setBusy(true);
     setError(undefined);
     try {
-      const next = await importsCall<ImportPreview>("PUT", `/api/imports/${id}/mapping`, body);
+      const next = await unwrap(api.PUT("/api/imports/{import_id}/mapping", { params: { path: { import_id: id } }, body }));
       onPreview(next);
       if (save) {
         setSavedNote(`Saved as "${save}".`);

@@ -62,7 +62,7 @@ describe("mapping completeness", () => {
   });
 
   it("starts the picker from the preview's mapping, else from the guess", () => {
-    const stored = { time: "Date/Time", symbol: "Ticker" };
+    const stored = { time: "Date/Time", symbol: "Ticker", qty: "Quantity", price: "Fill Price", side: null };
     expect(initialSettings({ mapping: stored, columns: COLUMNS }, "Europe/Berlin")).toEqual({ mapping: stored, tz: "Europe/Berlin", dateFormat: "" });
     expect(initialSettings({ mapping: null, columns: ["Symbol", "Price"] }, "UTC").mapping).toEqual({ symbol: "Symbol", price: "Price" });
   });

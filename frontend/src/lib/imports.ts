@@ -2,74 +2,16 @@
 // needed, a first guess from the header), upload and import progress as numbers and
 // texts, the stream's import events folded into the status, and the summary's lines.
 // The upload itself goes through XMLHttpRequest: fetch reports no upload progress.
-import { ApiError, getToken, type ApiErrorBody } from "../api/client";
+import { ApiError, getToken, type ApiErrorBody, type Schemas } from "../api/client";
 import { num } from "./format";
 
-// As docs/imports.md specifies them (replaced by the generated schemas once the API is in).
-export interface ImportFill {
-  row: number;
-  execution_id: string;
-  time: string;
-  symbol: string;
-  side: string;
-  qty: number;
-  price: number;
-  commission: number;
-  account: string | null;
-}
-export interface ImportInstrument {
-  symbol: string;
-  action: "create" | "update" | "unchanged";
-  multiplier: number | null;
-  tick_size: number | null;
-  currency: string | null;
-  warning: string | null;
-}
-export interface ImportPreview {
-  id: number;
-  state: string;
-  filename: string;
-  size_bytes: number;
-  format: string;
-  format_label: string;
-  detected: boolean;
-  tz: string | null;
-  rows_total: number;
-  fills_total: number;
-  fills: ImportFill[];
-  instruments: ImportInstrument[];
-  skipped_total: number;
-  skipped: { row: number; reason: string }[];
-  duplicates_total: number;
-  duplicates: { row: number; execution_id: string }[];
-  warnings: string[];
-  columns: string[];
-  mapping: Record<string, string> | null;
-  needs_mapping: boolean;
-  needs_tz: boolean;
-}
-export interface ImportSummary {
-  stored: number;
-  duplicates: number;
-  refused_total: number;
-  refused: { row: number; reason: string }[];
-  trades_rebuilt: number;
-  run_id: number;
-}
-export interface ImportStatus {
-  id: number;
-  state: "staged" | "running" | "done" | "failed";
-  filename: string;
-  size_bytes: number;
-  format: string;
-  format_label: string;
-  created_at: string;
-  finished_at: string | null;
-  run_id: number | null;
-  progress: { done: number; total: number };
-  summary: ImportSummary | null;
-  error: string | null;
-}
+export type ImportPreview = Schemas["ImportPreview"];
+export type ImportStatus = Schemas["ImportStatus"];
+export type ImportSummary = Schemas["ImportSummary"];
+export type ImportFill = Schemas["PreviewFill"];
+export type ImportInstrument = Schemas["PreviewInstrument"];
+export type ImportFormat = Schemas["FormatRead"];
+export type SavedMapping = Schemas["SavedMapping"];
 
 /** The fields a fill needs from a generic CSV, then the ones it may have. */
 export const REQUIRED_FIELDS = ["time", "symbol", "qty", "price"] as const;
@@ -113,9 +55,9 @@ export function mappingProblem(mapping: Mapping, columns: readonly string[]): st
   return null;
 }
 
-/** The mapping as the API takes it: only the chosen fields. */
-export function mappingBody(mapping: Mapping): Record<string, string> {
-  return Object.fromEntries(Object.entries(mapping).filter(([, column]) => !!column)) as Record<string, string>;
+/** The mapping as the API takes it, only the chosen fields (sent once `mappingProblem` is null). */
+export function mappingBody(mapping: Mapping): Schemas["MappingColumns"] {
+  return Object.fromEntries(Object.entries(mapping).filter(([, column]) => !!column)) as Schemas["MappingColumns"];
 }
 
 // Header names seen in broker exports, per field (compared without case, spaces, _ or -).
@@ -272,31 +214,4 @@ export function uploadImport(file: Blob & { name: string }, options: UploadOptio
     };
     request.send(file);
   });
-}
-
-/** A JSON call to the imports API with the session's token; the body, or an ApiError. */
-export async function importsCall<T>(method: "GET" | "PUT" | "PATCH" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = {};
-  const token = getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
-  const data: unknown = response.status === 204 ? undefined : await response.json().catch(() => undefined);
-  if (!response.ok) throw new ApiError(response.status, data as ApiErrorBody | undefined);
-  return data as T;
-}
-
-export interface ImportFormat {
-  id: string;
-  label: string;
-  extensions: string[];
-  notes: string;
-  local_times: boolean;
-}
-
-export interface SavedMapping {
-  name: string;
-  mapping: Record<string, string>;
-  tz: string | null;
-  date_format: string | null;
 }

@@ -16,7 +16,6 @@ import {
   applyEvent,
   bytes,
   fraction,
-  importsCall,
   previewSentence,
   progressText,
   summaryLines,
@@ -26,7 +25,6 @@ import {
   utcText,
   type ImportEvent,
   type ImportFill,
-  type ImportFormat,
   type ImportInstrument,
   type ImportPreview,
   type ImportStatus,
@@ -49,7 +47,7 @@ export function Bar({ value, label, testId }: { value: number; label: string; te
 }
 
 export default function Import() {
-  const formats = useLoad((signal) => importsCall<ImportFormat[]>("GET", "/api/imports/formats", undefined, signal), []);
+  const formats = useLoad((signal) => unwrap(api.GET("/api/imports/formats", { signal })), []);
   const [format, setFormat] = useState("");
   const [tz, setTz] = useState("");
   const [sent, setSent] = useState<{ loaded: number; total: number } | null>(null);
@@ -67,7 +65,7 @@ export default function Import() {
     setStatus(null);
     setSent({ loaded: 0, total: chosen.size });
     try {
-      if (preview && preview.state === "staged") await importsCall("DELETE", `/api/imports/${preview.id}`).catch(() => undefined);
+      if (preview && preview.state === "staged") await unwrap(api.DELETE("/api/imports/{import_id}", { params: { path: { import_id: preview.id } } })).catch(() => undefined);
       setPreview(null);
       const next = await uploadImport(chosen, { format: formatId || undefined, tz: tz.trim() || undefined, onProgress: (loaded, total) => setSent({ loaded, total }) });
       setPreview(next);
@@ -87,7 +85,7 @@ export default function Import() {
     setError(undefined);
     setBusy(true);
     try {
-      const next = await importsCall<ImportPreview>("PATCH", `/api/imports/${preview.id}`, change);
+      const next = await unwrap(api.PATCH("/api/imports/{import_id}", { params: { path: { import_id: preview.id } }, body: change }));
       setPreview(next);
     } catch (e) {
       setError(toError(e));
@@ -114,7 +112,7 @@ export default function Import() {
   };
 
   const discard = async () => {
-    if (preview) await importsCall("DELETE", `/api/imports/${preview.id}`).catch((e: unknown) => setError(toError(e)));
+    if (preview) await unwrap(api.DELETE("/api/imports/{import_id}", { params: { path: { import_id: preview.id } } })).catch((e: unknown) => setError(toError(e)));
     reset();
   };
 
@@ -357,7 +355,7 @@ function ConfirmForm({ preview, onConfirmed, onDiscard }: { preview: ImportPrevi
       account: account.trim() || undefined,
     };
     try {
-      onConfirmed(await importsCall<ImportStatus>("POST", `/api/imports/${preview.id}/confirm`, body));
+      onConfirmed(await unwrap(api.POST("/api/imports/{import_id}/confirm", { params: { path: { import_id: preview.id } }, body })));
     } catch (e) {
       setError(toError(e));
     } finally {
@@ -440,7 +438,7 @@ function Progress({ status, onStatus, onAnother }: { status: ImportStatus; onSta
 
   const refetch = async () => {
     try {
-      const next = await importsCall<ImportStatus>("GET", `/api/imports/${id}`);
+      const next = await unwrap(api.GET("/api/imports/{import_id}", { params: { path: { import_id: id } } }));
       const current = statusRef.current;
       // A poll that answers before a newer stream message does not move the bar back.
       if (next.state !== "running" || next.progress.done >= current.progress.done) onStatus(next);
