@@ -16,7 +16,6 @@ import {
   uploadImport,
   uploadText,
   utcText,
-  type ImportPreview,
   type ImportStatus,
 } from "./imports";
 
@@ -137,9 +136,9 @@ describe("summary texts", () => {
   });
 
   it("says what confirming a preview would store", () => {
-    const preview = { rows_total: 10, fills_total: 8, duplicates_total: 3, skipped_total: 2 } as ImportPreview;
-    expect(previewSentence(preview)).toBe("10 rows read, 8 fills found, 5 new fills to store, 3 duplicates already stored, 2 rows skipped.");
-    expect(previewSentence({ ...preview, duplicates_total: 0, skipped_total: 0, fills_total: 1, rows_total: 1 })).toBe("1 row read, 1 fill found, 1 new fill to store.");
+    const preview = { rows_total: 10, fills_total: 5, duplicates_total: 3, skipped_total: 2 };
+    expect(previewSentence(preview)).toBe("10 rows read, 5 new fills to store, 3 duplicates already stored, 2 rows skipped.");
+    expect(previewSentence({ ...preview, duplicates_total: 0, skipped_total: 0, fills_total: 1, rows_total: 1 })).toBe("1 row read, 1 new fill to store.");
   });
 
   it("writes a fill's time in UTC", () => {

@@ -137,11 +137,10 @@ export function summarySentence(summary: ImportSummary): string {
   return `${parts.join(", ")}.`;
 }
 
-/** The preview's counts in a sentence: what confirming would do. */
-export function previewSentence(preview: ImportPreview): string {
-  const fresh = Math.max(0, preview.fills_total - preview.duplicates_total);
-  const parts = [`${plural(preview.rows_total, "row", "rows")} read`, `${plural(preview.fills_total, "fill", "fills")} found`];
-  parts.push(`${plural(fresh, "new fill", "new fills")} to store`);
+/** The preview's counts in a sentence: what confirming would do (`fills_total`: the new
+ *  fills; duplicates of stored fills are counted apart). */
+export function previewSentence(preview: Pick<ImportPreview, "rows_total" | "fills_total" | "duplicates_total" | "skipped_total">): string {
+  const parts = [`${plural(preview.rows_total, "row", "rows")} read`, `${plural(preview.fills_total, "new fill", "new fills")} to store`];
   if (preview.duplicates_total) parts.push(`${plural(preview.duplicates_total, "duplicate", "duplicates")} already stored`);
   if (preview.skipped_total) parts.push(`${plural(preview.skipped_total, "row", "rows")} skipped`);
   return `${parts.join(", ")}.`;

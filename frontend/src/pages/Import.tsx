@@ -254,7 +254,7 @@ function PreviewPanels({ preview, onPreview, onConfirmed, onDiscard }: { preview
             <dd data-testid="preview-rows">{num(preview.rows_total, 0)}</dd>
           </div>
           <div>
-            <dt>Fills found</dt>
+            <dt>New fills</dt>
             <dd data-testid="preview-fills-total">{num(preview.fills_total, 0)}</dd>
           </div>
           <div>
@@ -280,7 +280,7 @@ function PreviewPanels({ preview, onPreview, onConfirmed, onDiscard }: { preview
         <h2>
           Fills as they will be stored{" "}
           <span className="dim">
-            (first {num(preview.fills.length, 0)} of {num(preview.fills_total, 0)})
+            (first {num(preview.fills.length, 0)} of {num(preview.fills_total, 0)} new)
           </span>
         </h2>
         <DataTable testId="preview-fills" columns={fillColumns} rows={preview.fills} rowKey={(f) => `${f.row}:${f.execution_id}`} empty={preview.needs_mapping ? "Choose the columns above to see the fills." : "No fills in this file."} />
@@ -338,7 +338,7 @@ function ConfirmForm({ preview, onConfirmed, onDiscard }: { preview: ImportPrevi
   const accounts = [...new Set(preview.fills.map((f) => f.account).filter((a): a is string => !!a))];
   const problem = preview.needs_mapping
     ? "choose the file's columns first"
-    : preview.fills_total === 0
+    : preview.fills_total === 0 && preview.duplicates_total === 0
       ? "the file has no fills to store"
       : target === "existing" && !runId
         ? "choose a run"
@@ -418,7 +418,7 @@ function ConfirmForm({ preview, onConfirmed, onDiscard }: { preview: ImportPrevi
       {problem && <p className="dim">To import: {problem}.</p>}
       <div className="row">
         <button className="primary" type="button" disabled={!!problem || busy} onClick={() => void confirm()}>
-          Import {num(Math.max(0, preview.fills_total - preview.duplicates_total), 0)} new fills
+          Import {num(preview.fills_total, 0)} new {preview.fills_total === 1 ? "fill" : "fills"}
         </button>
         <button type="button" onClick={onDiscard} disabled={busy}>
           Discard
