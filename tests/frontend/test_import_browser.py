@@ -203,7 +203,7 @@ def test_import_ninjatrader_and_generic_csv_through_the_page(
     expect(utc_cell(page, 0)).to_have_text("2024-03-04 21:00:00 UTC")
     assert cells(page, "preview-fills", 0)[:9] == [
         "2", "2024-03-04 21:00:00 UTC", "03/04/2024, 10:00:00 PM", "MNQH4", "buy", "1",
-        "18,050.25", "0.52", "g-1",
+        "18,050.25", "0.52", "generic_csv:g-1",
     ]  # fmt: skip
     mapper.locator("input[name=save-as]").fill("My futures broker")
     mapper.get_by_role("button", name="Save mapping").click()
@@ -225,7 +225,7 @@ def test_import_ninjatrader_and_generic_csv_through_the_page(
     expect(utc_cell(page, 0)).to_have_text("2024-03-05 21:00:00 UTC")
     assert cells(page, "preview-fills", 0)[:9] == [
         "2", "2024-03-05 21:00:00 UTC", "03/05/2024, 10:00:00 PM", "MNQH4", "sell", "2",
-        "18,100", "1.04", "g-3",
+        "18,100", "1.04", "generic_csv:g-3",
     ]  # fmt: skip
     confirm_and_finish(page)
     expect(page.get_by_test_id("summary-stored")).to_have_text("2 fills")
