@@ -111,8 +111,10 @@ def resolve(parsed: Parsed, format_id: str, zone: ZoneInfo | None) -> tuple[list
             digest = hashlib.sha256(content.encode()).hexdigest()[:24]
             seen[digest] += 1
             execution_id = f"{family}:row:{digest}:{seen[digest]}"
+        # Sums of fees (0.35 + 0.05) to the 1e-8 units amounts are counted in.
         fills.append(Fill(raw.row, execution_id[:200], ts, raw.symbol, raw.side, raw.qty,
-                          raw.price, raw.commission, raw.account, raw.order_id))  # fmt: skip
+                          raw.price, round(raw.commission, 8), raw.account,
+                          raw.order_id))  # fmt: skip
     return fills, skipped
 
 

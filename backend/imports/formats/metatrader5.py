@@ -115,7 +115,11 @@ def parse(data: bytes) -> Parsed:
                       if cells and cells[0].strip() == "Deals"), None)  # fmt: skip
         if start is None:
             raise FileError("the report has no Deals section")
+        account = next((c for cells in rows[:start] if cells and cells[0].strip() == "Account:"
+                        for c in cells[1:] if c.strip()), "")  # fmt: skip
         _table(parsed, [(i + 1, cells) for i, cells in enumerate(rows)][start + 1:])
+        for fill in parsed.fills:
+            fill.account = account.split(" ")[0]
     else:
         _table(parsed, list(csv_rows(text)))
     parsed.warnings.append("MetaTrader volumes are lots: a symbol's multiplier is its "
