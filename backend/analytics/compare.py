@@ -5,6 +5,8 @@ tolerance; pairs are taken greedily by closest entry time, each trade at most
 once. Slippage is run B against run A, in price, positive when B did worse:
 entry slippage = (B entry - A entry) for longs, (A entry - B entry) for shorts;
 exit slippage = (A exit - B exit) for longs, (B exit - A exit) for shorts.
+Prices and P&L are integers of 1e-8 (the stored amounts' exact units), so the
+differences and their sums are exact; callers divide by UNIT once, at the edge.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,9 @@ class ComparableTrade:
     direction: str
     entry_ts: int
     exit_ts: int | None
-    entry_price: Decimal
-    exit_price: Decimal | None
-    net_pnl: Decimal
+    entry_price: int  # 1e-8 units
+    exit_price: int | None
+    net_pnl: int
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,19 @@ class Match:
         return (self.b.entry_ts - self.a.entry_ts) / 1e9
 
     @property
-    def entry_slippage(self) -> Decimal:
+    def entry_slippage(self) -> int:
         move = self.b.entry_price - self.a.entry_price
         return move if self.a.direction == "long" else -move
 
     @property
-    def exit_slippage(self) -> Decimal | None:
+    def exit_slippage(self) -> int | None:
         if self.a.exit_price is None or self.b.exit_price is None:
             return None
         move = self.a.exit_price - self.b.exit_price
         return move if self.a.direction == "long" else -move
 
     @property
-    def pnl_difference(self) -> Decimal:
+    def pnl_difference(self) -> int:
         return self.b.net_pnl - self.a.net_pnl
 
 

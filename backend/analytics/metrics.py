@@ -184,7 +184,9 @@ def _need_trades(data: RunData) -> Undefined | None:
 
 
 @metric(
-    "net_pnl", "currency", "sum of closed trades' net PnL",
+    "net_pnl",
+    "currency",
+    "sum of closed trades' net PnL",
     label="Net P&L",
     description="Profit after commissions over every closed trade.",
 )
@@ -193,7 +195,9 @@ def net_pnl(data: RunData) -> Value:
 
 
 @metric(
-    "gross_pnl", "currency", "sum of closed trades' gross PnL",
+    "gross_pnl",
+    "currency",
+    "sum of closed trades' gross PnL",
     label="Gross P&L",
     description="Profit before commissions over every closed trade.",
 )
@@ -202,7 +206,9 @@ def gross_pnl(data: RunData) -> Value:
 
 
 @metric(
-    "commission", "currency", "sum of closed trades' commissions",
+    "commission",
+    "currency",
+    "sum of closed trades' commissions",
     label="Commissions paid",
     description="Commissions of the closed trades.",
 )
@@ -211,7 +217,9 @@ def commission(data: RunData) -> Value:
 
 
 @metric(
-    "commission_share", "fraction", "commission / gross_pnl (gross PnL > 0)",
+    "commission_share",
+    "fraction",
+    "commission / gross_pnl (gross PnL > 0)",
     label="Commission share of gross P&L",
     description="How much of the gross profit the commissions took.",
 )
@@ -222,7 +230,9 @@ def commission_share(data: RunData) -> Value:
 
 
 @metric(
-    "trade_count", "count", "number of closed trades",
+    "trade_count",
+    "count",
+    "number of closed trades",
     label="Closed trades",
     description="How many round trips closed.",
 )
@@ -231,7 +241,9 @@ def trade_count(data: RunData) -> Value:
 
 
 @metric(
-    "win_rate", "fraction", "winners / closed trades; a winner has net PnL > 0",
+    "win_rate",
+    "fraction",
+    "winners / closed trades; a winner has net PnL > 0",
     label="Win rate",
     description="Share of closed trades that made money after commissions.",
 )
@@ -240,7 +252,9 @@ def win_rate(data: RunData) -> Value:
 
 
 @metric(
-    "avg_win", "currency", "mean net PnL of winners",
+    "avg_win",
+    "currency",
+    "mean net PnL of winners",
     label="Average win",
     description="Mean net P&L of the winning trades.",
 )
@@ -250,7 +264,9 @@ def avg_win(data: RunData) -> Value:
 
 
 @metric(
-    "avg_loss", "currency", "mean net PnL of losers (negative)",
+    "avg_loss",
+    "currency",
+    "mean net PnL of losers (negative)",
     label="Average loss",
     description="Mean net P&L of the losing trades (negative).",
 )
@@ -260,7 +276,9 @@ def avg_loss(data: RunData) -> Value:
 
 
 @metric(
-    "payoff_ratio", "ratio", "avg_win / |avg_loss|",
+    "payoff_ratio",
+    "ratio",
+    "avg_win / |avg_loss|",
     label="Payoff ratio",
     description="Average win divided by the size of the average loss.",
 )
@@ -276,7 +294,9 @@ def payoff_ratio(data: RunData) -> Value:
 
 
 @metric(
-    "profit_factor", "ratio", "sum of winners' net PnL / |sum of losers' net PnL|",
+    "profit_factor",
+    "ratio",
+    "sum of winners' net PnL / |sum of losers' net PnL|",
     label="Profit factor",
     description="Money won divided by money lost (net of commissions).",
 )
@@ -288,7 +308,9 @@ def profit_factor(data: RunData) -> Value:
 
 
 @metric(
-    "expectancy", "currency", "mean net PnL per closed trade",
+    "expectancy",
+    "currency",
+    "mean net PnL per closed trade",
     label="Expectancy per trade",
     description="What a closed trade made on average, after commissions.",
 )
@@ -297,7 +319,9 @@ def expectancy(data: RunData) -> Value:
 
 
 @metric(
-    "expectancy_r", "R", "mean R-multiple of the closed trades that have one",
+    "expectancy_r",
+    "R",
+    "mean R-multiple of the closed trades that have one",
     label="Expectancy in R",
     description="Average result per trade in units of its initial risk.",
 )
@@ -307,7 +331,9 @@ def expectancy_r(data: RunData) -> Value:
 
 
 @metric(
-    "sqn", "ratio", "sqrt(n) x mean(net PnL) / stdev(net PnL, n-1), n >= 2",
+    "sqn",
+    "ratio",
+    "sqrt(n) x mean(net PnL) / stdev(net PnL, n-1), n >= 2",
     label="System quality number (SQN)",
     description="Van Tharp's score: consistency of trade results, sqrt(n) x mean / spread.",
 )
@@ -321,7 +347,9 @@ def sqn(data: RunData) -> Value:
 
 
 @metric(
-    "largest_win", "currency", "largest net PnL of a winner",
+    "largest_win",
+    "currency",
+    "largest net PnL of a winner",
     label="Largest win",
     description="The best single trade, net of commissions.",
 )
@@ -332,7 +360,9 @@ def largest_win(data: RunData) -> Value:
 
 
 @metric(
-    "largest_loss", "currency", "most negative net PnL of a loser",
+    "largest_loss",
+    "currency",
+    "most negative net PnL of a loser",
     label="Largest loss",
     description="The worst single trade, net of commissions.",
 )
@@ -351,7 +381,9 @@ def _longest_streak(hits: npt.NDArray[np.bool_]) -> int:
 
 
 @metric(
-    "max_win_streak", "count", "most consecutive winners, in exit order",
+    "max_win_streak",
+    "count",
+    "most consecutive winners, in exit order",
     label="Longest winning streak",
     description="Most winners in a row, in exit order.",
 )
@@ -360,7 +392,9 @@ def max_win_streak(data: RunData) -> Value:
 
 
 @metric(
-    "max_loss_streak", "count", "most consecutive losers, in exit order",
+    "max_loss_streak",
+    "count",
+    "most consecutive losers, in exit order",
     label="Longest losing streak",
     description="Most losers in a row, in exit order.",
 )
@@ -372,7 +406,9 @@ def max_loss_streak(data: RunData) -> Value:
 
 
 @metric(
-    "avg_hold_seconds", "seconds", "mean of exit_ts - entry_ts",
+    "avg_hold_seconds",
+    "seconds",
+    "mean of exit_ts - entry_ts",
     label="Average holding time",
     description="How long a trade stayed open on average.",
 )
@@ -381,7 +417,9 @@ def avg_hold_seconds(data: RunData) -> Value:
 
 
 @metric(
-    "avg_hold_seconds_win", "seconds", "mean hold time of winners",
+    "avg_hold_seconds_win",
+    "seconds",
+    "mean hold time of winners",
     label="Average holding time of winners",
     description="How long a winning trade stayed open on average.",
 )
@@ -391,7 +429,9 @@ def avg_hold_seconds_win(data: RunData) -> Value:
 
 
 @metric(
-    "avg_hold_seconds_loss", "seconds", "mean hold time of losers",
+    "avg_hold_seconds_loss",
+    "seconds",
+    "mean hold time of losers",
     label="Average holding time of losers",
     description="How long a losing trade stayed open on average.",
 )
@@ -401,7 +441,9 @@ def avg_hold_seconds_loss(data: RunData) -> Value:
 
 
 @metric(
-    "exposure", "fraction", "time with a trade open / (last exit - first entry)",
+    "exposure",
+    "fraction",
+    "time with a trade open / (last exit - first entry)",
     label="Time in the market",
     description="Share of the run's time with at least one trade open.",
 )
@@ -424,7 +466,9 @@ def exposure(data: RunData) -> Value:
 
 
 @metric(
-    "max_drawdown", "fraction", "min over days of equity / running peak - 1 (capital is a peak)",
+    "max_drawdown",
+    "fraction",
+    "min over days of equity / running peak - 1 (capital is a peak)",
     label="Max drawdown % (daily closes)",
     description="Deepest fall of end-of-day equity below its peak, in percent of that peak.",
 )
@@ -484,7 +528,9 @@ def max_drawdown_trades_pct(data: RunData) -> Value:
 
 
 @metric(
-    "recovery_factor", "ratio", "net_pnl / |max_drawdown_amount|",
+    "recovery_factor",
+    "ratio",
+    "net_pnl / |max_drawdown_amount|",
     label="Recovery factor",
     description="Net P&L divided by the daily-close drawdown amount.",
 )
@@ -497,7 +543,9 @@ def recovery_factor(data: RunData) -> Value:
 
 
 @metric(
-    "sharpe", "ratio", "mean(daily returns) / stdev(daily returns, n-1) x sqrt(252)",
+    "sharpe",
+    "ratio",
+    "mean(daily returns) / stdev(daily returns, n-1) x sqrt(252)",
     label="Sharpe ratio (annualised)",
     description="Mean daily return over its spread, scaled to a year; needs 20 business days.",
 )
@@ -542,7 +590,9 @@ _MAX_EXPONENT = 700.0  # math.exp overflows past ~709.78
 
 
 @metric(
-    "annual_return", "fraction", "(final equity / capital)^(252 / days) - 1",
+    "annual_return",
+    "fraction",
+    "(final equity / capital)^(252 / days) - 1",
     label="Annualised return",
     description="Growth of equity compounded to a year of 252 days; needs 20 business days.",
 )
@@ -562,7 +612,9 @@ def annual_return(data: RunData) -> Value:
 
 
 @metric(
-    "calmar", "ratio", "annual_return / |max_drawdown|",
+    "calmar",
+    "ratio",
+    "annual_return / |max_drawdown|",
     label="Calmar ratio",
     description="Annualised return over the daily-close max drawdown; needs 20 business days.",
 )
@@ -599,7 +651,9 @@ def mfe_efficiency(data: RunData) -> Value:
 
 
 @metric(
-    "mae_efficiency", "fraction", "mean of 1 - MAE / (MFE + MAE) (trades with MFE + MAE > 0)",
+    "mae_efficiency",
+    "fraction",
+    "mean of 1 - MAE / (MFE + MAE) (trades with MFE + MAE > 0)",
     label="Adverse excursion efficiency",
     description="Per trade, how little of its whole range went against it; 100 % never did.",
 )

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from itertools import starmap
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -306,15 +306,6 @@ def portfolio_breakdown(
     return _breakdown(trades, by, timezone)
 
 
-def _comparable(row: Any) -> ComparableTrade:
-    return ComparableTrade(
-        id=row.id, symbol=row.symbol, direction=row.direction, entry_ts=row.entry_ts,
-        exit_ts=row.exit_ts, entry_price=Decimal(row.entry_price),
-        exit_price=Decimal(row.exit_price) if row.exit_price is not None else None,
-        net_pnl=Decimal(row.net_pnl),
-    )  # fmt: skip
-
-
 def compare(
     session: Session,
     user_id: int,
@@ -331,14 +322,11 @@ def compare(
     `only_b` hold the rows `offset` to `offset + limit` of each (a page).
     """
     runs = {run_id: _run(session, user_id, run_id) for run_id in (run_a, run_b)}
-    rows = {
-        run_id: repository.closed_trades(session, user_id, [run_id]) for run_id in (run_a, run_b)
+    trades = {
+        run_id: list(starmap(ComparableTrade, repository.comparable_rows(session, user_id, run_id)))
+        for run_id in runs
     }
-    matches, only_a, only_b = match_trades(
-        [_comparable(r) for r in rows[run_a]],
-        [_comparable(r) for r in rows[run_b]],
-        int(tolerance_s * 1e9),
-    )
+    matches, only_a, only_b = match_trades(trades[run_a], trades[run_b], int(tolerance_s * 1e9))
     metrics = {
         run_id: metrics_document(trade_table(session, user_id, [run_id]), run.initial_capital)
         for run_id, run in runs.items()
@@ -354,9 +342,9 @@ def compare(
             "id": t.id, "symbol": t.symbol, "direction": t.direction,
             "entry_ts": format_ts(t.entry_ts),
             "exit_ts": format_ts(t.exit_ts) if t.exit_ts is not None else None,
-            "entry_price": float(t.entry_price),
-            "exit_price": float(t.exit_price) if t.exit_price is not None else None,
-            "net_pnl": float(t.net_pnl),
+            "entry_price": t.entry_price / UNIT,
+            "exit_price": t.exit_price / UNIT if t.exit_price is not None else None,
+            "net_pnl": t.net_pnl / UNIT,
         }  # fmt: skip
 
     slippage = [m.exit_slippage for m in matches if m.exit_slippage is not None]
@@ -373,9 +361,9 @@ def compare(
                 "a": trade(m.a),
                 "b": trade(m.b),
                 "entry_delay_s": m.entry_delay_s,
-                "entry_slippage": float(m.entry_slippage),
-                "exit_slippage": float(m.exit_slippage) if m.exit_slippage is not None else None,
-                "pnl_difference": float(m.pnl_difference),
+                "entry_slippage": m.entry_slippage / UNIT,
+                "exit_slippage": m.exit_slippage / UNIT if m.exit_slippage is not None else None,
+                "pnl_difference": m.pnl_difference / UNIT,
             }
             for m in matches[offset:end]
         ],  # fmt: skip
@@ -384,14 +372,10 @@ def compare(
         "summary": {
             "matched": len(matches),
             "mean_entry_slippage": (
-                float(sum((m.entry_slippage for m in matches), Decimal(0)) / len(matches))
-                if matches
-                else None
+                sum(m.entry_slippage for m in matches) / (len(matches) * UNIT) if matches else None
             ),
-            "mean_exit_slippage": float(sum(slippage, Decimal(0)) / len(slippage))
-            if slippage
-            else None,
-            "pnl_difference": float(sum((m.pnl_difference for m in matches), Decimal(0))),
+            "mean_exit_slippage": sum(slippage) / (len(slippage) * UNIT) if slippage else None,
+            "pnl_difference": sum(m.pnl_difference for m in matches) / UNIT,
         },
         "metrics": {"a": metrics[run_a], "b": metrics[run_b], "delta": deltas},
     }

@@ -154,8 +154,11 @@ class TradeTable:
             volatility=labels(volatility),
             instance=labels(instance),
             tags=_labels(
-                tags if isinstance(tags, np.ndarray)  # tuples already (the repository's)
-                else [tuple(t) for t in tags] if tags is not None else [()] * count
+                tags
+                if isinstance(tags, np.ndarray)  # tuples already (the repository's)
+                else [tuple(t) for t in tags]
+                if tags is not None
+                else [()] * count
             ),
             playbook=labels(playbook),
             mistakes=_labels(
