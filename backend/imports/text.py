@@ -58,10 +58,13 @@ def table(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 
 
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def number(text: str, field: str, *, decimal_comma: bool = False) -> float:
     """`1,234.50`, `$2.12`, `(2.12)` (negative), `-$ 0.62`, `+2` as a float."""
+    if not decimal_comma and _PLAIN.match(text):  # the common case, without the rewriting
+        return float(text)
     raw = text.strip()
     value = raw.replace("$", "").replace("€", "").replace(" ", "").replace("\u00a0", "")
     negative = value.startswith("(") and value.endswith(")")
@@ -89,9 +92,10 @@ def parse_time(text: str, formats: tuple[str, ...], field: str) -> dt.datetime:
     value = " ".join(text.split())
     for fmt in formats:
         try:
-            return dt.datetime.strptime(value, fmt)  # noqa: DTZ007 (zones applied later)
+            parsed = dt.datetime.strptime(value, fmt)  # noqa: DTZ007 (zones applied later)
         except ValueError:
             continue
+        return parsed
     example = dt.datetime(2024, 1, 31, 14, 5, 9, tzinfo=dt.UTC).strftime(formats[0])
     raise RowError(f"{field}: cannot read {text!r} as a time (expected like {example})")
 
