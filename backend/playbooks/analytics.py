@@ -42,9 +42,12 @@ def playbook_analytics(session: Session, user_id: int, playbook_id: int) -> Play
                 broken=outcome_summary(broken),
             )  # fmt: skip
         )
+    document = metrics_document(trades, None)
+    confidence = document.pop("confidence", None)
     return PlaybookAnalytics(
         playbook_id=playbook_id,
         trades=len(trades),
-        metrics=metrics_document(trades, None),
+        metrics=document,
+        confidence=confidence,
         rules=rules,
     )

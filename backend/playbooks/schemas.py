@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from backend.analytics.schemas import Confidence
+
 MAX_RULES = 50
 ReviewState = Literal["new", "reviewed"]
 PlaybookSource = Literal["manual", "strategy"]
@@ -158,5 +160,8 @@ class PlaybookAnalytics(BaseModel):
     trades: int = Field(description="closed trades with this playbook")
     metrics: dict[str, MetricValue] = Field(
         description="the run metrics' document, computed on the playbook's closed trades"
+    )
+    confidence: Confidence | None = Field(
+        None, description="the metrics' intervals and probabilistic Sharpe ratio"
     )
     rules: list[RuleAnalytics]

@@ -63,7 +63,10 @@ class TestPlaybookAnalytics:
         assert mine == runs.a[:5]
         expected = metrics_document(_metrics_of(client, alice, mine), None)
         assert (result["playbook_id"], result["trades"]) == (orb["id"], 5)
-        assert _without_time(result["metrics"]) == _without_time(expected)
+        # the document's confidence block is served beside the metrics, typed
+        served = {**result["metrics"], "confidence": result["confidence"]}
+        assert _without_time(served) == _without_time(expected)
+        assert result["confidence"]["intervals"]["win_rate"]["n"] == 5
         # by hand: five round trips of run A
         assert result["metrics"]["net_pnl"] == float(sum(net(m) for m in MOVES_A[:5]))
         assert result["metrics"]["trade_count"] == 5

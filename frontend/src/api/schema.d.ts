@@ -3469,6 +3469,8 @@ export interface components {
         };
         /** PlaybookAnalytics */
         PlaybookAnalytics: {
+            /** @description the metrics' intervals and probabilistic Sharpe ratio */
+            confidence?: components["schemas"]["Confidence"] | null;
             /**
              * Metrics
              * @description the run metrics' document, computed on the playbook's closed trades
