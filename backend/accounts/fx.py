@@ -87,9 +87,7 @@ class Rates:
         raise MissingRates([MissingRate(base, quote, day)])
 
 
-def convert_all(
-    rates: Rates, amounts: Sequence[tuple[int, str, dt.date]], quote: str
-) -> list[int]:
+def convert_all(rates: Rates, amounts: Sequence[tuple[int, str, dt.date]], quote: str) -> list[int]:
     """Each (units, currency, day) in `quote`; every missing rate named at once."""
     converted: list[int] = []
     missing: list[MissingRate] = []

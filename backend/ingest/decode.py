@@ -20,8 +20,8 @@ from backend.errors import BadRequest, InvalidPayload, PayloadTooLarge, Unsuppor
 from backend.ingest.batch import PreparedBatch, Rejection, raw_text
 from backend.ingest.domain import MAX_AMOUNT, MAX_CAPITAL, MIN_AMOUNT
 from backend.ingest.schemas import (
-    EVENT_TYPES,
     CASH_MEMBERS,
+    EVENT_TYPES,
     EXECUTION_MEMBERS,
     MAX_EVENTS,
     BatchAdapter,

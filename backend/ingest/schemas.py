@@ -223,9 +223,7 @@ Execution = TypeAliasType(
     Annotated[ExecutionEvent | ExecutionRemoval, Field(union_mode="left_to_right")],
 )
 EXECUTION_MEMBERS = {"fill": "ExecutionEvent", "remove": "ExecutionRemoval"}  # names in `loc`
-Cash = TypeAliasType(
-    "Cash", Annotated[CashEvent | CashRemoval, Field(union_mode="left_to_right")]
-)
+Cash = TypeAliasType("Cash", Annotated[CashEvent | CashRemoval, Field(union_mode="left_to_right")])
 CASH_MEMBERS = {"fill": "CashEvent", "remove": "CashRemoval"}
 
 # Tagged by `type` itself, which pydantic-core reads straight from the JSON; a callable

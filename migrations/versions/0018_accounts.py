@@ -6,9 +6,8 @@ Revises: 0013_attachments
 Create Date: 2026-12-04 16:56:36.990022
 """
 
-from collections.abc import Sequence
-
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
