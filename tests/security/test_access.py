@@ -35,6 +35,10 @@ EXPECTED_SCOPE = {
     "update_mistake": Scope.WRITE_JOURNAL, "delete_mistake": Scope.WRITE_JOURNAL,
     "update_trade_journal": Scope.WRITE_JOURNAL, "update_journal_template": Scope.WRITE_JOURNAL,
     "update_journal_day": Scope.WRITE_JOURNAL, "delete_journal_day": Scope.WRITE_JOURNAL,
+    "create_account": Scope.WRITE_JOURNAL, "update_account": Scope.WRITE_JOURNAL,
+    "delete_account": Scope.WRITE_JOURNAL, "create_cash_flow": Scope.WRITE_JOURNAL,
+    "delete_cash_flow": Scope.WRITE_JOURNAL, "put_fx_rate": Scope.WRITE_JOURNAL,
+    "delete_fx_rate": Scope.WRITE_JOURNAL,
 }  # fmt: skip
 
 
