@@ -27,7 +27,12 @@ def wait_derived(client: TestClient) -> None:
 
 
 def round_trip(
-    prefix: str, day: str, pnl_points: float, *, account: str = "", symbol: str = "MESZ3",
+    prefix: str,
+    day: str,
+    pnl_points: float,
+    *,
+    account: str = "",
+    symbol: str = "MESZ3",
     qty: float = 1,
 ) -> list[dict[str, Any]]:
     """Buy `qty` at 100 at 14:00 UTC on `day`, sell at 100 + pnl_points at 15:00."""
@@ -83,9 +88,7 @@ class TestAccounts:
         assert patched.json()["broker"] is None
         # a name that fills carry cannot be renamed or deleted
         push(client, alice_key, batch(round_trip("r", "2024-01-02", 1.0, account="IBKR")))
-        renamed = client.patch(
-            f"/api/accounts/{account['id']}", json={"name": "IB"}, headers=alice
-        )
+        renamed = client.patch(f"/api/accounts/{account['id']}", json={"name": "IB"}, headers=alice)
         assert renamed.status_code == 409
         assert renamed.json()["detail"] == (
             "name: 2 fills and 0 cash flows carry the name 'IBKR', so it cannot change "
@@ -360,3 +363,27 @@ class TestCurrencies:
                               headers=alice)  # fmt: skip
         assert negative.status_code == 422
         assert client.delete("/api/fx-rates/999", headers=alice).status_code == 404
+
+
+class TestAccountFilter:
+    def test_trades_portfolio_and_breakdowns_of_one_account(
+        self, client: TestClient, alice: dict[str, str], alice_key: dict[str, str]
+    ) -> None:
+        push(client, alice_key, batch(
+            round_trip("d", "2024-01-02", 1.5)
+            + round_trip("f1", "2024-01-03", 2.25, account=FUNDED)
+            + round_trip("f2", "2024-01-04", -0.5, account=FUNDED, symbol="MNQZ3")
+        ))  # fmt: skip
+        wait_derived(client)
+        trades = get(client, alice, f"/api/trades?account={FUNDED}&sort=entry_ts")["items"]
+        assert [(t["account"], t["net_pnl"]) for t in trades] == [(FUNDED, 2.25), (FUNDED, -0.5)]
+        default = get(client, alice, "/api/trades?account=")["items"]
+        assert [(t["account"], t["net_pnl"]) for t in default] == [("", 1.5)]
+        portfolio = get(client, alice, f"/api/portfolio?account={FUNDED}")
+        assert (portfolio["account"], portfolio["metrics"]["net_pnl"]) == (FUNDED, 1.75)
+        assert portfolio["metrics"]["trade_count"] == 2
+        assert get(client, alice, "/api/portfolio")["metrics"]["net_pnl"] == 3.25
+        groups = get(client, alice, f"/api/portfolio/breakdowns?by=symbol&account={FUNDED}")
+        assert {g["key"]: g["net_pnl"] for g in groups["groups"]} == {
+            "MESZ3": 2.25, "MNQZ3": -0.5
+        }  # fmt: skip

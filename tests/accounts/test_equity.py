@@ -44,9 +44,7 @@ class TestAccountEquity:
              Entry(3, "deposit", 50_000 * U), Entry(4, "fee", -100 * U)],
         )  # fmt: skip
         # growth 1.2, then 0.9 (a 25 % fall from the peak), then a fee of 100 on 59,000
-        assert result.max_drawdown == pytest.approx(
-            (0.9 * (58_900 / 59_000)) / 1.2 - 1, abs=1e-15
-        )
+        assert result.max_drawdown == pytest.approx((0.9 * (58_900 / 59_000)) / 1.2 - 1, abs=1e-15)
         assert result.max_drawdown_amount == -3_100 * U  # from the +2,000 peak to -1,100
         assert result.totals["fee"] == -100 * U
 

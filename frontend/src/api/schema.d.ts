@@ -924,7 +924,7 @@ export interface paths {
         };
         /**
          * Get Portfolio Breakdown
-         * @description Core metrics per group across the caller's runs.
+         * @description Core metrics per group across the caller's runs (of one account when asked).
          */
         get: operations["get_portfolio_breakdown"];
         put?: never;
@@ -6137,6 +6137,8 @@ export interface operations {
                 strategy?: string | null;
                 /** @description at most this many curve points (peak and trough kept exactly); all if unset */
                 max_points?: number | null;
+                /** @description only this account's trades ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;
@@ -6172,6 +6174,8 @@ export interface operations {
                 by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
                 mode?: ("live" | "paper" | "backtest") | null;
                 strategy?: string | null;
+                /** @description only this account's trades ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;
@@ -6669,6 +6673,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -6725,6 +6731,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path: {
@@ -6864,6 +6872,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -6923,6 +6933,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;
@@ -6976,6 +6988,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;
