@@ -16,6 +16,7 @@ const LINKS: [string, string][] = [
   ["/training", "Training"],
   ["/backtests", "Backtests"],
   ["/instruments", "Instruments"],
+  ["/accounts", "Accounts"],
   ["/settings", "Settings"],
 ];
 
