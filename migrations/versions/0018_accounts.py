@@ -2,7 +2,7 @@
 name already in `execution`), their deposits, withdrawals, fees and payouts, hand-entered FX rates
 
 Revision ID: 0018_accounts
-Revises: 0013_attachments
+Revises: 0014_statement_imports
 Create Date: 2026-12-04 16:56:36.990022
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.db.base
 
 revision: str = "0018_accounts"
-down_revision: str | None = "0013_attachments"
+down_revision: str | None = "0014_statement_imports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
