@@ -22,6 +22,10 @@ Dimension = Literal[
     "symbol", "direction", "regime", "hour", "weekday", "instance", "tag", "playbook", "mistake"
 ]
 Mode = Literal["live", "paper", "backtest"]
+AccountQuery = Annotated[
+    str | None,
+    Query(max_length=100, description='only this account\'s trades ("" the default account)'),
+]
 
 
 MaxPoints = Annotated[
@@ -116,6 +120,7 @@ def get_portfolio(
     mode: Mode | None = None,
     strategy: str | None = None,
     max_points: MaxPoints = None,
+    account: AccountQuery = None,
 ) -> dict[str, Any]:
     """All the caller's runs (filtered by mode and strategy) combined: the headline numbers.
 
@@ -123,8 +128,9 @@ def get_portfolio(
     """
     user = principal.user
     return service.portfolio(
-        session, user.id, user.timezone, mode=mode, strategy=strategy, max_points=max_points
-    )
+        session, user.id, user.timezone, mode=mode, strategy=strategy, max_points=max_points,
+        account=account,
+    )  # fmt: skip
 
 
 @router.get("/portfolio/breakdowns", operation_id="get_portfolio_breakdown")
@@ -134,12 +140,14 @@ def get_portfolio_breakdown(
     session: SessionDep,
     mode: Mode | None = None,
     strategy: str | None = None,
+    account: AccountQuery = None,
 ) -> BreakdownRead:
-    """Core metrics per group across the caller's runs, with confidence intervals."""
+    """Core metrics per group across the caller's runs (of one account when asked), with
+    confidence intervals."""
     user = principal.user
     return BreakdownRead.model_validate(
         service.portfolio_breakdown(
-            session, user.id, user.timezone, by, mode=mode, strategy=strategy
+            session, user.id, user.timezone, by, mode=mode, strategy=strategy, account=account
         )
     )
 

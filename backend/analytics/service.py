@@ -270,6 +270,7 @@ def portfolio(
     mode: str | None,
     strategy: str | None,
     max_points: int | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
     """All matching runs combined: headline metrics, curves, calendar.
 
@@ -284,10 +285,11 @@ def portfolio(
     by_mode: dict[str, int] = {}
     for run, _s, _i in runs:
         by_mode[str(run.mode)] = by_mode.get(str(run.mode), 0) + 1
-    trades = trade_table(session, user_id, run_ids)
+    trades = trade_table(session, user_id, run_ids, where=_of_account(account))
     return {
         "run_ids": run_ids,
         "mode": mode,
+        "account": account,
         "runs_by_mode": by_mode,
         "metrics": metrics_document(trades, capital),
         **curves(trades, capital, max_points),
@@ -303,15 +305,22 @@ def portfolio_breakdown(
     *,
     mode: str | None,
     strategy: str | None,
+    account: str | None = None,
 ) -> dict[str, Any]:
     run_ids = [
         run.id for run, _s, _i in repository.runs(session, user_id, mode=mode, strategy=strategy)
     ]
     instances = _instances(session, user_id)
     trades = trade_table(
-        session, user_id, run_ids, instances, playbooks=by == "playbook", mistakes=by == "mistake"
-    )
+        session, user_id, run_ids, instances, where=_of_account(account),
+        playbooks=by == "playbook", mistakes=by == "mistake",
+    )  # fmt: skip
     return _breakdown(trades, by, timezone)
+
+
+def _of_account(account: str | None) -> ColumnElement[bool] | None:
+    """Only the trades of one account (by the name fills carry), when one is asked for."""
+    return None if account is None else Trade.account == account
 
 
 def compare(

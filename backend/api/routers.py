@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from backend.accounts import router as accounts
 from backend.analytics import router as analytics
 from backend.api import health
 from backend.attachments import router as attachments
@@ -42,5 +43,6 @@ ROUTERS: list[APIRouter] = [
     daily.router,
     attachments.router,
     downloads.router,
+    accounts.router,
     imports.router,
 ]

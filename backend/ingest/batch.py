@@ -83,6 +83,8 @@ class StoredBatch:
     positions: dict[PositionKey, int] = field(default_factory=dict)  # → earliest touched ts
     bar_symbols: set[str] = field(default_factory=set)
     run_ended: bool = False
+    accounts: set[tuple[int, str]] = field(default_factory=set)  # (user, name) made now
+    cash_accounts: set[str] = field(default_factory=set)  # accounts whose cash flows changed
 
     def response(self) -> dict[str, Any]:
         return {

@@ -20,6 +20,7 @@ from backend.errors import BadRequest, InvalidPayload, PayloadTooLarge, Unsuppor
 from backend.ingest.batch import PreparedBatch, Rejection, raw_text
 from backend.ingest.domain import MAX_AMOUNT, MAX_CAPITAL, MIN_AMOUNT
 from backend.ingest.schemas import (
+    CASH_MEMBERS,
     EVENT_TYPES,
     EXECUTION_MEMBERS,
     MAX_EVENTS,
@@ -189,9 +190,10 @@ def _event_error(error: Any, event: Any) -> dict[str, Any] | None:
         return {**error, "loc": (), "type": "unknown_event_type", "msg": _UNKNOWN_TYPE,
                 "input": event}  # fmt: skip
     tag, *rest = loc
-    if tag == "execution" and rest and rest[0] in EXECUTION_MEMBERS.values():
+    members = {"execution": EXECUTION_MEMBERS, "cash": CASH_MEMBERS}.get(str(tag))
+    if members is not None and rest and rest[0] in members.values():
         removal = isinstance(event, dict) and event.get("op") == "remove"
-        if rest[0] != EXECUTION_MEMBERS["remove" if removal else "fill"]:
+        if rest[0] != members["remove" if removal else "fill"]:
             return None
         rest = rest[1:]
     return {**error, "loc": tuple(rest)}

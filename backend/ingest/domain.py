@@ -69,6 +69,13 @@ def check_trade_money(name: str, value: float | Decimal | None, where: str) -> N
         )
 
 
+def check_currency(code: str) -> str:
+    """An ISO 4217 code: three capital letters, as FX pairs (EURUSD) are spelled from."""
+    if len(code) != 3 or not code.isascii() or not code.isalpha() or not code.isupper():
+        raise DomainError(f"must be three capital letters (ISO 4217, e.g. USD), got {code!r}")
+    return code
+
+
 def check_timeframe(seconds: int) -> int:
     if seconds > MAX_TIMEFRAME_SECONDS:
         raise DomainError(f"must be at most 366d, got {seconds} seconds")

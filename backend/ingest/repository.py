@@ -29,9 +29,18 @@ def _json(value: object) -> str | None:
 
 
 class IngestRepository:
-    def __init__(self, connection: Connection, dialect: Dialect) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        dialect: Dialect,
+        known_accounts: set[tuple[int, str]] | None = None,
+    ) -> None:
         self.connection = connection
         self.dialect = dialect
+        # (user, account name) pairs known to exist: the writer's cache (backend/ingest/writer.py)
+        self.known_accounts: set[tuple[int, str]] = (
+            known_accounts if known_accounts is not None else set()
+        )
 
     def _execute(self, sql: str, params: Any = ()) -> Any:
         return self.connection.exec_driver_sql(self.dialect.q(sql), params)
@@ -330,6 +339,43 @@ class IngestRepository:
             f" ON CONFLICT (series_id, ts) DO UPDATE SET {sets} WHERE {changed}",
             rows,
         )
+
+    # -- accounts and cash flows --------------------------------------------------------
+
+    def ensure_accounts(self, rows: list[tuple[Any, ...]]) -> None:
+        """Create the accounts (user_id, name, now) not there yet, with the defaults."""
+        self._executemany(
+            "INSERT INTO account (user_id, name, base_currency, starting_balance, type,"
+            " created_at, updated_at) VALUES (?, ?, 'USD', 0, 'cash', ?, ?)"
+            " ON CONFLICT (user_id, name) DO NOTHING",
+            [(user_id, name, now, now) for user_id, name, now in rows],
+        )
+
+    def insert_cash_flows(self, rows: list[tuple[Any, ...]]) -> int:
+        return self._executemany(
+            "INSERT INTO cash_flow (user_id, source, flow_id, account, kind, amount, currency,"
+            " ts, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, source, flow_id) DO NOTHING",
+            rows,
+        )
+
+    def find_cash_flow(self, user_id: int, source: str, flow_id: str) -> tuple[Any, ...] | None:
+        row = self._execute(
+            "SELECT id, account, kind, amount, currency, ts, note, removed_at FROM cash_flow"
+            " WHERE user_id = ? AND source = ? AND flow_id = ?",
+            (user_id, source, flow_id),
+        ).first()
+        return None if row is None else tuple(row)
+
+    def amend_cash_flow(self, pk: int, values: tuple[Any, ...], now: Any) -> None:
+        self._execute(
+            "UPDATE cash_flow SET account = ?, kind = ?, amount = ?, currency = ?, ts = ?,"
+            " note = ?, amended_at = ? WHERE id = ?",
+            (*values, now, pk),
+        )
+
+    def remove_cash_flow(self, pk: int, now: Any) -> None:
+        self._execute("UPDATE cash_flow SET removed_at = ? WHERE id = ?", (now, pk))
 
     # -- dead letters -------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from backend.ingest.domain import (
     MAX_AMOUNT,
     MAX_CAPITAL,
     MIN_AMOUNT,
+    check_currency,
     check_timeframe,
 )
 from backend.ingest.timestamps import parse_ts
@@ -51,7 +52,15 @@ OrderType = Literal["market", "limit", "stop", "stop_limit"]
 OrderStatus = Literal[
     "new", "working", "partially_filled", "filled", "cancelled", "rejected", "expired"
 ]
-EVENT_TYPES = ("instrument", "order", "execution", "bar", "run_end")
+EVENT_TYPES = ("instrument", "order", "execution", "bar", "run_end", "cash")
+CASH_KINDS = ("deposit", "withdrawal", "fee", "payout")
+AccountName = Annotated[str, StringConstraints(max_length=100)]
+# ISO 4217: three capital letters (what FX pairs such as EURUSD are spelled from)
+Currency = Annotated[str, AfterValidator(lambda value: check_currency(value))]
+# A cash flow is money like a run's capital: up to MAX_CAPITAL
+CashAmount = Annotated[
+    float, Field(ge=MIN_AMOUNT, le=MAX_CAPITAL, allow_inf_nan=False, strict=True)
+]
 
 
 class RunRef(BaseModel):
@@ -112,7 +121,7 @@ class ExecutionEvent(TypedDict):
     price: Positive
     order_id: NotRequired[Name | None]
     commission: NotRequired[NonNegative]
-    account: NotRequired[Annotated[str, StringConstraints(max_length=100)] | None]
+    account: NotRequired[AccountName | None]
     liquidity: NotRequired[Annotated[str, StringConstraints(max_length=16)] | None]
     op: NotRequired[Literal["new", "amend"]]
 
@@ -182,6 +191,31 @@ class RunEndEvent(TypedDict):
     status: NotRequired[Literal["completed", "failed"]]
 
 
+@with_config(ConfigDict(extra="ignore"))
+class CashEvent(TypedDict):
+    """Money in or out of an account outside trades (docs/ingest.md, "Cash flows");
+    `amount` is positive and `kind` says which way it goes. `op: amend` corrects one."""
+
+    type: Literal["cash"]
+    id: Name
+    ts: Ts
+    kind: Literal["deposit", "withdrawal", "fee", "payout"]
+    amount: CashAmount
+    currency: NotRequired[Currency | None]
+    account: NotRequired[AccountName | None]
+    note: NotRequired[OptionalText | None]
+    op: NotRequired[Literal["new", "amend"]]
+
+
+@with_config(ConfigDict(extra="ignore"))
+class CashRemoval(TypedDict):
+    """A cash flow taken back: only the id is needed."""
+
+    type: Literal["cash"]
+    op: Literal["remove"]
+    id: Name
+
+
 # A fill or a bust, tried in that order: a bust is the rare one. An alias, so that the
 # discriminated union below keeps it as one choice instead of flattening it into two.
 Execution = TypeAliasType(
@@ -189,6 +223,8 @@ Execution = TypeAliasType(
     Annotated[ExecutionEvent | ExecutionRemoval, Field(union_mode="left_to_right")],
 )
 EXECUTION_MEMBERS = {"fill": "ExecutionEvent", "remove": "ExecutionRemoval"}  # names in `loc`
+Cash = TypeAliasType("Cash", Annotated[CashEvent | CashRemoval, Field(union_mode="left_to_right")])
+CASH_MEMBERS = {"fill": "CashEvent", "remove": "CashRemoval"}
 
 # Tagged by `type` itself, which pydantic-core reads straight from the JSON; a callable
 # discriminator would make it build every event as a Python dict first (2x the cost).
@@ -197,7 +233,8 @@ Event = Annotated[
     | Annotated[OrderEvent, Tag("order")]
     | Annotated[Execution, Tag("execution")]
     | Annotated[BarEvent, AfterValidator(_check_bar), Tag("bar")]
-    | Annotated[RunEndEvent, Tag("run_end")],
+    | Annotated[RunEndEvent, Tag("run_end")]
+    | Annotated[Cash, Tag("cash")],
     Discriminator("type"),
 ]
 

@@ -32,6 +32,8 @@ def store_batch(repo: IngestRepository, batch: PreparedBatch, now: dt.datetime) 
     _store_orders(repo, batch, run_id, by_type["order"], stamp, result)
     _store_executions(repo, batch, run_id, by_type["execution"], stamp, result)
     _store_bars(repo, batch, run_id, by_type["bar"], result)
+    _store_cash(repo, batch, by_type["cash"], stamp, result)
+    _ensure_accounts(repo, batch, by_type["execution"] + by_type["cash"], stamp, result)
     for _index, event in by_type["run_end"]:
         changed = repo.end_run(run_id, event.get("status", "completed"), event["ts"], stamp)
         _count(result, 1, int(changed))
@@ -308,6 +310,87 @@ def _amend_or_remove(
     repo.amend_execution(pk, values, stamp)
     result.touch(PositionKey(run_id, values[0], values[1]), values[2])
     _count(result, 1, 1)
+
+
+def _ensure_accounts(
+    repo: IngestRepository,
+    batch: PreparedBatch,
+    events: list[tuple[int, Mapping[str, Any]]],
+    stamp: Any,
+    result: StoredBatch,
+) -> None:
+    """Make the account of each name a fill or cash flow carries, on first sight.
+
+    The names this writer has committed before are known (`repo.known_accounts`), so a
+    batch of known accounts costs no query; the new ones are inserted (ON CONFLICT DO
+    NOTHING) and become known once the transaction commits (`result.accounts`).
+    """
+    names = {event.get("account") or "" for _i, event in events if event.get("op") != "remove"}
+    new = sorted(name for name in names if (batch.user_id, name) not in repo.known_accounts)
+    if new:
+        repo.ensure_accounts([(batch.user_id, name, stamp) for name in new])
+        result.accounts.update((batch.user_id, name) for name in new)
+
+
+def _cash_values(event: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        event.get("account") or "", event["kind"], event["amount"], event.get("currency"),
+        event["ts"], event.get("note"),
+    )  # fmt: skip
+
+
+def _units(value: Any) -> int:
+    return round(float(value) * 100_000_000)
+
+
+def _store_cash(
+    repo: IngestRepository,
+    batch: PreparedBatch,
+    events: list[tuple[int, Mapping[str, Any]]],
+    stamp: Any,
+    result: StoredBatch,
+) -> None:
+    """Cash flows by (user, source, id), like fills: new ones in one executemany, an amend
+    rewrites the stored flow, a remove marks it removed (docs/ingest.md, "Cash flows")."""
+    new = [
+        (batch.user_id, batch.source, e["id"], *_cash_values(e), stamp)
+        for _i, e in events
+        if e.get("op", "new") == "new"
+    ]
+    if new:
+        _count(result, len(new), repo.insert_cash_flows(new))
+        result.cash_accounts.update(row[3] for row in new)
+    for index, event in events:
+        op = event.get("op", "new")
+        if op == "new":
+            continue
+        stored = repo.find_cash_flow(batch.user_id, batch.source, event["id"])
+        problem = None
+        if stored is None:
+            problem = f"id: no cash flow {event['id']!r} from source {batch.source!r} to {op}"
+        elif stored[7] is not None:
+            if op == "remove":  # a replayed removal
+                _count(result, 1, 0)
+                continue
+            problem = f"id: cash flow {event['id']!r} was removed; send one with a new id"
+        if problem is not None:
+            raw = batch.raw_events[index] if batch.raw_events else event
+            result.rejected.append(Rejection(index, event["id"], "cash", raw_text(raw), problem))
+            continue
+        assert stored is not None
+        result.cash_accounts.add(stored[1])
+        if op == "remove":
+            repo.remove_cash_flow(stored[0], stamp)
+            _count(result, 1, 1)
+            continue
+        values = _cash_values(event)
+        current = (stored[1], stored[2], _units(stored[3]), stored[4], int(stored[5]), stored[6])
+        if (*values[:2], _units(values[2]), *values[3:]) == current:
+            _count(result, 1, 0)
+            continue
+        repo.amend_cash_flow(stored[0], values, stamp)
+        result.cash_accounts.add(values[0])
+        _count(result, 1, 1)
 
 
 def _store_bars(

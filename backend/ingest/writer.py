@@ -16,6 +16,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -177,6 +178,17 @@ def run_on_commit(on_commit: OnCommit | None, stored: list[StoredBatch]) -> None
             log.exception("post-commit hook failed")
 
 
+# Per database: the (user, account name) pairs whose account exists, so that a batch of
+# known accounts makes none (backend/ingest/store.py, `_ensure_accounts`). Pairs go in
+# only after their transaction committed. An account is deleted only while no fill or
+# cash flow carries its name (backend/accounts/service.py), so a known pair stays true
+# except in one case: every fill of an account amended away, then the account deleted; a
+# restart forgets the cache.
+_KNOWN_ACCOUNTS: weakref.WeakKeyDictionary[Database, set[tuple[int, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def store_group(
     db: Database, dialect: Dialect, batches: list[PreparedBatch]
 ) -> list[StoredBatch | BaseException]:
@@ -184,8 +196,9 @@ def store_group(
     fails is rolled back alone, unless the transaction itself is lost (then all fail)."""
     outcomes: list[StoredBatch | BaseException] = []
     try:
+        known = _KNOWN_ACCOUNTS.setdefault(db, set())
         with db.write_connection() as connection:
-            repo = IngestRepository(connection, dialect)
+            repo = IngestRepository(connection, dialect, known)
             now = dt.datetime.now(dt.UTC)
             for batch in batches:
                 savepoint = connection.begin_nested()
@@ -213,4 +226,7 @@ def store_group(
             else WriterUnavailable(f"the batch could not be committed: {exc}; resend it")
         )
         return [failure] * len(batches)
+    for outcome in outcomes:
+        if isinstance(outcome, StoredBatch):
+            known.update(outcome.accounts)
     return outcomes

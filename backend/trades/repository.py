@@ -380,6 +380,7 @@ class TradeFilter:
     review: str | None = None  # new, reviewed
     mistake: int | None = None  # a mistake id the trade is tagged with
     playbook: int | str | None = None  # the trade's playbook id, or "none" for no playbook
+    account: str | None = None  # the account name the fills carried ("" the default)
 
 
 def _matching(query: Any, where: TradeFilter, dialect: str) -> Any:
@@ -397,6 +398,7 @@ def _matching(query: Any, where: TradeFilter, dialect: str) -> Any:
         (Trade.regime_trend, where.trend),
         (Trade.regime_volatility, where.volatility),
         (Trade.setup, where.setup),
+        (Trade.account, where.account),
     ):
         if value is not None:
             query = query.where(column == value)

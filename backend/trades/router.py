@@ -42,6 +42,10 @@ Tag = Annotated[
 Setup = Annotated[
     str | None, Query(min_length=1, max_length=200, description="trades of this setup")
 ]
+AccountName = Annotated[
+    str | None,
+    Query(max_length=100, description='trades of this account ("" the default account)'),
+]
 Mode = Annotated[Literal["live", "paper", "backtest"] | None, Query()]
 Review = Annotated[Literal["new", "reviewed"] | None, Query(description="review state")]
 MistakeId = Annotated[
@@ -77,6 +81,7 @@ class TradeQuery:
     review: Review = None
     mistake: MistakeId = None
     playbook: PlaybookRef = None
+    account: AccountName = None
 
     def where(
         self, user_id: int, *, run_id: int | None = None, mode: str | None = None
@@ -92,6 +97,7 @@ class TradeQuery:
             trend=self.trend, volatility=self.volatility, start=start, end=end,
             tag=self.tag, setup=self.setup, review=self.review, mistake=self.mistake,
             playbook=self.playbook if self.playbook in (None, "none") else int(self.playbook),
+            account=self.account,
         )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ const Training = lazy(() => import("./pages/Training"));
 const Backtests = lazy(() => import("./pages/Backtests"));
 const Settings = lazy(() => import("./pages/Settings"));
 const Instruments = lazy(() => import("./pages/Instruments"));
+const Accounts = lazy(() => import("./pages/Accounts"));
 const Playbooks = lazy(() => import("./pages/Playbooks"));
 const Journal = lazy(() => import("./pages/Journal"));
 const Import = lazy(() => import("./pages/Import"));
@@ -58,6 +59,7 @@ export function AppRoutes() {
         <Route path="training" element={<Page><Training /></Page>} />
         <Route path="backtests" element={<Page><Backtests /></Page>} />
         <Route path="instruments" element={<Page><Instruments /></Page>} />
+        <Route path="accounts" element={<Page><Accounts /></Page>} />
         <Route path="playbooks" element={<Page><Playbooks /></Page>} />
         <Route path="playbooks/:playbookId" element={<Page><Playbooks /></Page>} />
         <Route path="journal" element={<Page><Journal /></Page>} />

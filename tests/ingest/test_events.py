@@ -315,7 +315,7 @@ class TestRejections:
             {"index": 2, "id": "naive", "error": "ts: '2023-12-15T14:30:00' has no UTC offset; add 'Z' or '+HH:MM' (naive times are ambiguous)"},
             {"index": 3, "id": "secs", "error": "ts: 1702650600 looks like epoch seconds; send epoch nanoseconds or an ISO-8601 string with an offset"},
             {"index": 4, "id": "millis", "error": "ts: 1702650600000 looks like epoch milliseconds; send epoch nanoseconds or an ISO-8601 string with an offset"},
-            {"index": 6, "id": "t1", "error": "type: unknown event type; expected one of instrument, order, execution, bar, run_end, got 'teleport'"},
+            {"index": 6, "id": "t1", "error": "type: unknown event type; expected one of instrument, order, execution, bar, run_end, cash, got 'teleport'"},
             {"index": 7, "id": None, "error": "high must be >= max(open, close, low), got high=99.0 open=100.0 close=100.5 low=98.0"},
             {"index": 8, "id": "inf", "error": "side: must be 'buy' or 'sell'; price: must be greater than 0"},
             {"index": 9, "id": "o", "error": "symbol: is required; side: is required; order_type: is required; qty: is required; status: is required"},

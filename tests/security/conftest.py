@@ -104,6 +104,13 @@ def world(client: TestClient) -> World:
                        content=_png(), headers={**alice, "Content-Type": "image/png",
                                                 "X-Filename": f"{MARKER}.png"})  # fmt: skip
     assert shot.status_code == 201, shot.text
+    account = client.get("/api/accounts", headers=alice).json()[0]  # "" made by the fills
+    flow = client.post(f"/api/accounts/{account['id']}/cash", json={
+        "kind": "deposit", "amount": 100, "ts": "2024-01-02T09:00:00Z", "note": MARKER,
+    }, headers=alice)  # fmt: skip
+    rate = client.put("/api/fx-rates", json={"base": "EUR", "quote": "USD", "day": "2024-01-02",
+                                             "rate": 1.1}, headers=alice)  # fmt: skip
+    assert (flow.status_code, rate.status_code) == (201, 201), (flow.text, rate.text)
     keys = client.get("/api/auth/api-keys", headers=alice).json()
     ids: dict[str, object] = {
         "playbook_id": playbook.json()["id"],
@@ -116,5 +123,8 @@ def world(client: TestClient) -> World:
         "symbol": SYMBOL,
         "user_id": 1,
         "attachment_id": shot.json()["id"],
+        "account_id": account["id"],
+        "flow_id": flow.json()["id"],
+        "rate_id": rate.json()["id"],
     }
     return World(client, alice, alice_key, bob, bob_key, ids)

@@ -1,6 +1,7 @@
 """The ORM models, one module per entity; importing this package registers them all."""
 
 from backend.db.base import Base
+from backend.db.models.account import Account, CashFlow, FxRate
 from backend.db.models.api_key import ApiKey
 from backend.db.models.attachment import Attachment
 from backend.db.models.backtest import Backtest
@@ -29,13 +30,16 @@ from backend.db.models.training_job import AutoTraining, TrainingJob
 from backend.db.models.user import Role, User
 
 __all__ = [
+    "Account",
     "ApiKey",
     "Attachment",
     "AutoTraining",
     "Backtest",
     "Bar",
     "Base",
+    "CashFlow",
     "Execution",
+    "FxRate",
     "ImportMapping",
     "Instrument",
     "JournalDay",

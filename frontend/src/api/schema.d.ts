@@ -4,6 +4,122 @@
  */
 
 export interface paths {
+    "/api/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Accounts
+         * @description The caller's accounts by name (each made on first sight of its name in a fill).
+         */
+        get: operations["list_accounts"];
+        put?: never;
+        /**
+         * Create Account
+         * @description Make an account by hand (409 when the name is taken).
+         */
+        post: operations["create_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Account
+         * @description One account.
+         */
+        get: operations["get_account"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Account
+         * @description Delete an account no fill or cash flow names (409 otherwise).
+         */
+        delete: operations["delete_account"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Account
+         * @description Change an account's currency, starting balance, broker, type (or unused name).
+         */
+        patch: operations["update_account"];
+        trace?: never;
+    };
+    "/api/accounts/{account_id}/cash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Cash Flows
+         * @description The account's deposits, withdrawals, fees and payouts, by time.
+         */
+        get: operations["list_cash_flows"];
+        put?: never;
+        /**
+         * Create Cash Flow
+         * @description Enter a cash flow by hand; resent with the same `id` it is not doubled (200).
+         */
+        post: operations["create_cash_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/accounts/{account_id}/cash/{flow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Cash Flow
+         * @description Remove a cash flow (kept, marked removed; it counts no more).
+         */
+        delete: operations["delete_cash_flow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/accounts/{account_id}/equity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Account Equity
+         * @description Equity curve and summary in the account's currency (422 naming a missing FX rate).
+         */
+        get: operations["get_account_equity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -408,6 +524,50 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fx-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Fx Rates
+         * @description FX rates entered by hand, by pair and day.
+         */
+        get: operations["list_fx_rates"];
+        /**
+         * Put Fx Rate
+         * @description Set a pair's rate on a day (201 when new); it wins over that day's FX bar.
+         */
+        put: operations["put_fx_rate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fx-rates/{rate_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Fx Rate
+         * @description Delete a rate entered by hand.
+         */
+        delete: operations["delete_fx_rate"];
         options?: never;
         head?: never;
         patch?: never;
@@ -944,7 +1104,8 @@ export interface paths {
         };
         /**
          * Get Portfolio Breakdown
-         * @description Core metrics per group across the caller's runs, with confidence intervals.
+         * @description Core metrics per group across the caller's runs (of one account when asked), with
+         *     confidence intervals.
          */
         get: operations["get_portfolio_breakdown"];
         put?: never;
@@ -1589,6 +1750,93 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountCreate */
+        AccountCreate: {
+            /**
+             * Base Currency
+             * @description ISO 4217 code, e.g. USD
+             * @default USD
+             */
+            base_currency: string;
+            /** Broker */
+            broker?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Starting Balance
+             * @default 0
+             */
+            starting_balance: number;
+            /**
+             * Type
+             * @default cash
+             * @enum {string}
+             */
+            type: "cash" | "margin" | "funded" | "evaluation";
+        };
+        /** AccountEquity */
+        AccountEquity: {
+            /** Account Id */
+            account_id: number;
+            /**
+             * Currency
+             * @description every amount here is in this currency
+             */
+            currency: string;
+            /** Curve */
+            curve: components["schemas"]["EquityPointRead"][];
+            summary: components["schemas"]["EquitySummary"];
+        };
+        /** AccountRead */
+        AccountRead: {
+            /** Base Currency */
+            base_currency: string;
+            /** Broker */
+            broker: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Name
+             * @description the name fills carry in `account`; "" is the default account
+             */
+            name: string;
+            /**
+             * Starting Balance
+             * @description in base_currency
+             */
+            starting_balance: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "cash" | "margin" | "funded" | "evaluation";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * AccountUpdate
+         * @description Fields left out stay as they are; `name` only while no fill or cash flow carries it.
+         */
+        AccountUpdate: {
+            /** Base Currency */
+            base_currency?: string | null;
+            /** Broker */
+            broker?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Starting Balance */
+            starting_balance?: number | null;
+            /** Type */
+            type?: ("cash" | "margin" | "funded" | "evaluation") | null;
+        };
         /**
          * ApiKeyCreate
          * @description A new key: its name, what it may do (default: ingest only) and when it expires.
@@ -2059,6 +2307,127 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        Cash: components["schemas"]["CashEvent"] | components["schemas"]["CashRemoval"];
+        /**
+         * CashEvent
+         * @description Money in or out of an account outside trades (docs/ingest.md, "Cash flows");
+         *     `amount` is positive and `kind` says which way it goes. `op: amend` corrects one.
+         */
+        CashEvent: {
+            /** Account */
+            account?: string | null;
+            /** Amount */
+            amount: number;
+            /** Currency */
+            currency?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "deposit" | "withdrawal" | "fee" | "payout";
+            /** Note */
+            note?: string | null;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op?: "new" | "amend";
+            /** Ts */
+            ts: number;
+            /**
+             * Type
+             * @constant
+             */
+            type: "cash";
+        };
+        /** CashFlowCreate */
+        CashFlowCreate: {
+            /** Amount */
+            amount: number;
+            /**
+             * Currency
+             * @description the account's when unset
+             */
+            currency?: string | null;
+            /**
+             * Id
+             * @description an id of the caller's choosing, so that a resent entry is not doubled
+             */
+            id?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "deposit" | "withdrawal" | "fee" | "payout";
+            /** Note */
+            note?: string | null;
+            /**
+             * Ts
+             * @description ISO-8601 with offset, or epoch ns
+             */
+            ts: string | number;
+        };
+        /** CashFlowRead */
+        CashFlowRead: {
+            /** Account */
+            account: string;
+            /**
+             * Amount
+             * @description positive; `kind` says which way it moves equity
+             */
+            amount: number;
+            /**
+             * Currency
+             * @description the flow's currency (the account's when none was sent)
+             */
+            currency: string;
+            /**
+             * Flow Id
+             * @description the id it was pushed or entered with
+             */
+            flow_id: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "deposit" | "withdrawal" | "fee" | "payout";
+            /** Note */
+            note: string | null;
+            /** Removed */
+            removed: boolean;
+            /**
+             * Source
+             * @description the exporter that pushed it, or "manual"
+             */
+            source: string;
+            /**
+             * Ts
+             * @description ISO-8601 UTC
+             */
+            ts: string;
+        };
+        /**
+         * CashRemoval
+         * @description A cash flow taken back: only the id is needed.
+         */
+        CashRemoval: {
+            /** Id */
+            id: string;
+            /**
+             * Op
+             * @constant
+             */
+            op: "remove";
+            /**
+             * Type
+             * @constant
+             */
+            type: "cash";
+        };
         /** ChartBars */
         ChartBars: {
             /** Close */
@@ -2193,6 +2562,107 @@ export interface components {
              * @default 16
              */
             window: number;
+        };
+        /** EquityPointRead */
+        EquityPointRead: {
+            /**
+             * Change
+             * @description what this entry added to equity (negative: took away)
+             */
+            change: number;
+            /**
+             * Drawdown
+             * @description growth below its running peak, a fraction <= 0
+             */
+            drawdown: number | null;
+            /** Equity */
+            equity: number;
+            /**
+             * Growth
+             * @description time-weighted growth of 1 since the start
+             */
+            growth: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "deposit" | "withdrawal" | "payout" | "fee" | "trade" | "open";
+            /**
+             * Ts
+             * @description ISO-8601 UTC
+             */
+            ts: string;
+        };
+        /** EquitySummary */
+        EquitySummary: {
+            /** Deposits */
+            deposits: number;
+            /** Equity */
+            equity: number;
+            /**
+             * Fees
+             * @description negative: fees outside trades
+             */
+            fees: number;
+            /**
+             * Max Drawdown
+             * @description of the time-weighted growth, a fraction <= 0
+             */
+            max_drawdown: number | null;
+            /**
+             * Max Drawdown Amount
+             * @description deepest fall of cumulative P&L (trades, fees, open), <= 0
+             */
+            max_drawdown_amount: number;
+            /**
+             * Net Cash Flow
+             * @description deposits + withdrawals + payouts + fees
+             */
+            net_cash_flow: number;
+            /**
+             * Open Pnl
+             * @description open trades marked at their symbol's last bar
+             */
+            open_pnl: number;
+            /** Open Trade Count */
+            open_trade_count: number;
+            /**
+             * Payouts
+             * @description negative: money paid out to the trader
+             */
+            payouts: number;
+            /**
+             * Realised Pnl
+             * @description net P&L of the closed trades, converted
+             */
+            realised_pnl: number;
+            /** Starting Balance */
+            starting_balance: number;
+            /**
+             * Time Weighted Return
+             * @description the periods between deposits/withdrawals/payouts chained: a deposit is not profit
+             */
+            time_weighted_return: number | null;
+            /**
+             * Trade Count
+             * @description closed trades counted
+             */
+            trade_count: number;
+            /**
+             * Undefined Reason
+             * @description why the return is null, when it is
+             */
+            undefined_reason: string | null;
+            /**
+             * Unmarked Symbols
+             * @description open trades' symbols without a bar
+             */
+            unmarked_symbols: string[];
+            /**
+             * Withdrawals
+             * @description negative: money taken out
+             */
+            withdrawals: number;
         };
         Execution: components["schemas"]["ExecutionEvent"] | components["schemas"]["ExecutionRemoval"];
         /**
@@ -2482,6 +2952,50 @@ export interface components {
             /** Notes */
             notes: string;
         };
+        /** FxRateRead */
+        FxRateRead: {
+            /** Base */
+            base: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Id */
+            id: number;
+            /** Quote */
+            quote: string;
+            /**
+             * Rate
+             * @description what one `base` is worth in `quote` on `day`
+             */
+            rate: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** FxRateWrite */
+        FxRateWrite: {
+            /**
+             * Base
+             * @description ISO 4217 code, e.g. USD
+             */
+            base: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Quote
+             * @description ISO 4217 code, e.g. USD
+             */
+            quote: string;
+            /** Rate */
+            rate: number;
+        };
         /** ErrorBody */
         HTTPValidationError: {
             /** @description what was wrong and where */
@@ -2729,7 +3243,7 @@ export interface components {
          */
         IngestBatch: {
             /** Events */
-            events: (components["schemas"]["InstrumentEvent"] | components["schemas"]["OrderEvent"] | components["schemas"]["Execution"] | components["schemas"]["BarEvent"] | components["schemas"]["RunEndEvent"])[];
+            events: (components["schemas"]["InstrumentEvent"] | components["schemas"]["OrderEvent"] | components["schemas"]["Execution"] | components["schemas"]["BarEvent"] | components["schemas"]["RunEndEvent"] | components["schemas"]["Cash"])[];
             run: components["schemas"]["RunRef"];
             /** Source */
             source: string;
@@ -4815,6 +5329,283 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRead"][];
+                };
+            };
+        };
+    };
+    create_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_cash_flows: {
+        parameters: {
+            query?: {
+                include_removed?: boolean;
+            };
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CashFlowRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_cash_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CashFlowCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CashFlowRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_cash_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_account_equity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountEquity"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_users: {
         parameters: {
             query?: never;
@@ -5608,6 +6399,102 @@ export interface operations {
                 };
                 content: {
                     "application/x-ndjson": string;
+                };
+            };
+        };
+    };
+    list_fx_rates: {
+        parameters: {
+            query?: {
+                /** @description ISO 4217 code, e.g. EUR */
+                base?: string | null;
+                /** @description ISO 4217 code, e.g. EUR */
+                quote?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxRateRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_fx_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FxRateWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxRateRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_fx_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rate_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6838,6 +7725,8 @@ export interface operations {
                 strategy?: string | null;
                 /** @description at most this many curve points (peak and trough kept exactly); all if unset */
                 max_points?: number | null;
+                /** @description only this account's trades ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;
@@ -6873,6 +7762,8 @@ export interface operations {
                 by: "symbol" | "direction" | "regime" | "hour" | "weekday" | "instance" | "tag" | "playbook" | "mistake";
                 mode?: ("live" | "paper" | "backtest") | null;
                 strategy?: string | null;
+                /** @description only this account's trades ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;
@@ -7398,6 +8289,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -7454,6 +8347,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path: {
@@ -7593,6 +8488,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description rows per page */
@@ -7652,6 +8549,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;
@@ -7705,6 +8604,8 @@ export interface operations {
                 mistake?: number | null;
                 /** @description trades of this playbook (its id; by hand or by strategy), or none */
                 playbook?: string | null;
+                /** @description trades of this account ("" the default account) */
+                account?: string | null;
             };
             header?: never;
             path?: never;

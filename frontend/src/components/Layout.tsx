@@ -17,6 +17,7 @@ const LINKS: [string, string][] = [
   ["/backtests", "Backtests"],
   ["/instruments", "Instruments"],
   ["/import", "Import"],
+  ["/accounts", "Accounts"],
   ["/settings", "Settings"],
 ];
 
