@@ -27,6 +27,8 @@ from backend.stream.broker import Broker
 from backend.stream.pg_broker import PgBroker
 from backend.trades.rebuild import prepare_rebuild
 from backend.training.service import training_service
+from backend.webhooks.causes import runs_ended
+from backend.webhooks.service import webhook_sender
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ class AppContext:
             self.broker.start()
         self.ingest.start()
         training_service(self).start()
+        webhook_sender(self).start()
         try:  # the files of attachment rows that went while the service was down
             sweep_attachments(self.db, self.settings.data_dir)
         except Exception:  # the service serves without it; the next delete sweeps again
@@ -103,6 +106,7 @@ class AppContext:
         try:
             with self.db.session(write=True) as session:
                 ended = refresh_ended_runs(session, sorted(touched))
+                runs_ended(session, ended)  # run.ended webhooks, once per end
         except Exception:
             self.ingest.requeue_runs(touched)  # e.g. ingest held the lock: next round
             raise
@@ -111,6 +115,7 @@ class AppContext:
         training_service(self).runs_ended(ended)
 
     def stop(self) -> None:
+        webhook_sender(self).stop()
         training_service(self).stop()
         backtests = self.extras.get("backtests")  # created on first use, if ever
         if backtests is not None:

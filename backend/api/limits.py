@@ -55,6 +55,8 @@ def routes() -> tuple[Route, ...]:
               scope="write:journal"),  # fmt: skip
         Route("POST", "/api/auth/", AUTH_BODY_BYTES),
         Route("PATCH", "/api/auth/", AUTH_BODY_BYTES),
+        Route("POST", "/api/webhooks", AUTH_BODY_BYTES),
+        Route("PATCH", "/api/webhooks/", AUTH_BODY_BYTES),
     )
 
 

@@ -21,6 +21,7 @@ from backend.runs import router as runs
 from backend.stream import router as stream
 from backend.trades import router as trades
 from backend.training import router as training
+from backend.webhooks import router as webhooks
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -41,4 +42,5 @@ ROUTERS: list[APIRouter] = [
     daily.router,
     attachments.router,
     downloads.router,
+    webhooks.router,
 ]

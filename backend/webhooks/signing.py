@@ -36,9 +36,9 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION}={digest}"
 
 
-def headers(secret: str, delivery_id: str, event_type: str, timestamp: int, body: bytes) -> dict[
-    str, str
-]:
+def headers(
+    secret: str, delivery_id: str, event_type: str, timestamp: int, body: bytes
+) -> dict[str, str]:
     """The headers a delivery is sent with, besides content type and user agent."""
     return {
         ID_HEADER: delivery_id,
