@@ -99,7 +99,12 @@ def update(
     if data.description is not None:
         endpoint.description = data.description
     if data.enabled is not None:
+        if data.enabled and not endpoint.enabled and not endpoint.secret_sealed:
+            raise Conflict(
+                f"webhook {endpoint_id} has no secret (it was imported): rotate its secret first"
+            )
         if data.enabled and not endpoint.enabled:  # re-enabled by hand: a fresh count
+            _check_url(sender, data.url or endpoint.url)
             endpoint.consecutive_failures = 0
             endpoint.disabled_reason = None
             endpoint.disabled_at = None
