@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from backend.db.models import WebhookEndpoint
 from backend.webhooks.addresses import Resolver
 from backend.webhooks.service import webhook_sender
 from tests.ingest.helpers import app_context
@@ -37,7 +38,8 @@ class TestEndpoints:
         created = create(client, alice, events=["training.finished", "run.ended", "run.ended"],
                          description="desk alerts")  # fmt: skip
         secret = str(created["secret"])
-        assert secret.startswith("whsec_") and len(secret) == 49
+        assert secret.startswith("whsec_")
+        assert len(secret) == 49
         assert created["events"] == ["run.ended", "training.finished"]
         assert created["secret_hint"] == secret[:10]
         assert (created["enabled"], created["consecutive_failures"]) == (True, 0)
@@ -45,12 +47,12 @@ class TestEndpoints:
         assert [e["id"] for e in listed] == [created["id"]]
         assert "secret" not in listed[0]
         one = client.get(f"/api/webhooks/{created['id']}", headers=alice).json()
-        assert "secret" not in one and secret not in str(one)
+        assert "secret" not in one
+        assert secret not in str(one)
         with app_context(client).db.session() as session:
-            from backend.db.models import WebhookEndpoint
-
             stored = session.get(WebhookEndpoint, created["id"])
-            assert stored is not None and secret not in stored.secret_sealed
+            assert stored is not None
+            assert secret not in stored.secret_sealed
 
     def test_rotate_gives_a_new_secret_once(self, client: TestClient, alice: dict[str, str]) -> None:
         public_resolver(client)

@@ -107,7 +107,8 @@ class TestDelivery:
         assert (item["id"], item["status"], item["attempts"], item["response_status"],
                 item["error"], item["response_excerpt"]) == (
             sent.json()["delivery_id"], "succeeded", 1, 200, None, "got it (200)")  # fmt: skip
-        assert item["event_type"] == "webhook.test" and item["completed_at"] is not None
+        assert item["event_type"] == "webhook.test"
+        assert item["completed_at"] is not None
 
     def test_a_failing_receiver_is_retried_with_growing_waits(self, fast: TestClient) -> None:
         alice = user(fast)
@@ -216,9 +217,14 @@ class TestOutbox:
         with Receiver() as receiver:
             created = endpoint(fast, alice, receiver.url, ["risk.breach", "run.ended"])
             user_id = fast.get("/api/auth/me", headers=alice).json()["id"]
-            with pytest.raises(RuntimeError), context.db.session(write=True) as session:
-                publish(session, user_id, EventType.RISK_BREACH, {"rule": "daily_loss"})
-                raise RuntimeError("the cause failed")
+
+            def failing_cause() -> None:
+                with context.db.session(write=True) as session:
+                    publish(session, user_id, EventType.RISK_BREACH, {"rule": "daily_loss"})
+                    raise RuntimeError("the cause failed")
+
+            with pytest.raises(RuntimeError, match="the cause failed"):
+                failing_cause()
             with context.db.session() as session:
                 assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
             with context.db.session(write=True) as session:
