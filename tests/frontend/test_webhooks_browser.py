@@ -29,8 +29,12 @@ pytestmark = [
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     env = {"WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_POLL_SECONDS": "0.1"}
-    with LiveServer(tmp_path / "backend", env=env) as live:
+    live = LiveServer(tmp_path / "backend", env=env)
+    live.start(timeout=120)  # a shared, loaded machine can take longer than the default 30 s
+    try:
         yield live
+    finally:
+        live.stop()
 
 
 @pytest.fixture
