@@ -17,6 +17,7 @@ from backend.daily.schemas import (
     JournalTemplateRead,
     JournalTemplateWrite,
 )
+from backend.errors import NotFound
 from backend.playbooks.events import journal_changed
 
 router = APIRouter(prefix="/api/journal", tags=["journal"])
@@ -87,9 +88,11 @@ def delete_journal_day(
     context: ContextDep,
     tasks: BackgroundTasks,
 ) -> Response:
-    """Delete a day's entry (404 when none is written) and its attachments."""
-    service.delete_day(session, principal.user_id, day)
-    attachments.delete_day(session, principal.user_id, service.day_of("day", day).isoformat())
+    """Delete a day's entry and its attachments (404 when the day has neither)."""
+    had_entry = service.delete_day(session, principal.user_id, day)
+    iso_day = service.day_of("day", day).isoformat()
+    if not (attachments.delete_day(session, principal.user_id, iso_day) or had_entry):
+        raise NotFound(f"no journal entry or attachment for {iso_day}")
     session.commit()
     attachments.sweep(context.db, context.settings.data_dir, [principal.user_id])
     tasks.add_task(context.broker.publish, principal.user_id, journal_changed("day", day))

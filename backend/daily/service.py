@@ -20,7 +20,7 @@ from backend.daily.schemas import (
 )
 from backend.db.base import utcnow
 from backend.db.models import JournalDay, JournalTemplate
-from backend.errors import InvalidPayload, NotFound
+from backend.errors import InvalidPayload
 from backend.trades import service as trades
 from backend.trades.repository import TradeFilter
 
@@ -125,13 +125,14 @@ def update_day(
     return _day_read(session, user_id, timezone, day, entry)
 
 
-def delete_day(session: Session, user_id: int, day_text: str) -> None:
-    day = day_of("day", day_text)
-    entry = repository.get_day(session, user_id, day)
+def delete_day(session: Session, user_id: int, day_text: str) -> bool:
+    """Delete the day's entry; False when none is written."""
+    entry = repository.get_day(session, user_id, day_of("day", day_text))
     if entry is None:
-        raise NotFound(f"no journal entry for {day}")
+        return False
     session.delete(entry)
     session.flush()
+    return True
 
 
 def get_template(session: Session, user_id: int) -> JournalTemplateRead:

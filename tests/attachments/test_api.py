@@ -34,7 +34,9 @@ class TestUpload:
             "url": f"/api/attachments/{attachment_id}/file",
             "thumbnail_url": f"/api/attachments/{attachment_id}/thumbnail",
         }  # fmt: skip
-        listed = client.get("/api/attachments", params={"target": "trade", "key": trade_id}, headers=alice)
+        listed = client.get(
+            "/api/attachments", params={"target": "trade", "key": trade_id}, headers=alice
+        )
         assert [a["id"] for a in listed.json()] == [attachment_id]
 
         original = client.get(f"/api/attachments/{attachment_id}/file", headers=alice)
@@ -60,7 +62,9 @@ class TestUpload:
     def test_the_format_comes_from_the_content_not_the_header(
         self, client: TestClient, alice: dict[str, str], trade_id: int
     ) -> None:
-        body = created(upload(client, alice, images.jpeg(20, 10), key=trade_id, content_type="image/webp"))
+        body = created(
+            upload(client, alice, images.jpeg(20, 10), key=trade_id, content_type="image/webp")
+        )
         assert (body["content_type"], body["filename"]) == ("image/jpeg", f"trade-{trade_id}.jpg")
         assert files_of(client) == [f"{body['id']}.jpg", f"{body['id']}.thumb.webp"]
 
@@ -97,7 +101,12 @@ class TestRefused:
             assert response.status_code == status, response.text
             assert response.json()["detail"].startswith(detail), response.json()["detail"]
         assert files_of(client) == []
-        assert client.get("/api/attachments", params={"target": "trade", "key": trade_id}, headers=alice).json() == []
+        assert (
+            client.get(
+                "/api/attachments", params={"target": "trade", "key": trade_id}, headers=alice
+            ).json()
+            == []
+        )
 
     def test_a_decompression_bomb_is_refused_naming_the_limit(
         self, client: TestClient, alice: dict[str, str], trade_id: int
@@ -127,7 +136,11 @@ class TestRefused:
 
         async def receive() -> dict[str, object]:
             sent[0] += 1
-            return {"type": "http.request", "body": b"\x89PNG" + b"\0" * (1024 * 1024), "more_body": sent[0] < 64}
+            return {
+                "type": "http.request",
+                "body": b"\x89PNG" + b"\0" * (1024 * 1024),
+                "more_body": sent[0] < 64,
+            }
 
         async def send(message: dict[str, object]) -> None:
             answer.append(message)
@@ -144,11 +157,20 @@ class TestRefused:
         self, client: TestClient, alice: dict[str, str], trade_id: int
     ) -> None:
         bad_day = upload(client, alice, images.png(), target="day", key="2024-02-30")
-        assert (bad_day.status_code, bad_day.json()["detail"]) == (422, "key: '2024-02-30' is not a day (YYYY-MM-DD)")
+        assert (bad_day.status_code, bad_day.json()["detail"]) == (
+            422,
+            "key: '2024-02-30' is not a day (YYYY-MM-DD)",
+        )
         bad_trade = upload(client, alice, images.png(), target="trade", key="abc")
-        assert (bad_trade.status_code, bad_trade.json()["detail"]) == (422, "key: 'abc' is not a trade id")
+        assert (bad_trade.status_code, bad_trade.json()["detail"]) == (
+            422,
+            "key: 'abc' is not a trade id",
+        )
         missing = upload(client, alice, images.png(), target="trade", key=trade_id + 1000)
-        assert (missing.status_code, missing.json()["detail"]) == (404, f"trade {trade_id + 1000} not found")
+        assert (missing.status_code, missing.json()["detail"]) == (
+            404,
+            f"trade {trade_id + 1000} not found",
+        )
 
 
 class TestOwnership:
@@ -157,17 +179,32 @@ class TestOwnership:
     ) -> None:
         attachment_id = created(upload(client, alice, images.png(), key=trade_id))["id"]
         refused = upload(client, bob, images.png(), key=trade_id)
-        assert (refused.status_code, refused.json()["detail"]) == (404, f"trade {trade_id} not found")
-        listed = client.get("/api/attachments", params={"target": "trade", "key": trade_id}, headers=bob)
+        assert (refused.status_code, refused.json()["detail"]) == (
+            404,
+            f"trade {trade_id} not found",
+        )
+        listed = client.get(
+            "/api/attachments", params={"target": "trade", "key": trade_id}, headers=bob
+        )
         assert listed.status_code == 404
-        for path in (f"/api/attachments/{attachment_id}/file", f"/api/attachments/{attachment_id}/thumbnail"):
+        for path in (
+            f"/api/attachments/{attachment_id}/file",
+            f"/api/attachments/{attachment_id}/thumbnail",
+        ):
             response = client.get(path, headers=bob)
-            assert (response.status_code, response.json()["detail"]) == (404, f"attachment {attachment_id} not found")
+            assert (response.status_code, response.json()["detail"]) == (
+                404,
+                f"attachment {attachment_id} not found",
+            )
         assert client.delete(f"/api/attachments/{attachment_id}", headers=bob).status_code == 404
-        assert client.get(f"/api/attachments/{attachment_id}/file", headers=alice).status_code == 200
+        assert (
+            client.get(f"/api/attachments/{attachment_id}/file", headers=alice).status_code == 200
+        )
         # bob's days are his own: the same day of his holds none of alice's
         created(upload(client, alice, images.png(), target="day", key="2024-01-02"))
-        days = client.get("/api/attachments", params={"target": "day", "key": "2024-01-02"}, headers=bob)
+        days = client.get(
+            "/api/attachments", params={"target": "day", "key": "2024-01-02"}, headers=bob
+        )
         assert days.json() == []
 
     def test_the_files_need_the_bearer_token(
@@ -187,7 +224,11 @@ class TestRemoval:
         with client.websocket_connect(f"/api/stream?token={token}") as ws:
             assert ws.receive_json()["type"] == "hello"
             assert client.delete(f"/api/attachments/{gone}", headers=alice).status_code == 204
-            assert ws.receive_json() == {"type": "journal_changed", "target": "attachment", "key": f"trade:{trade_id}"}
+            assert ws.receive_json() == {
+                "type": "journal_changed",
+                "target": "attachment",
+                "key": f"trade:{trade_id}",
+            }
         assert files_of(client) == [f"{keep}.png", f"{keep}.thumb.webp"]
         assert client.get(f"/api/attachments/{gone}/file", headers=alice).status_code == 404
         assert client.delete(f"/api/attachments/{gone}", headers=alice).status_code == 404
@@ -202,7 +243,9 @@ class TestRemoval:
             session.flush()
             playbook_id = playbook.id
         on_trade = created(upload(client, alice, images.png(), key=trade_id))["id"]
-        on_playbook = created(upload(client, alice, images.png(), target="playbook", key=playbook_id))["id"]
+        on_playbook = created(
+            upload(client, alice, images.png(), target="playbook", key=playbook_id)
+        )["id"]
         on_day = created(upload(client, alice, images.png(), target="day", key="2024-01-02"))["id"]
         assert len(files_of(client)) == 6
         with context.db.session(write=True) as session:
@@ -222,7 +265,11 @@ class TestRemoval:
         (folder / "999.png").write_bytes(b"left over")  # a row that no longer exists
         (folder / "notes.txt").write_bytes(b"not ours")  # not an attachment's name: kept
         app_context(client).start()  # what a restart runs
-        assert files_of(client) == [f"{attachment_id}.png", f"{attachment_id}.thumb.webp", "notes.txt"]
+        assert files_of(client) == [
+            f"{attachment_id}.png",
+            f"{attachment_id}.thumb.webp",
+            "notes.txt",
+        ]
 
 
 class TestRemovedWithTheirOwner:
@@ -232,8 +279,12 @@ class TestRemovedWithTheirOwner:
         made = client.post("/api/playbooks", json={"name": "Opening range"}, headers=alice)
         assert made.status_code == 201, made.text
         playbook_id = made.json()["id"]
-        on_playbook = created(upload(client, alice, images.png(), target="playbook", key=playbook_id))["id"]
-        written = client.put("/api/journal/days/2024-01-02", json={"review": "patient"}, headers=alice)
+        on_playbook = created(
+            upload(client, alice, images.png(), target="playbook", key=playbook_id)
+        )["id"]
+        written = client.put(
+            "/api/journal/days/2024-01-02", json={"review": "patient"}, headers=alice
+        )
         assert written.status_code == 200, written.text
         on_day = created(upload(client, alice, images.png(), target="day", key="2024-01-02"))["id"]
         on_trade = created(upload(client, alice, images.png(), key=trade_id))["id"]
@@ -246,7 +297,25 @@ class TestRemovedWithTheirOwner:
 
         assert client.delete("/api/journal/days/2024-01-02", headers=alice).status_code == 204
         assert files_of(client) == [f"{on_trade}.png", f"{on_trade}.thumb.webp"]
-        assert client.get("/api/attachments", params={"target": "day", "key": "2024-01-02"}, headers=alice).json() == []
+        assert (
+            client.get(
+                "/api/attachments", params={"target": "day", "key": "2024-01-02"}, headers=alice
+            ).json()
+            == []
+        )
+
+    def test_deleting_a_day_with_attachments_but_no_entry_removes_them(
+        self, client: TestClient, alice: dict[str, str]
+    ) -> None:
+        on_day = created(upload(client, alice, images.png(), target="day", key="2024-01-03"))["id"]
+        assert files_of(client) == [f"{on_day}.png", f"{on_day}.thumb.webp"]
+        assert client.delete("/api/journal/days/2024-01-03", headers=alice).status_code == 204
+        assert files_of(client) == []
+        again = client.delete("/api/journal/days/2024-01-03", headers=alice)
+        assert (again.status_code, again.json()["detail"]) == (
+            404,
+            "no journal entry or attachment for 2024-01-03",
+        )
 
     def test_removing_the_demo_data_removes_its_trades_files(
         self, client: TestClient, alice: dict[str, str], trade_id: int
@@ -254,9 +323,19 @@ class TestRemovedWithTheirOwner:
         key = {"Authorization": f"Bearer {create_api_key(client, alice, scopes=('ingest',))}"}
         events = [fill("d1", "2024-01-03T10:00:10Z", "buy", 1, 10.0, symbol="DEMO"),
                   fill("d2", "2024-01-03T10:00:50Z", "sell", 1, 12.0, symbol="DEMO")]  # fmt: skip
-        push(client, key, batch(events, source="demo", run={"key": "demo", "strategy": "Demo", "mode": "backtest"}))
+        push(
+            client,
+            key,
+            batch(
+                events, source="demo", run={"key": "demo", "strategy": "Demo", "mode": "backtest"}
+            ),
+        )
         assert app_context(client).ingest.derivations.wait_idle()
-        demo_trade = next(t["id"] for t in client.get("/api/trades", headers=alice).json()["items"] if t["symbol"] == "DEMO")
+        demo_trade = next(
+            t["id"]
+            for t in client.get("/api/trades", headers=alice).json()["items"]
+            if t["symbol"] == "DEMO"
+        )
         on_demo = created(upload(client, alice, images.png(), key=demo_trade))["id"]
         kept = created(upload(client, alice, images.png(), key=trade_id))["id"]
         assert len(files_of(client)) == 4
@@ -267,7 +346,11 @@ class TestRemovedWithTheirOwner:
 
 class TestRowAndFileAgree:
     def test_a_transaction_that_does_not_commit_leaves_no_file(
-        self, client: TestClient, alice: dict[str, str], trade_id: int, monkeypatch: pytest.MonkeyPatch
+        self,
+        client: TestClient,
+        alice: dict[str, str],
+        trade_id: int,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         context = app_context(client)
 
@@ -276,7 +359,9 @@ class TestRowAndFileAgree:
 
         monkeypatch.setattr(service, "to_read", fail)
         with pytest.raises(RuntimeError, match="the commit did not happen"):
-            service.create(context.db, context.settings.data_dir, 1, "trade", str(trade_id), images.png(), None)
+            service.create(
+                context.db, context.settings.data_dir, 1, "trade", str(trade_id), images.png(), None
+            )
         assert files_of(client) == []
         with context.db.session() as session:
             assert session.query(Attachment).count() == 0

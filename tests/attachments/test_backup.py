@@ -63,7 +63,10 @@ class TestBackupRestore:
         with TestClient(create_app(settings)) as client:
             alice = login(client, "alice")
             assert files_of(client) == on_disk
-            for attachment_id, data, day in ((kept[0], first, "2024-01-02"), (kept[1], second, "2024-01-03")):
+            for attachment_id, data, day in (
+                (kept[0], first, "2024-01-02"),
+                (kept[1], second, "2024-01-03"),
+            ):
                 (listed,) = client.get("/api/attachments", params={"target": "day", "key": day},
                                        headers=alice).json()  # fmt: skip
                 assert listed["id"] == attachment_id

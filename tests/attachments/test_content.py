@@ -30,9 +30,18 @@ class TestCheck:
         ("data", "says"),
         [
             (images.gif(), "the content is not a PNG, JPEG or WebP image (it starts with b'GIF87a"),
-            (images.SVG, "the content is not a PNG, JPEG or WebP image (it starts with b'<svg xml'"),
-            (b"hello world", "the content is not a PNG, JPEG or WebP image (it starts with b'hello wo'"),
-            (images.PNG_HEADER_ON_TEXT, "the content starts like a PNG image but does not decode as one"),
+            (
+                images.SVG,
+                "the content is not a PNG, JPEG or WebP image (it starts with b'<svg xml'",
+            ),
+            (
+                b"hello world",
+                "the content is not a PNG, JPEG or WebP image (it starts with b'hello wo'",
+            ),
+            (
+                images.PNG_HEADER_ON_TEXT,
+                "the content starts like a PNG image but does not decode as one",
+            ),
             (images.png()[:100], "the content starts like a PNG image but does not decode as one"),
         ],
     )
@@ -57,9 +66,12 @@ class TestCheck:
 
 class TestThumbnail:
     @pytest.mark.parametrize(
-        ("size", "expected"), [((1000, 500), (320, 160)), ((300, 2000), (48, 320)), ((100, 80), (100, 80))]
+        ("size", "expected"),
+        [((1000, 500), (320, 160)), ((300, 2000), (48, 320)), ((100, 80), (100, 80))],
     )
-    def test_a_webp_that_fits_320x320(self, size: tuple[int, int], expected: tuple[int, int]) -> None:
+    def test_a_webp_that_fits_320x320(
+        self, size: tuple[int, int], expected: tuple[int, int]
+    ) -> None:
         data = images.png(*size)
         thumb = thumbnail(data, check(data))
         assert images.format_of(thumb) == "WEBP"

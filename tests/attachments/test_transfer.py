@@ -25,7 +25,9 @@ def _export(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]
 
 def _import(client: TestClient, headers: dict[str, str], records: list[dict[str, Any]]) -> Any:
     body = b"".join(orjson.dumps(r) + b"\n" for r in records)
-    return client.post("/api/import", content=body, headers={**headers, "Content-Type": "application/x-ndjson"})
+    return client.post(
+        "/api/import", content=body, headers={**headers, "Content-Type": "application/x-ndjson"}
+    )
 
 
 def _playbook(client: TestClient, user_id: int, name: str) -> int:
@@ -43,7 +45,9 @@ class TestExportImport:
         on_trade, on_day, on_playbook = images.png(900, 300), images.jpeg(40, 30), images.webp(8, 8)
         alice_playbook = _playbook(client, 1, "Opening range")
         created(upload(client, alice, on_trade, key=trade_id, filename="entry.png"))
-        created(upload(client, alice, on_day, target="day", key="2024-01-02", content_type="image/jpeg"))
+        created(
+            upload(client, alice, on_day, target="day", key="2024-01-02", content_type="image/jpeg")
+        )
         created(upload(client, alice, on_playbook, target="playbook", key=alice_playbook,
                        content_type="image/webp", filename="example.webp"))  # fmt: skip
         exported = _export(client, alice)
@@ -66,13 +70,18 @@ class TestExportImport:
         (bob_trade,) = client.get("/api/trades", headers=bob).json()["items"]
         for target, key, data in (("trade", bob_trade["id"], on_trade), ("day", "2024-01-02", on_day),
                                   ("playbook", bob_playbook, on_playbook)):  # fmt: skip
-            (listed,) = client.get("/api/attachments", params={"target": target, "key": key}, headers=bob).json()
+            (listed,) = client.get(
+                "/api/attachments", params={"target": target, "key": key}, headers=bob
+            ).json()
             assert client.get(listed["url"], headers=bob).content == data
             thumb = client.get(listed["thumbnail_url"], headers=bob).content
             assert images.format_of(thumb) == "WEBP"
         (trade_copy,) = client.get("/api/attachments", params={"target": "trade", "key": bob_trade["id"]},
                                    headers=bob).json()  # fmt: skip
-        assert images.size_of(client.get(trade_copy["thumbnail_url"], headers=bob).content) == (320, 107)
+        assert images.size_of(client.get(trade_copy["thumbnail_url"], headers=bob).content) == (
+            320,
+            107,
+        )
         assert len(files_of(client, 2)) == 6
         # created_at, names and bytes as they were
         assert [r for r in _export(client, bob) if r["kind"] == "attachment"] == records
@@ -80,7 +89,9 @@ class TestExportImport:
         again = _import(client, bob, exported)  # the same file twice adds nothing
         assert again.json()["attachments"] == 0
         with app_context(client).db.session() as session:
-            assert len(session.scalars(select(Attachment).where(Attachment.user_id == 2)).all()) == 3
+            assert (
+                len(session.scalars(select(Attachment).where(Attachment.user_id == 2)).all()) == 3
+            )
         assert len(files_of(client, 2)) == 6
 
     def test_an_attachment_that_is_not_an_image_refuses_the_whole_file(

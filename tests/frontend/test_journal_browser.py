@@ -318,6 +318,19 @@ def test_playbook_ticks_screenshot_review_journal_filters_breakdown(
     expect(rows.first).to_contain_text(PLAYBOOK)
     expect(rows.first).to_contain_text("moved stop, oversized")
     expect(rows.first).to_contain_text("reviewed")
+    # "n" walks the list the trade was opened from: after its only ("moved stop") trade there
+    # is no unreviewed one, although t3 is unreviewed in the unfiltered list.
+    rows.first.click()
+    expect(page).to_have_url(f"{server.url}/trades/{t1['id']}")
+    expect(page.get_by_role("heading", name=re.compile(f"Trade {t1['id']}:"))).to_be_visible()
+    blur(page)
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("key-note")).to_have_text(
+        "No unreviewed trade after this one in the list you came from."
+    )
+    expect(page).to_have_url(f"{server.url}/trades/{t1['id']}")
+    page.go_back()
+    expect(rows).to_have_count(1)
     page.reload()
     expect(rows).to_have_count(1)
     expect(page.get_by_label("Mistake", exact=True)).to_have_value(re.compile(r"^\d+$"))

@@ -9,6 +9,7 @@ import { useUrlPages } from "../lib/paging";
 import { DataTable, Pager, formatSort, parseSort } from "./DataTable";
 import { ErrorNote } from "./Layout";
 import { journalColumns, tradeColumns } from "./TradeColumns";
+import type { ListState } from "../lib/journal";
 
 export const PAGE_SIZE = 500;
 
@@ -194,7 +195,7 @@ export function TradeList({ runId, testId = "trades" }: { runId?: number; testId
         columns={columns}
         rows={trades.data?.items ?? []}
         rowKey={(t) => t.id}
-        onOpen={(t) => navigate(`/trades/${t.id}`)}
+        onOpen={(t) => navigate(`/trades/${t.id}`, { state: { listQuery: everyRun ? query : { ...query, run_id: runId } } satisfies ListState })}
         sort={parseSort(sort)}
         onSort={(next) => set("sort", formatSort(next))}
         empty={trades.loading ? "Loading…" : "No trades match."}

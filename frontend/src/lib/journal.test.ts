@@ -9,6 +9,7 @@ import {
   monthDays,
   move,
   nextTick,
+  nextUnreviewedQuery,
   reviewKey,
   shiftMonth,
   tickLabel,
@@ -104,5 +105,17 @@ describe("checklist and months", () => {
     expect(isDay("2024-01-03")).toBe(true);
     expect(isDay("2024-1-3")).toBe(false);
     expect(isDay(undefined)).toBe(false);
+  });
+});
+
+describe("nextUnreviewedQuery", () => {
+  it("keeps the opening list's filters but its review filter, and asks after this trade", () => {
+    const state = { listQuery: { run_id: 7, symbol: "MES", review: "reviewed", tag: undefined, start: "2024-01-02T05:00:00Z" } };
+    expect(nextUnreviewedQuery(state, 41)).toEqual({ run_id: 7, symbol: "MES", start: "2024-01-02T05:00:00Z", after: 41 });
+  });
+  it("asks across every trade when the page was not opened from a list", () => {
+    expect(nextUnreviewedQuery(null, 3)).toEqual({ after: 3 });
+    expect(nextUnreviewedQuery({ other: 1 }, 3)).toEqual({ after: 3 });
+    expect(nextUnreviewedQuery({ listQuery: { symbol: { nested: 1 } } }, 3)).toEqual({ after: 3 });
   });
 });

@@ -49,6 +49,23 @@ export function reviewKey(event: KeyLike): ReviewAction | null {
   return null;
 }
 
+/** What a trade list hands the trade it opens (router state): its filters, so "n" walks the same list. */
+export type ListState = { listQuery?: Record<string, string | number | undefined> };
+
+/** The next-unreviewed query for "n" after `tradeId`: the opening list's filters (from router
+ * state; none when the page was opened otherwise), less its review filter, which "unreviewed" replaces. */
+export function nextUnreviewedQuery(state: unknown, tradeId: number): Record<string, string | number | undefined> {
+  const listQuery = (state as ListState | null)?.listQuery;
+  const query: Record<string, string | number | undefined> = {};
+  if (listQuery && typeof listQuery === "object") {
+    for (const [name, value] of Object.entries(listQuery)) {
+      if (name !== "review" && (typeof value === "string" || typeof value === "number")) query[name] = value;
+    }
+  }
+  query.after = tradeId;
+  return query;
+}
+
 /** The image types the server takes (it checks the content; this saves a refused upload). */
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp"] as const;
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { CandleChart, type ChartMarker, type PriceLine } from "../components/CandleChart";
 import { DataTable, type Column } from "../components/DataTable";
@@ -8,7 +8,7 @@ import { ErrorNote, Loading } from "../components/Layout";
 import { saveJournal, TradeReview } from "../components/TradeReview";
 import { dateTime, duration, money, num, pnlClass } from "../lib/format";
 import { useLoad, useStream, useUnsavedWarning } from "../lib/hooks";
-import { reviewKey } from "../lib/journal";
+import { nextUnreviewedQuery, reviewKey } from "../lib/journal";
 
 type Fill = Schemas["TradeFillRead"];
 type Order = Schemas["TradeOrderRead"];
@@ -57,6 +57,7 @@ export default function TradeDetail() {
   const journal = shown?.tradeId === tradeId ? shown.journal : null;
   const [keyNote, setKeyNote] = useState<string | null>(null);
   const navigate = useNavigate();
+  const listState: unknown = useLocation().state;
   useStream(["position_derived", "trade_updated"], (message) => {
     if (trade.data && message.run_id === trade.data.run_id) trade.reload();
   });
@@ -99,15 +100,19 @@ export default function TradeDetail() {
           (error: unknown) => setKeyNote(error instanceof Error ? error.message : String(error)),
         );
       } else {
-        unwrap(api.GET("/api/trades/next-unreviewed", { params: { query: { after: tradeId } } })).then(
-          (next) => (next.id === null ? setKeyNote("No unreviewed trade after this one.") : navigate(`/trades/${next.id}`)),
+        const query = nextUnreviewedQuery(listState, tradeId);
+        unwrap(api.GET("/api/trades/next-unreviewed", { params: { query: query as never } })).then(
+          (next) =>
+            next.id === null
+              ? setKeyNote(Object.keys(query).length > 1 ? "No unreviewed trade after this one in the list you came from." : "No unreviewed trade after this one.")
+              : navigate(`/trades/${next.id}`, { state: listState }),
           (error: unknown) => setKeyNote(error instanceof Error ? error.message : String(error)),
         );
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [tradeId, navigate]);
+  }, [tradeId, navigate, listState]);
 
   const t = trade.data;
   const markers = useMemo(() => (t ? tradeMarkers(t) : []), [t]);
