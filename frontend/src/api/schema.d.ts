@@ -561,7 +561,7 @@ export interface paths {
         post?: never;
         /**
          * Delete Journal Day
-         * @description Delete a day's entry (404 when none is written) and its attachments.
+         * @description Delete a day's entry and its attachments (404 when the day has neither).
          */
         delete: operations["delete_journal_day"];
         options?: never;
