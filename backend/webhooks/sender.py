@@ -152,7 +152,8 @@ class WebhookSender:
         now = utcnow()
         lease = now + dt.timedelta(seconds=self.settings.webhook_timeout_seconds + 60)
         free = (WebhookDelivery.lease_until.is_(None)) | (WebhookDelivery.lease_until < now)
-        with self.db.session(write=True) as session:
+        # Looked for in a read transaction: an idle poll never takes SQLite's write lock.
+        with self.db.session() as session:
             due = (
                 session.execute(
                     select(WebhookDelivery.id)
@@ -169,6 +170,9 @@ class WebhookSender:
                 .scalars()
                 .all()
             )
+        if not due:
+            return []
+        with self.db.session(write=True) as session:
             jobs = []
             for delivery_id in due:
                 claimed = session.execute(
