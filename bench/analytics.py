@@ -6,8 +6,9 @@ Builds a migrated SQLite database in a temporary directory holding one run of
 `--trades` closed trades (seeded: 12 symbols, both directions, regimes, tags),
 then times, median of `--repeats`:
 - read: loading the run's closed trades from the database into columns (the baseline);
-- analytics: every registered metric, every breakdown (7 dimensions, hours and
-  weekdays in America/New_York) and the calendar: the goal's scope;
+- analytics: every registered metric with its confidence intervals and the
+  probabilistic Sharpe, every breakdown (each dimension, hours and weekdays in
+  America/New_York; each group with its intervals) and the calendar: the goal's scope;
 - curves: the equity and drawdown points after every exit (100,000 JSON-ready
   records), timed on their own;
 - downsampled curves: the same with `max_points` 1,000 (what the dashboard and run
@@ -38,8 +39,7 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.analytics.breakdowns import DIMENSIONS, breakdown, calendar
-from backend.analytics.metrics import RunData, compute_all
-from backend.analytics.service import curves, trade_table
+from backend.analytics.service import curves, metrics_document, trade_table
 from backend.analytics.table import TradeTable
 from backend.db.engine import Database
 from backend.db.migrate import upgrade
@@ -114,8 +114,8 @@ def build(db: Database, count: int, seed: int) -> None:
         session.connection().execute(insert(Trade), rows)
 
 
-def analytics(trades: TradeTable) -> dict[str, float | int | None]:
-    values, _undefined = compute_all(RunData(trades, 1_000_000.0))
+def analytics(trades: TradeTable) -> dict[str, Any]:
+    values = metrics_document(trades, 1_000_000.0)  # every metric, the intervals, the PSR
     zone = ZoneInfo("America/New_York")
     for by in DIMENSIONS:
         breakdown(trades, by, zone)
@@ -165,7 +165,7 @@ def main() -> int:
         upgrade(db.engine)
         build(db, args.trades, args.seed)
         reads, computes, charts, smalls = [], [], [], []
-        values: dict[str, float | int | None] = {}
+        values: dict[str, Any] = {}
         for _ in range(args.repeats):
             with db.session() as session:
                 began = time.perf_counter()
@@ -201,6 +201,9 @@ def main() -> int:
     got = (values.get("trade_count"), values.get("net_pnl"))
     if got[0] != count or abs(float(got[1] or 0) - net) > 0.005:
         failures.append(f"trade_count, net_pnl {got}; the trades built hold {count}, {net:.2f}")
+    intervals = values.get("confidence", {}).get("intervals", {})
+    if intervals.get("win_rate", {}).get("n") != count or len(intervals) != 5:
+        failures.append(f"the run's intervals {sorted(intervals)} do not cover its {count} trades")
     for failure in failures:
         print(f"SELF-CHECK FAILED: {failure}")
     if failures:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from backend.analytics.confidence import trade_intervals
 from backend.analytics.metrics import METRICS, RunData, Undefined
 from backend.analytics.series import NS_PER_DAY, epoch_date
 from backend.analytics.table import Ints, Labels, TradeTable, exact_sum, money
@@ -119,11 +120,17 @@ def core_metrics(table: TradeTable) -> dict[str, Any]:
     for name in CORE_METRICS:
         value = METRICS[name].compute(data)
         values[name] = None if isinstance(value, Undefined) else value
+    values["intervals"] = {
+        name: interval.as_dict()
+        for name, interval in trade_intervals(data.net, table.r_multiple).items()
+    }
     return values
 
 
 def breakdown(table: TradeTable, by: str, zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Core metrics per group, groups in their natural order (hours, weekdays) or by name."""
+    """Core metrics per group, groups in their natural order (hours, weekdays) or by name;
+    each group with the confidence intervals of its win rate, expectancy, profit factor
+    and average R (`intervals`)."""
     members = groups(table, by, zone)
     order: Callable[[str], Any] = WEEKDAYS.index if by == "weekday" else (lambda key: key)
     return [

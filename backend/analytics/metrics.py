@@ -667,10 +667,19 @@ def mae_efficiency(data: RunData) -> Value:
 
 
 ANNUALISED = ("sharpe", "sortino", "annual_return", "calmar")
+# How each metric with a confidence interval gets it (backend/analytics/confidence.py)
+INTERVALS = {
+    "win_rate": "95 % Wilson score interval of winners / trades",
+    "expectancy": "95 % percentile bootstrap over the trades (1,000 seeded resamples)",
+    "profit_factor": "95 % percentile bootstrap over the trades (1,000 seeded resamples)",
+    "expectancy_r": "95 % percentile bootstrap over the trades with a known R",
+    "sharpe": "95 % percentile bootstrap over the daily returns (1,000 seeded resamples)",
+}
 
 
 def describe() -> list[dict[str, Any]]:
-    """The metric set: name, label, unit, formula and description, for docs and the API."""
+    """The metric set: name, label, unit, formula, description and how its confidence
+    interval is computed (None: it has none), for docs and the API."""
     return [
         {
             "name": m.name,
@@ -679,6 +688,7 @@ def describe() -> list[dict[str, Any]]:
             "formula": m.formula,
             "description": m.description,
             "annualised": m.name in ANNUALISED,
+            "interval": INTERVALS.get(m.name),
         }
         for m in METRICS.values()
     ]

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from backend.analytics import report, service
 from backend.analytics.metrics import MIN_ANNUALISED_DAYS, describe
+from backend.analytics.orders import describe_orders
+from backend.analytics.schemas import BreakdownRead, RunMetricsRead
 from backend.analytics.spool import Spool
 from backend.api.deps import ContextDep, SessionDep
 from backend.auth.deps import CanRead
@@ -35,31 +37,49 @@ MaxPoints = Annotated[
 class MetricDefinition(BaseModel):
     name: str
     label: str = Field(description="what to show a person: never the raw name")
-    unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R"]
+    unit: Literal["currency", "fraction", "ratio", "count", "seconds", "days", "R", "ticks"]
     formula: str
     description: str = Field(description="one line: what the number tells")
     annualised: bool = Field(
         description=f"scaled to a year: null unless the returns span {MIN_ANNUALISED_DAYS} "
         "business days or more"
     )
+    interval: str | None = Field(
+        None,
+        description="how its confidence interval (ci_low, ci_high in metrics and breakdowns) "
+        "is computed; null: it has none",
+    )
+
+
+DefinitionScope = Annotated[
+    Literal["trades", "orders"],
+    Query(
+        description="trades: the run metrics (GET /api/runs/{id}/metrics); orders: the order "
+        "metrics (GET /api/runs/{id}/order-analytics)"
+    ),
+]
 
 
 @router.get("/metrics/definitions", operation_id="metric_definitions")
-def metric_definitions(_principal: CanRead) -> list[MetricDefinition]:
+def metric_definitions(
+    _principal: CanRead, scope: DefinitionScope = "trades"
+) -> list[MetricDefinition]:
     """Every metric's name, human label, unit, formula and one-line explanation."""
-    return [MetricDefinition.model_validate(row) for row in describe()]
+    rows = describe() if scope == "trades" else describe_orders()
+    return [MetricDefinition.model_validate(row) for row in rows]
 
 
 @router.get("/runs/{run_id}/metrics", operation_id="get_run_metrics")
 def get_run_metrics(
     run_id: int, principal: CanRead, session: SessionDep, context: ContextDep
-) -> dict[str, Any]:
-    """Every metric of the run, computed now (and stored); nulls come with their reason."""
+) -> RunMetricsRead:
+    """Every metric of the run, computed now (and stored); nulls come with their reason,
+    and `confidence` holds the 95 % intervals and the probabilistic Sharpe ratio."""
     # Computed in a read transaction: holding SQLite's write lock for the computation
     # made reads fail with "database is locked" under heavy ingest (bench/load.py).
     document = service.run_metrics(session, principal.user_id, run_id, store=False)
     service.store_metrics(context.db, run_id, document)
-    return document
+    return RunMetricsRead.model_validate(document)
 
 
 @router.get("/runs/{run_id}/series", operation_id="get_run_series")
@@ -73,11 +93,13 @@ def get_run_series(
 @router.get("/runs/{run_id}/breakdowns", operation_id="get_run_breakdown")
 def get_run_breakdown(
     run_id: int, by: Dimension, principal: CanRead, session: SessionDep
-) -> dict[str, Any]:
+) -> BreakdownRead:
     """Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
-    or mistake."""
+    or mistake, each group with its confidence intervals."""
     user = principal.user
-    return service.run_breakdown(session, user.id, user.timezone, run_id, by)
+    return BreakdownRead.model_validate(
+        service.run_breakdown(session, user.id, user.timezone, run_id, by)
+    )
 
 
 @router.get("/runs/{run_id}/calendar", operation_id="get_run_calendar")
@@ -112,11 +134,13 @@ def get_portfolio_breakdown(
     session: SessionDep,
     mode: Mode | None = None,
     strategy: str | None = None,
-) -> dict[str, Any]:
-    """Core metrics per group across the caller's runs."""
+) -> BreakdownRead:
+    """Core metrics per group across the caller's runs, with confidence intervals."""
     user = principal.user
-    return service.portfolio_breakdown(
-        session, user.id, user.timezone, by, mode=mode, strategy=strategy
+    return BreakdownRead.model_validate(
+        service.portfolio_breakdown(
+            session, user.id, user.timezone, by, mode=mode, strategy=strategy
+        )
     )
 
 

@@ -20,7 +20,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from backend.analytics import repository
 from backend.analytics.breakdowns import breakdown, calendar
 from backend.analytics.compare import ComparableTrade, match_trades
-from backend.analytics.metrics import VERSION, RunData, compute_all
+from backend.analytics.confidence import run_confidence
+from backend.analytics.metrics import MIN_ANNUALISED_DAYS, VERSION, RunData, Undefined, compute_all
 from backend.analytics.series import TradeCurve, downsample, epoch_date
 from backend.analytics.table import UNIT, TradeTable
 from backend.db.engine import Database
@@ -76,10 +77,17 @@ def _run(session: Session, user_id: int, run_id: int) -> StrategyRun:
 
 
 def metrics_document(trades: TradeTable, initial_capital: float | None) -> dict[str, Any]:
-    values, undefined = compute_all(RunData(trades, initial_capital))
+    data = RunData(trades, initial_capital)
+    values, undefined = compute_all(data)
+    returns = data.returns
     return {
         **values,
         "undefined": undefined,
+        "confidence": run_confidence(
+            data.net, trades.r_multiple,
+            returns.reason if isinstance(returns, Undefined) else returns,
+            min_days=MIN_ANNUALISED_DAYS,
+        ),  # fmt: skip
         "metrics_version": VERSION,
         "computed_at": dt.datetime.now(dt.UTC).isoformat(),
     }

@@ -20,6 +20,7 @@ from backend.auth.throttle import (
 from backend.config import Settings
 from backend.db.engine import Database
 from backend.file_modes import private_data_dir
+from backend.imports.service import sweep as sweep_imports
 from backend.ingest.derivations import Derivation, WorkerConfig
 from backend.ingest.service import IngestService
 from backend.observability.metrics import Metrics
@@ -97,6 +98,10 @@ class AppContext:
             sweep_attachments(self.db, self.settings.data_dir)
         except Exception:  # the service serves without it; the next delete sweeps again
             log.exception("attachments: the sweep at start failed")
+        try:  # imports a stopped server left running, expired staged uploads
+            sweep_imports(self.db, self.settings.data_dir)
+        except Exception:
+            log.exception("imports: the sweep at start failed")
 
     def _refresh_metrics(self, done: list[Derivation]) -> None:
         """Final metrics when a run ends, and again whenever an ended run's trades change."""

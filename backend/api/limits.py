@@ -43,6 +43,7 @@ def routes() -> tuple[Route, ...]:
     """The routes with limits of their own (the rest get DEFAULT_BODY_BYTES)."""
     from backend.attachments.service import MAX_BYTES as MAX_ATTACHMENT_BYTES
     from backend.backtests.service import MAX_UPLOAD_BYTES
+    from backend.imports.service import MAX_UPLOAD_BYTES as MAX_IMPORT_UPLOAD_BYTES
     from backend.ingest.schemas import MAX_BODY_BYTES
     from backend.journal.router import MAX_IMPORT_BYTES
 
@@ -53,6 +54,8 @@ def routes() -> tuple[Route, ...]:
         Route("POST", "/api/import", MAX_IMPORT_BYTES),
         Route("POST", "/api/attachments", MAX_ATTACHMENT_BYTES, authenticate_first=True,
               scope="write:journal"),  # fmt: skip
+        Route("POST", "/api/imports", MAX_IMPORT_UPLOAD_BYTES, authenticate_first=True,
+              scope="ingest"),  # fmt: skip
         Route("POST", "/api/auth/", AUTH_BODY_BYTES),
         Route("PATCH", "/api/auth/", AUTH_BODY_BYTES),
         Route("POST", "/api/webhooks", AUTH_BODY_BYTES),

@@ -11,6 +11,7 @@ from backend.auth import router as auth
 from backend.backtests import router as backtests
 from backend.daily import router as daily
 from backend.downloads import router as downloads
+from backend.imports import router as imports
 from backend.ingest import router as ingest
 from backend.journal import router as journal
 from backend.market import router as market
@@ -43,4 +44,5 @@ ROUTERS: list[APIRouter] = [
     attachments.router,
     downloads.router,
     webhooks.router,
+    imports.router,
 ]

@@ -43,6 +43,7 @@ from backend.ingest.timestamps import format_ts
 from backend.market import repository as bars
 from backend.regimes.service import regime_at_entries
 from backend.trades import kernel, repository
+from backend.trades.changes import Changes, diff
 from backend.trades.excursions import NS
 from backend.trades.incremental import plan_rebuild
 from backend.trades.reconstruct import SCALE, Fill, TradeSums, reconstruct, sums_of
@@ -79,14 +80,24 @@ class Slice:
     rows: list[tuple[Any, ...]]  # repository.TRADE_COLUMNS, without the user's annotations
     parts: list[repository.PartRow]
     resume: int | None  # where the next slice goes on; None when the position is done
+    # What differs from the trades stored when the slice was read, and the ids of those
+    # entering from `replace_from` on then; None: replace them all.
+    changes: Changes | None = None
+    known: frozenset[int] = frozenset()
 
     def write(self, session: Session) -> int | None:
         """Replace the superseded trades by the new rows; the time to go on from, or None."""
         with _stage("write"):
             d, ids_ = self.derivation, set(self.replace) | {row[0] for row in self.rows}
             if self.replace_from is not None:
-                ids_.update(repository.trade_ids_from(session, d.run_id, d.account, d.symbol,
-                                                      self.replace_from))  # fmt: skip
+                later = repository.trade_ids_from(session, d.run_id, d.account, d.symbol,
+                                                  self.replace_from)  # fmt: skip
+                ids_.update(later)
+            if self.changes is not None and ids_ <= self.known:
+                # Only this runner writes the position's trades (its claim): what the read
+                # saw is what is stored, unless its run went meanwhile.
+                repository.write_changes(session, self.changes)
+                return self.resume
             ids = sorted(ids_)
             kept = repository.user_annotations(session, ids)
             repository.delete_trades(session, ids)
@@ -156,8 +167,24 @@ def _derive(session: Session, d: Derivation, slice_fills: int) -> Slice:
             replace = [i for i in plan.replace if starts[i] < resume]
     if resume is None:
         trades, parts = derive(fills, multiplier)
-    rows = _rows(session, d, trades, fills, multiplier, default_risk) if trades else []
-    return Slice(d, replace, None if resume is not None else d.from_ts, rows, parts, resume)
+    rows = _rows(session, d, trades, fills, multiplier, default_risk, resume) if trades else []
+    replace_from = None if resume is not None else d.from_ts
+    with _stage("diff"):
+        known = set(replace) | {row[0] for row in rows}
+        if replace_from is not None:
+            known.update(repository.trade_ids_from(session, d.run_id, d.account, d.symbol,
+                                                   replace_from))  # fmt: skip
+        stored_rows = repository.derived_rows(session, sorted(known))
+        dialect = Dialect(session.connection().dialect.name)
+        changes = diff(
+            stored_rows,
+            repository.stored_parts(session, sorted(stored_rows)),
+            rows,
+            repository.part_values(dialect, parts),
+            stamp=repository.STAMP,
+            keys=repository.TIME_KEYS,
+        )
+    return Slice(d, replace, replace_from, rows, parts, resume, changes, frozenset(known))
 
 
 def derive(
@@ -189,9 +216,12 @@ def _rows(
     fills: Sequence[Sequence[Any]],
     multiplier: float,
     default_risk: float | None,
+    resume: int | None = None,
 ) -> list[tuple[Any, ...]]:
     """The trade rows (repository.TRADE_COLUMNS without the annotations): excursions from the
-    finest stored bars, initial risk and R from the run's stops, regimes at entry."""
+    finest stored bars, initial risk and R from the run's stops, regimes at entry. A slice
+    that stops at `resume` measures the trade open there up to that time only: the next
+    slice replaces it."""
     sqlite = Dialect(session.connection().dialect.name).is_sqlite
 
     def money(scaled: int | None) -> Any:  # the column's value of an integer of 1e-8
@@ -210,7 +240,7 @@ def _rows(
             if abs(value) > limit:
                 check_trade_money(name, value / SCALE, f"{where} at {format_ts(t.entry_ts)}")
     with _stage("excursions"):
-        measured = _excursions(session, d, trades)
+        measured = _excursions(session, d, trades, resume)
     with _stage("regimes"):
         method = repository.regime_method(session, d.user_id)
         regimes = regime_at_entries(session, d.user_id, d.symbol, [t.entry_ts for t in trades],
@@ -267,7 +297,7 @@ Floats = npt.NDArray[np.float64]
 
 
 def _excursions(
-    session: Session, d: Derivation, trades: list[TradeSums]
+    session: Session, d: Derivation, trades: list[TradeSums], until: int | None = None
 ) -> list[tuple[float | None, float | None, float | None]]:
     """(MFE, MAE, exit efficiency) of each trade from the finest stored bars, as
     excursions.excursion computes them one at a time, for all trades at once; all None
@@ -277,7 +307,9 @@ def _excursions(
         return [(None, None, None)] * len(trades)
     timeframe_s = min(series)
     exits = [t.exit_ts for t in trades]
-    end = None if None in exits else max(e for e in exits if e is not None)
+    # An open trade reads the bars to the end of the series, unless the slice stops: else
+    # every slice of a long position would read all the bars after it (quadratic).
+    end = until if None in exits else max(e for e in exits if e is not None)
     bar_ts, _open, high, low, _close = bars.price_arrays(
         session, series[timeframe_s], trades[0].entry_ts, end
     )

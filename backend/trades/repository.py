@@ -24,6 +24,7 @@ from backend.db.models import (
 )
 from backend.ingest.sql import Dialect
 from backend.playbooks.expressions import has_mistake, playbook_is, review_is
+from backend.trades.changes import Changes
 from backend.trades.incremental import StoredTrade
 from backend.trades.reconstruct import SCALE
 from backend.trades.risk import PLACEMENT_GRACE_NS, StopOrder
@@ -73,16 +74,33 @@ def stored_trades(
     )
     position = (run_id, account, symbol)
     # Trades follow each other: of those that entered before from_ts, only the last can
-    # still be open or end after it (ties at one time: a few).
-    rows = driver_rows(
-        session,
-        select_ + "t.exit_ts >= ? AND t.entry_ts < ? ORDER BY t.exit_ts, t.id LIMIT 3",
-        (*position, from_ts, from_ts),
+    # still be open or end after it (ties at one time: a few). Read by entry, backwards:
+    # by exit, from from_ts on, the read went over every later trade of the position.
+    rows = [
+        row
+        for row in driver_rows(
+            session,
+            select_ + "t.entry_ts < ? ORDER BY t.entry_ts DESC, t.id DESC LIMIT 3",
+            (*position, from_ts),
+        )
+        if row[2] is not None and row[2] >= from_ts
+    ]
+    # The open one, by the exit index (with entry_ts < ? in SQL, SQLite reads every trade
+    # entered before from_ts: quadratic over the slices of a long position).
+    known = {row[0] for row in rows}
+    rows += [
+        row
+        for row in driver_rows(session, select_ + "t.exit_ts IS NULL", position)
+        if row[1] < from_ts and row[0] not in known
+    ]
+    # Whether a trade was opened by a crossing fill matters only for one that entered
+    # before from_ts (incremental.plan_rebuild): the later ones skip that lookup, a third
+    # of a long position's re-derivation read.
+    later = (
+        "SELECT t.id, t.entry_ts, t.exit_ts, 0 FROM trade t"
+        " WHERE t.run_id = ? AND t.account = ? AND t.symbol = ? AND"
+        " t.entry_ts >= ? ORDER BY t.entry_ts, t.id"
     )
-    rows += driver_rows(
-        session, select_ + "t.exit_ts IS NULL AND t.entry_ts < ?", (*position, from_ts)
-    )
-    later = select_ + "t.entry_ts >= ? ORDER BY t.entry_ts, t.id"
     params: tuple[Any, ...] = (*position, from_ts)
     if limit is not None:
         later, params = later + " LIMIT ?", (*params, limit)
@@ -207,11 +225,15 @@ def stop_orders(
         (select_ + "symbol = ? AND finished_ts IS NULL AND created_ts <= ?",
          (run_id, symbol, placed_by)),
     ]  # fmt: skip
+    # A linked stop the two reads above return is not read again (with a bracket per
+    # entry, every stop is linked: reading them twice cost a third of the risk stage).
+    seen = " AND NOT (symbol = ? AND created_ts <= ? AND (finished_ts IS NULL OR finished_ts > ?))"
     ids = sorted(entry_orders)
     for start in range(0, len(ids), _IN_CHUNK):
         chunk = ids[start : start + _IN_CHUNK]
         marks = ", ".join("?" * len(chunk))
-        queries.append((select_ + f"parent_id IN ({marks})", (run_id, *chunk)))
+        queries.append((select_ + f"parent_id IN ({marks})" + seen,
+                        (run_id, *chunk, symbol, placed_by, first_entry)))  # fmt: skip
     found: dict[int, Any] = {}
     for sql, params in queries:
         found.update((row[0], row) for row in driver_rows(session, sql, params))
@@ -261,12 +283,70 @@ def insert_trade_rows(
 
         insert("trade", TRADE_COLUMNS + _ANNOTATIONS, [annotated(row) for row in rows])
     if parts:
-        values: list[tuple[Any, ...]]
-        if dialect.is_sqlite:  # int / int is correctly rounded: float(Decimal) of the same
-            values = [(t, e, r, q, c / SCALE) for t, e, r, q, c in parts]
-        else:
-            values = [(t, e, r, q, Decimal(c).scaleb(-8)) for t, e, r, q, c in parts]
-        insert("trade_fill", _PART_COLUMNS, values)
+        insert("trade_fill", _PART_COLUMNS, part_values(dialect, parts))
+
+
+def part_values(dialect: Dialect, parts: Sequence[PartRow]) -> list[tuple[Any, ...]]:
+    """Part rows as the driver binds them (and returns them): the commission a float on
+    SQLite (int / int is correctly rounded: float(Decimal) of the same), a Decimal on
+    PostgreSQL."""
+    if dialect.is_sqlite:
+        return [(t, e, r, q, c / SCALE) for t, e, r, q, c in parts]
+    return [(t, e, r, q, Decimal(c).scaleb(-8)) for t, e, r, q, c in parts]
+
+
+# TRADE_COLUMNS as stored, without updated_at; the `extra` JSON as its text.
+STAMP = TRADE_COLUMNS.index("updated_at")
+TIME_KEYS = (TRADE_COLUMNS.index("entry_ts"), TRADE_COLUMNS.index("exit_ts"))
+_STORED = TRADE_COLUMNS[:STAMP] + TRADE_COLUMNS[STAMP + 1 :]
+# Columns no index covers (nor the key of the position): what an update writes.
+_LOOSE = tuple(c for c in TRADE_COLUMNS[5:] if c not in ("entry_ts", "exit_ts"))
+
+
+def derived_rows(session: Session, trade_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """The stored trades of `trade_ids` (those that exist) as changes.diff compares them."""
+    dialect = Dialect(session.connection().dialect.name)
+    names = ", ".join(c if dialect.is_sqlite or c != "extra" else "CAST(extra AS TEXT)"
+                      for c in _STORED)  # fmt: skip
+    found: dict[int, tuple[Any, ...]] = {}
+    for marks, chunk in _in_chunks(sorted(trade_ids)):
+        sql = f"SELECT {names} FROM trade WHERE id IN ({marks})"
+        found.update((row[0], tuple(row)) for row in driver_rows(session, sql, chunk))
+    return found
+
+
+def stored_parts(session: Session, trade_ids: Sequence[int]) -> dict[tuple[int, int], Any]:
+    """(trade_id, execution_id) -> (role, qty, commission) of the trades' fill parts."""
+    found: dict[tuple[int, int], Any] = {}
+    for marks, chunk in _in_chunks(sorted(trade_ids)):
+        sql = f"SELECT {', '.join(_PART_COLUMNS)} FROM trade_fill WHERE trade_id IN ({marks})"
+        found.update(((r[0], r[1]), (r[2], r[3], r[4])) for r in driver_rows(session, sql, chunk))
+    return found
+
+
+def write_changes(session: Session, changes: Changes) -> None:
+    """Apply changes.diff's result: delete what is gone, update in place what stays (the
+    user's notes, tags and setup untouched), insert what is new."""
+    connection = session.connection()
+    dialect = Dialect(connection.dialect.name)
+
+    def many(sql: str, values: list[tuple[Any, ...]]) -> None:
+        if values:
+            connection.exec_driver_sql(dialect.q(sql), values)
+
+    many("DELETE FROM trade_fill WHERE trade_id = ? AND execution_id = ?",
+         list(changes.delete_parts))  # fmt: skip
+    if changes.delete:
+        delete_trades(session, changes.delete)
+    at = {c: i for i, c in enumerate(TRADE_COLUMNS)}
+    for rows, columns in ((changes.update, _LOOSE),
+                          (changes.move, ("entry_ts", "exit_ts", *_LOOSE))):  # fmt: skip
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        many(f"UPDATE trade SET {sets} WHERE id = ?",
+             [tuple(row[at[c]] for c in columns) + (row[0],) for row in rows])  # fmt: skip
+    insert_trade_rows(session, changes.insert, [], {})
+    many(f"INSERT INTO trade_fill ({', '.join(_PART_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
+         list(changes.insert_parts))  # fmt: skip
 
 
 # -- reading ----------------------------------------------------------------------------

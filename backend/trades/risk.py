@@ -43,6 +43,14 @@ class StopOrder:
 def initial_stop(
     direction: str, entry_ts: int, entry_order_id: str | None, orders: Sequence[StopOrder]
 ) -> float | None:
+    order = initial_stop_order(direction, entry_ts, entry_order_id, orders)
+    return None if order is None else order.first_stop_price
+
+
+def initial_stop_order(
+    direction: str, entry_ts: int, entry_order_id: str | None, orders: Sequence[StopOrder]
+) -> StopOrder | None:
+    """The order whose first stop price is the trade's initial stop (module docstring)."""
     exit_side = "sell" if direction == "long" else "buy"
     candidates = [
         order
@@ -60,19 +68,25 @@ def initial_stop(
     ]
     if not candidates:
         return None
-    first = min(candidates, key=lambda order: order.placed_ts)
-    return first.first_stop_price
+    return min(candidates, key=lambda order: order.placed_ts)
 
 
 def initial_stops(
     entries: Sequence[tuple[str, int, str | None]], orders: Sequence[StopOrder]
 ) -> list[float | None]:
-    """`initial_stop` of each (direction, entry_ts, entry_order_id), in
+    """`initial_stop` of each (direction, entry_ts, entry_order_id) (`initial_stop_orders`)."""
+    return [None if o is None else o.first_stop_price for o in initial_stop_orders(entries, orders)]
+
+
+def initial_stop_orders(
+    entries: Sequence[tuple[str, int, str | None]], orders: Sequence[StopOrder]
+) -> list[StopOrder | None]:
+    """`initial_stop_order` of each (direction, entry_ts, entry_order_id), in
     O((trades + orders) log orders) rather than trades x orders: by side, the stops placed by
     each entry's time (+ grace) wait in a heap by placement, and one finished by then is gone
     for every later entry too. Ties in placement go to the earlier order in `orders`, as
     `min` in `initial_stop` does."""
-    found: list[float | None] = [None] * len(entries)
+    found: list[StopOrder | None] = [None] * len(entries)
     for exit_side, direction in (("sell", "long"), ("buy", "short")):
         stops = [
             (o.placed_ts, i, o)
@@ -105,7 +119,7 @@ def initial_stops(
             linked = by_parent.get(order_id) if order_id is not None else None
             if linked is not None and (best is None or linked[:2] < best[:2]):
                 best = linked
-            found[k] = None if best is None else best[2].first_stop_price
+            found[k] = None if best is None else best[2]
     return found
 
 

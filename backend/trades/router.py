@@ -14,7 +14,8 @@ from backend.ingest.timestamps import format_ts
 from backend.playbooks.schemas import NextUnreviewed
 from backend.runs import service as runs
 from backend.runs.pagination import Cursor, Limit, Page
-from backend.trades import service
+from backend.trades import order_service, service
+from backend.trades.order_schemas import RunOrderAnalytics, TradeExplanation, TradeOrdersRead
 from backend.trades.repository import TradeFilter
 from backend.trades.schemas import (
     TradeDetail,
@@ -188,6 +189,33 @@ def next_unreviewed_trade(
 def get_trade(trade_id: int, principal: CanRead, session: SessionDep) -> TradeDetail:
     """One trade with its fills, related orders and the bars around it for a chart."""
     return service.get_trade(session, principal.user_id, trade_id)
+
+
+@router.get("/trades/{trade_id}/orders", operation_id="get_trade_orders")
+def get_trade_orders(trade_id: int, principal: CanRead, session: SessionDep) -> TradeOrdersRead:
+    """The trade's orders: each one's timeline, slippage and latency, and its stop moves."""
+    return order_service.trade_orders(session, principal.user_id, trade_id)
+
+
+@router.get("/trades/{trade_id}/explain", operation_id="explain_trade")
+def explain_trade(trade_id: int, principal: CanRead, session: SessionDep) -> TradeExplanation:
+    """Why is this a trade: the position after each fill, splits, MFE/MAE bars, initial stop."""
+    return order_service.explain_trade(session, principal.user_id, trade_id)
+
+
+OrderDimension = Annotated[
+    Literal["order_type", "side", "symbol", "hour"],
+    Query(description="group orders by type, side, symbol or local hour of placement"),
+]
+
+
+@router.get("/runs/{run_id}/order-analytics", operation_id="get_run_order_analytics")
+def get_run_order_analytics(
+    run_id: int, principal: CanRead, session: SessionDep, by: OrderDimension = "order_type"
+) -> RunOrderAnalytics:
+    """Order metrics of a run (slippage, latency, modifications, stop moves) and per group."""
+    user = principal.user
+    return order_service.run_order_analytics(session, user.id, user.timezone, run_id, by)
 
 
 @router.patch("/trades/{trade_id}", operation_id="update_trade")

@@ -20,6 +20,7 @@ const Settings = lazy(() => import("./pages/Settings"));
 const Instruments = lazy(() => import("./pages/Instruments"));
 const Playbooks = lazy(() => import("./pages/Playbooks"));
 const Journal = lazy(() => import("./pages/Journal"));
+const Import = lazy(() => import("./pages/Import"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { user, ready } = useAuth();
@@ -61,6 +62,7 @@ export function AppRoutes() {
         <Route path="playbooks/:playbookId" element={<Page><Playbooks /></Page>} />
         <Route path="journal" element={<Page><Journal /></Page>} />
         <Route path="journal/:day" element={<Page><Journal /></Page>} />
+        <Route path="import" element={<Page><Import /></Page>} />
         <Route path="settings" element={<Page><Settings /></Page>} />
         <Route path="*" element={<p>Page not found.</p>} />
       </Route>

@@ -16,7 +16,7 @@ from services.backtester.matching import FillRules
 from services.backtester.registry import catalogue
 from services.backtester.runner import PushTarget, RunSpec, StoredBars, run_backtest
 from services.backtester.sinks import Instrument
-from services.backtester.sweep import parse_values, sweep
+from services.backtester.sweep import judge, parse_values, sweep
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,6 +223,13 @@ def _sweep(args: argparse.Namespace) -> int:
         pushed = f"  run {row.run_key}" if row.run_key else ""
         _print(f"#{row.rank} {args.metric}={row.metrics.get(args.metric)} trades={row.trades} "
                f"{row.params}{pushed}")
+    deflated = judge(rows)
+    if deflated is not None:
+        _print(f"deflated Sharpe of the best variant: {deflated.deflated_sharpe:.3f} (Sharpe per "
+               f"trade {deflated.best_sharpe:.4f}, luck gives {deflated.expected_max_sharpe:.4f} "
+               f"from {deflated.trials} variants, variance {deflated.trials_variance:.6f})")
+        if deflated.warning:
+            _print(f"WARNING: {deflated.warning}")
     return 0
 
 

@@ -4,6 +4,11 @@ With `top=None` each combination is pushed as its own run while it runs; with
 `top=N` every combination runs locally first and only the best N are run again
 and pushed. Ranking uses the service's own metric functions on the locally
 rebuilt trades, so a sweep ranks runs as the journal will show them.
+
+`judge` deflates the best variant's Sharpe for the number of variants tried
+(Bailey and Lopez de Prado 2014, backend/analytics/confidence.py): each variant's
+Sharpe is per trade (mean / stdev of its trades' net PnL), which needs no calendar
+span and compares variants on the same bars.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
+from backend.analytics.confidence import Deflated, SharpeStats, deflated_sharpe
 from services.backtester.data import Seconds
 from services.backtester.registry import get
 from services.backtester.runner import MAX_RUN_KEY, PushTarget, RunSpec, load, run_backtest
@@ -32,6 +40,7 @@ class SweepRow:
     trades: int
     rank: int = 0
     run_key: str | None = None
+    sharpe: SharpeStats | None = None  # per trade; None: fewer than 3 trades, or no spread
 
     def score(self, metric: str) -> float | None:
         value = self.metrics.get(metric)
@@ -113,6 +122,16 @@ def sweep(
     return ranked
 
 
+def judge(rows: Sequence[SweepRow]) -> Deflated | None:
+    """The deflated Sharpe of the best variant by per-trade Sharpe; None under 2 variants
+    with a Sharpe."""
+    stats = [row.sharpe for row in rows if row.sharpe is not None]
+    if len(stats) < 2:
+        return None
+    best = max(stats, key=lambda s: s.sharpe)
+    return deflated_sharpe(best, np.array([s.sharpe for s in stats]))
+
+
 def _key(params: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(params.items()))
 
@@ -150,4 +169,5 @@ def _run_one(spec: RunSpec, params: dict[str, Any], push: PushTarget | None) -> 
         metrics=result.metrics,
         trades=len(result.closed_trades),
         run_key=outcome.run_key,
+        sharpe=SharpeStats.of(np.array([float(t.net_pnl) for t in result.closed_trades])),
     )

@@ -72,7 +72,8 @@ class TestRunAnalytics:
         assert {"name": "win_rate", "label": "Win rate", "unit": "fraction",
                 "formula": "winners / closed trades; a winner has net PnL > 0",
                 "description": "Share of closed trades that made money after commissions.",
-                "annualised": False} in definitions  # fmt: skip
+                "annualised": False,
+                "interval": "95 % Wilson score interval of winners / trades"} in definitions  # fmt: skip
 
     def test_final_metrics_survive_a_failed_refresh(
         self, client: TestClient, alice_key: dict[str, str], monkeypatch: pytest.MonkeyPatch

@@ -20,11 +20,10 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.frontend import big_run
-from tests.frontend.test_browser import ARTIFACTS, TIMEOUT_MS, ConsoleWatch, browser  # noqa: F401
-from tests.frontend.test_browser import pytestmark as browser_marks
+from tests.frontend.browser import ARTIFACTS, BROWSER_MARKS, TIMEOUT_MS, ConsoleWatch
 from tests.live_server import Account, LiveServer
 
-pytestmark = browser_marks
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")

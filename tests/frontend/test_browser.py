@@ -16,45 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.frontend import demo_data
-from tests.live_server import PROJECT_ROOT, LiveServer, free_port
+from tests.frontend.browser import ARTIFACTS, BROWSER_MARKS, TIMEOUT_MS, ConsoleWatch
+from tests.live_server import LiveServer, free_port
 from tests.training_node_server import NodeServer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DIST = PROJECT_ROOT / "frontend" / "dist" / "index.html"
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TIMEOUT_MS = 20_000
-expect.set_options(timeout=TIMEOUT_MS)
-
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
-]
-
-
-class ConsoleWatch:
-    """Collects console errors and uncaught exceptions of a page."""
-
-    def __init__(self, page: Page, allowed: tuple[str, ...] = ()) -> None:
-        self.errors: list[str] = []
-        self.allowed = allowed
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        entry = f"{message.text} ({message.location.get('url')})"
-        if message.type == "error" and not any(a in entry for a in self.allowed):
-            self.errors.append(entry)
+pytestmark = BROWSER_MARKS
 
 
 NODE_TOKEN = "browser-test-node-token-0123456789"
@@ -68,15 +43,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     node_env = {"TRAINING_NODE_URL": node.url, "TRAINING_NODE_TOKEN": NODE_TOKEN}
     with node, LiveServer(folder / "backend", env=node_env) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def shot(page: Page, name: str) -> None:

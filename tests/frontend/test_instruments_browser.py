@@ -14,53 +14,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from services.backtester.data import write_csv
 from services.backtester.matching import FillRules
 from services.backtester.runner import PushTarget, RunSpec, run_backtest
 from services.backtester.sinks import Instrument
 from services.backtester.synthetic import START_NS, random_walk
-from tests.frontend.test_browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
-from tests.live_server import PROJECT_ROOT, LiveServer
+from tests.frontend.browser import BROWSER_MARKS, TIMEOUT_MS, ConsoleWatch, phone_shots
+from tests.live_server import LiveServer
 
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
-]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path / "backend") as live:
-        yield live
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER_MARKS
 
 
 def shots(page: Page, name: str) -> None:
-    """The page at 1440 px and at 390 px (a phone), then back to 1440."""
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.screenshot(path=str(ARTIFACTS / f"instruments-{name}-1440.png"), full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(ARTIFACTS / f"instruments-{name}-390.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    page.set_viewport_size({"width": 1440, "height": 900})
-    assert overflow <= 1, f"{name}: the page is {overflow} px wider than a 390 px screen"
+    phone_shots(page, f"instruments-{name}")
 
 
 def test_instruments_backtests_demo_and_the_first_minute(

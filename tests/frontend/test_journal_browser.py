@@ -13,29 +13,20 @@ to tests/artifacts/; any console error fails the test.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.frontend import demo_data
-from tests.frontend.test_browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
-from tests.live_server import PROJECT_ROOT, LiveServer
+from tests.frontend.browser import BROWSER_MARKS, TIMEOUT_MS, ConsoleWatch, phone_shots
+from tests.live_server import LiveServer
 
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 DAY = "2023-12-15"  # the trades' day (UTC, the account's zone)
 PLAYBOOK = "ORB retest"
 RULES = ["Entry on a retest", "Stop below the swing low", "No trade in the first 5 minutes"]
 
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not DIST.exists(), reason="frontend/dist is not built (make test builds it)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 # A 640x360 PNG drawn in the page, pasted as the clipboard would paste it.
 PASTE_PNG = """async (name) => {
@@ -60,30 +51,8 @@ DROP_PNG = PASTE_PNG.replace(
 assert DROP_PNG != PASTE_PNG
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path / "backend") as live:
-        yield live
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
 def shots(page: Page, name: str) -> None:
-    """The page at 1440 px and at 390 px (a phone), then back to 1440; no sideways scroll."""
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.screenshot(path=str(ARTIFACTS / f"journal-{name}-1440.png"), full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(ARTIFACTS / f"journal-{name}-390.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    page.set_viewport_size({"width": 1440, "height": 900})
-    assert overflow <= 1, f"{name}: the page is {overflow} px wider than a 390 px screen"
+    phone_shots(page, f"journal-{name}")
 
 
 def money(value: float) -> str:

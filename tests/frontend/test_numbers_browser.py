@@ -13,29 +13,16 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.frontend.test_browser import (  # the `browser` fixture: Debian's Chromium
-    ARTIFACTS,
-    CHROMIUM,
-    DIST,
-    TIMEOUT_MS,
-    ConsoleWatch,
-    browser,
-)
+from tests.frontend.browser import ARTIFACTS, BROWSER_MARKS, TIMEOUT_MS, ConsoleWatch
 from tests.live_server import Account, LiveServer
 
-__all__ = ["browser"]
-
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
-]
+pytestmark = BROWSER_MARKS
 
 CAPITAL = 25_000
 MULTIPLIER = 5

@@ -15,7 +15,7 @@ from tests.security.test_headers import FIXED
 MUST_NEED_PERSON = {"create_api_key", "list_api_keys", "revoke_api_key", "update_me",
                     "list_users", "update_user"}  # fmt: skip
 # Path parameters that name something within the caller's own data (not a global id).
-NAME_PARAMS = {"symbol", "day"}
+NAME_PARAMS = {"symbol", "day", "name"}  # name: a saved import mapping's, per user
 # Endpoints with an authentication of their own (a scraper's METRICS_TOKEN or an ADMIN's token).
 OWN_AUTH = {"metrics"}
 # What an API key needs beyond `read` (which every other GET needs), chosen route by route.
@@ -35,6 +35,10 @@ EXPECTED_SCOPE = {
     "update_mistake": Scope.WRITE_JOURNAL, "delete_mistake": Scope.WRITE_JOURNAL,
     "update_trade_journal": Scope.WRITE_JOURNAL, "update_journal_template": Scope.WRITE_JOURNAL,
     "update_journal_day": Scope.WRITE_JOURNAL, "delete_journal_day": Scope.WRITE_JOURNAL,
+    "create_import": Scope.INGEST, "update_import": Scope.INGEST,
+    "set_import_mapping": Scope.INGEST, "confirm_import": Scope.INGEST,
+    "delete_import": Scope.INGEST, "save_import_mapping": Scope.INGEST,
+    "delete_import_mapping": Scope.INGEST,
 }  # fmt: skip
 
 

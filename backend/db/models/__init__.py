@@ -21,6 +21,7 @@ from backend.db.models.login_throttle import LoginThrottleRecord
 from backend.db.models.order import Order, OrderEvent
 from backend.db.models.pending_derivation import PendingDerivation
 from backend.db.models.rejected_event import RejectedEvent
+from backend.db.models.statement_import import ImportMapping, StatementImport
 from backend.db.models.strategy import RunMode, RunStatus, Strategy, StrategyInstance, StrategyRun
 from backend.db.models.stream_ticket import StreamTicket
 from backend.db.models.trade import Trade, TradeFill
@@ -36,6 +37,7 @@ __all__ = [
     "Bar",
     "Base",
     "Execution",
+    "ImportMapping",
     "Instrument",
     "JournalDay",
     "JournalTemplate",
@@ -49,6 +51,7 @@ __all__ = [
     "Playbook",
     "PlaybookRule",
     "RejectedEvent",
+    "StatementImport",
     "Role",
     "RunMode",
     "RunSeries",

@@ -453,6 +453,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Imports
+         * @description The caller's imports, newest first.
+         */
+        get: operations["list_imports"];
+        put?: never;
+        /**
+         * Create Import
+         * @description Upload a statement (the raw file, <= 64 MiB): it is staged and previewed, not stored.
+         */
+        post: operations["create_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/formats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Formats
+         * @description The file formats an import reads, with how each is exported and read.
+         */
+        get: operations["list_import_formats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/mappings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Mappings
+         * @description The caller's saved CSV column mappings, by name.
+         */
+        get: operations["list_import_mappings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/mappings/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Mapping
+         * @description One saved mapping.
+         */
+        get: operations["get_import_mapping"];
+        /**
+         * Save Mapping
+         * @description Save (create or replace) a CSV column mapping under a name.
+         */
+        put: operations["save_import_mapping"];
+        post?: never;
+        /**
+         * Delete Mapping
+         * @description Delete a saved mapping.
+         */
+        delete: operations["delete_import_mapping"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Import
+         * @description One import: its state, progress and summary.
+         */
+        get: operations["get_import"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Import
+         * @description Discard a staged import (its file), or forget a finished one (its fills stay).
+         */
+        delete: operations["delete_import"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Import
+         * @description Read a staged file as another format or in another time zone.
+         */
+        patch: operations["update_import"];
+        trace?: never;
+    };
+    "/api/imports/{import_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Import
+         * @description Store a staged import's fills in a run (in the background: follow its progress).
+         */
+        post: operations["confirm_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{import_id}/mapping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Mapping
+         * @description Read a staged CSV through a column mapping (optionally saving the mapping).
+         */
+        put: operations["set_import_mapping"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{import_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Preview
+         * @description A staged import's preview, parsed again.
+         */
+        get: operations["get_import_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ingest": {
         parameters: {
             query?: never;
@@ -764,7 +944,7 @@ export interface paths {
         };
         /**
          * Get Portfolio Breakdown
-         * @description Core metrics per group across the caller's runs.
+         * @description Core metrics per group across the caller's runs, with confidence intervals.
          */
         get: operations["get_portfolio_breakdown"];
         put?: never;
@@ -865,7 +1045,7 @@ export interface paths {
         /**
          * Get Run Breakdown
          * @description Core metrics per symbol, direction, regime, hour, weekday, instance, tag, playbook
-         *     or mistake.
+         *     or mistake, each group with its confidence intervals.
          */
         get: operations["get_run_breakdown"];
         put?: never;
@@ -925,9 +1105,30 @@ export interface paths {
         };
         /**
          * Get Run Metrics
-         * @description Every metric of the run, computed now (and stored); nulls come with their reason.
+         * @description Every metric of the run, computed now (and stored); nulls come with their reason,
+         *     and `confidence` holds the 95 % intervals and the probabilistic Sharpe ratio.
          */
         get: operations["get_run_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_id}/order-analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run Order Analytics
+         * @description Order metrics of a run (slippage, latency, modifications, stop moves) and per group.
+         */
+        get: operations["get_run_order_analytics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1200,6 +1401,26 @@ export interface paths {
         patch: operations["update_trade"];
         trace?: never;
     };
+    "/api/trades/{trade_id}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explain Trade
+         * @description Why is this a trade: the position after each fill, splits, MFE/MAE bars, initial stop.
+         */
+        get: operations["explain_trade"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/trades/{trade_id}/journal": {
         parameters: {
             query?: never;
@@ -1213,6 +1434,26 @@ export interface paths {
          * @description Assign a playbook, tick its rules, tag mistakes, mark reviewed; survives rebuilds.
          */
         put: operations["update_trade_journal"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/trades/{trade_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trade Orders
+         * @description The trade's orders: each one's timeline, slippage and latency, and its stop moves.
+         */
+        get: operations["get_trade_orders"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1904,6 +2145,52 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * BreakdownGroup
+         * @description One group's core metrics and the confidence intervals of four of them.
+         */
+        BreakdownGroup: {
+            /** Avg Hold Seconds */
+            avg_hold_seconds: number | null;
+            /** Avg Loss */
+            avg_loss: number | null;
+            /** Avg Win */
+            avg_win: number | null;
+            /** Commission */
+            commission: number | null;
+            /** Expectancy */
+            expectancy: number | null;
+            /** Expectancy R */
+            expectancy_r: number | null;
+            /** Gross Pnl */
+            gross_pnl: number | null;
+            /**
+             * Intervals
+             * @description win_rate, expectancy, profit_factor, expectancy_r
+             */
+            intervals?: {
+                [key: string]: components["schemas"]["MetricInterval"];
+            } | null;
+            /** Key */
+            key: string;
+            /** Net Pnl */
+            net_pnl: number | null;
+            /** Profit Factor */
+            profit_factor: number | null;
+            /** Trade Count */
+            trade_count: number;
+            /** Win Rate */
+            win_rate: number | null;
+        };
+        /** BreakdownRead */
+        BreakdownRead: {
+            /** By */
+            by: string;
+            /** Groups */
+            groups: components["schemas"]["BreakdownGroup"][];
+            /** Timezone */
+            timezone: string;
+        };
         /** ChartBars */
         ChartBars: {
             /** Close */
@@ -1918,6 +2205,19 @@ export interface components {
             timeframe: string;
             /** Ts */
             ts: number[];
+        };
+        /** Confidence */
+        Confidence: {
+            /**
+             * Intervals
+             * @description by metric name: win_rate, expectancy, profit_factor, expectancy_r, sharpe
+             */
+            intervals: {
+                [key: string]: components["schemas"]["MetricInterval"];
+            };
+            /** Level */
+            level: number;
+            probabilistic_sharpe: components["schemas"]["ProbabilisticSharpe"];
         };
         /**
          * DemoRead
@@ -1968,6 +2268,13 @@ export interface components {
             size: number;
             /** Version */
             version: string;
+        };
+        /** Duplicate */
+        Duplicate: {
+            /** Execution Id */
+            execution_id: string;
+            /** Row */
+            row: number;
         };
         /**
          * EnvironmentSettings
@@ -2118,6 +2425,155 @@ export interface components {
              */
             type: "execution";
         };
+        /** ExplainExcursions */
+        ExplainExcursions: {
+            /**
+             * Bar Count
+             * @description bars wholly inside the trade's life
+             */
+            bar_count: number;
+            /** First Bar Ts */
+            first_bar_ts: string | null;
+            /** High */
+            high: number | null;
+            /** High Bar Ts */
+            high_bar_ts: string | null;
+            /** Last Bar Ts */
+            last_bar_ts: string | null;
+            /** Low */
+            low: number | null;
+            /** Low Bar Ts */
+            low_bar_ts: string | null;
+            /** Mae */
+            mae: number;
+            /**
+             * Mae From
+             * @enum {string}
+             */
+            mae_from: "bar" | "entry" | "exit";
+            /** Mfe */
+            mfe: number;
+            /**
+             * Mfe From
+             * @enum {string}
+             */
+            mfe_from: "bar" | "entry" | "exit";
+            /** Timeframe */
+            timeframe: string;
+        };
+        /** ExplainInitialStop */
+        ExplainInitialStop: {
+            /**
+             * Default Risk
+             * @description the instrument's default risk distance
+             */
+            default_risk: number | null;
+            /** Initial Risk */
+            initial_risk: number | null;
+            /** Linked By */
+            linked_by: ("parent_id" | "working_at_entry") | null;
+            /** Order Id */
+            order_id: string | null;
+            /** Placed Ts */
+            placed_ts: string | null;
+            /** R Multiple */
+            r_multiple: number | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "stop_order" | "default_risk" | "none";
+            /** Stop Price */
+            stop_price: number | null;
+        };
+        /** ExplainPart */
+        ExplainPart: {
+            /** Commission */
+            commission: number;
+            /**
+             * Commission Units
+             * @description the commission in 1e-8 units, exactly
+             */
+            commission_units: number;
+            /** Qty */
+            qty: number;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "entry" | "exit";
+            /** Trade Id */
+            trade_id: number;
+        };
+        /**
+         * ExplainResult
+         * @description The trade as the replay built it, beside what is stored.
+         */
+        ExplainResult: {
+            /** Commission */
+            commission: number;
+            /** Entry Price */
+            entry_price: number;
+            /** Exit Price */
+            exit_price: number | null;
+            /** Exit Ts */
+            exit_ts: string | null;
+            /** Gross Pnl */
+            gross_pnl: number;
+            /** Net Pnl */
+            net_pnl: number;
+            /** Qty */
+            qty: number;
+        };
+        /** ExplainStep */
+        ExplainStep: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "open" | "opened_by_reversal" | "scale_in" | "partial_exit" | "close" | "reverse";
+            /** Commission */
+            commission: number;
+            /**
+             * Commission Split
+             * @description pro_rata: this part = commission x part qty / fill qty, half-even to 1e-8; the other part gets the remainder (the opening part of the next trade)
+             * @enum {string}
+             */
+            commission_split: "whole" | "pro_rata";
+            /** Commission Units */
+            commission_units: number;
+            /** Fill Id */
+            fill_id: string;
+            /** Order Id */
+            order_id: string | null;
+            /** @description the part in the trade before (opened_by_reversal) or after (reverse) */
+            other: components["schemas"]["ExplainPart"] | null;
+            /** @description the part of the fill in this trade */
+            part: components["schemas"]["ExplainPart"];
+            /** Position After */
+            position_after: number;
+            /**
+             * Position Before
+             * @description signed: long > 0, short < 0
+             */
+            position_before: number;
+            /** Price */
+            price: number;
+            /** Qty */
+            qty: number;
+            /**
+             * Seq
+             * @description the fill's arrival sequence (orders fills of equal ts)
+             */
+            seq: number;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /** Ts */
+            ts: string;
+        };
         /**
          * FailedPosition
          * @description A position whose trades could not be rebuilt; it is retried with back-off.
@@ -2147,6 +2603,21 @@ export interface components {
             from: unknown;
             /** To */
             to: unknown;
+        };
+        /** FormatRead */
+        FormatRead: {
+            /** Default Tz */
+            default_tz: string | null;
+            /** Extensions */
+            extensions: string[];
+            /** Id */
+            id: string;
+            /** Label */
+            label: string;
+            /** Local Times */
+            local_times: boolean;
+            /** Notes */
+            notes: string;
         };
         /** ErrorBody */
         HTTPValidationError: {
@@ -2256,6 +2727,71 @@ export interface components {
              */
             train_every: number;
         };
+        /** ImportConfirm */
+        ImportConfirm: {
+            /** Account */
+            account?: string | null;
+            new_run?: components["schemas"]["NewRun"] | null;
+            /** Run Id */
+            run_id?: number | null;
+        };
+        /**
+         * ImportOptions
+         * @description Read the staged file again as another format, or in another time zone.
+         */
+        ImportOptions: {
+            /** Format */
+            format?: string | null;
+            /** Tz */
+            tz?: string | null;
+        };
+        /** ImportPreview */
+        ImportPreview: {
+            /** Columns */
+            columns: string[];
+            /** Detected */
+            detected: boolean;
+            /** Duplicates */
+            duplicates: components["schemas"]["Duplicate"][];
+            /** Duplicates Total */
+            duplicates_total: number;
+            /** Filename */
+            filename: string;
+            /** Fills */
+            fills: components["schemas"]["PreviewFill"][];
+            /** Fills Total */
+            fills_total: number;
+            /** Format */
+            format: string;
+            /** Format Label */
+            format_label: string;
+            /** Id */
+            id: number;
+            /** Instruments */
+            instruments: components["schemas"]["PreviewInstrument"][];
+            mapping: components["schemas"]["MappingColumns"] | null;
+            /** Needs Mapping */
+            needs_mapping: boolean;
+            /** Needs Tz */
+            needs_tz: boolean;
+            /** Rows Total */
+            rows_total: number;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Skipped */
+            skipped: components["schemas"]["RowProblem"][];
+            /** Skipped Total */
+            skipped_total: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "staged" | "running" | "done" | "failed";
+            /** Tz */
+            tz: string | null;
+            /** Warnings */
+            warnings: string[];
+        };
         /** ImportRead */
         ImportRead: {
             /** Accepted */
@@ -2283,6 +2819,52 @@ export interface components {
              * @default 0
              */
             webhooks: number;
+        };
+        /** ImportStatus */
+        ImportStatus: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Format */
+            format: string;
+            /** Format Label */
+            format_label: string;
+            /** Id */
+            id: number;
+            progress: components["schemas"]["Progress"];
+            /** Run Id */
+            run_id: number | null;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "staged" | "running" | "done" | "failed";
+            summary: components["schemas"]["ImportSummary"] | null;
+        };
+        /** ImportSummary */
+        ImportSummary: {
+            /** Duplicates */
+            duplicates: number;
+            /** Refused */
+            refused: components["schemas"]["RowProblem"][];
+            /** Refused Total */
+            refused_total: number;
+            /** Run Id */
+            run_id: number;
+            /** Stored */
+            stored: number;
+            /** Trades Rebuilt */
+            trades_rebuilt: number;
         };
         /**
          * Batch
@@ -2513,6 +3095,40 @@ export interface components {
                 [key: string]: number;
             }[];
         };
+        /**
+         * MappingColumns
+         * @description Which column holds each field (the CLI's `--map`).
+         */
+        MappingColumns: {
+            /** Account */
+            account?: string | null;
+            /** Commission */
+            commission?: string | null;
+            /** Execution Id */
+            execution_id?: string | null;
+            /** Order Id */
+            order_id?: string | null;
+            /** Price */
+            price: string;
+            /** Qty */
+            qty: string;
+            /** Side */
+            side?: string | null;
+            /** Symbol */
+            symbol: string;
+            /** Time */
+            time: string;
+        };
+        /** MappingUpdate */
+        MappingUpdate: {
+            /** Date Format */
+            date_format?: string | null;
+            mapping: components["schemas"]["MappingColumns"];
+            /** Save As */
+            save_as?: string | null;
+            /** Tz */
+            tz?: string | null;
+        };
         /** MeUpdate */
         MeUpdate: {
             /**
@@ -2538,6 +3154,11 @@ export interface components {
             /** Formula */
             formula: string;
             /**
+             * Interval
+             * @description how its confidence interval (ci_low, ci_high in metrics and breakdowns) is computed; null: it has none
+             */
+            interval?: string | null;
+            /**
              * Label
              * @description what to show a person: never the raw name
              */
@@ -2548,7 +3169,48 @@ export interface components {
              * Unit
              * @enum {string}
              */
-            unit: "currency" | "fraction" | "ratio" | "count" | "seconds" | "days" | "R";
+            unit: "currency" | "fraction" | "ratio" | "count" | "seconds" | "days" | "R" | "ticks";
+        };
+        /**
+         * MetricInterval
+         * @description A confidence interval of one metric (docs/metrics.md, "Confidence").
+         */
+        MetricInterval: {
+            /**
+             * Ci High
+             * @description upper bound; null when unbounded or undefined
+             */
+            ci_high: number | null;
+            /**
+             * Ci Low
+             * @description lower bound; null when undefined
+             */
+            ci_low: number | null;
+            /**
+             * Enough
+             * @description false: too few observations, or unbounded, to mean much
+             */
+            enough: boolean;
+            /**
+             * Level
+             * @description confidence level, 0.95
+             */
+            level: number;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "wilson" | "bootstrap";
+            /**
+             * N
+             * @description observations behind it: trades, or daily returns for Sharpe
+             */
+            n: number;
+            /**
+             * Reason
+             * @description why not enough (or undefined); null when enough
+             */
+            reason: string | null;
         };
         /** MistakeRead */
         MistakeRead: {
@@ -2606,6 +3268,17 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** NewRun */
+        NewRun: {
+            /**
+             * Mode
+             * @default live
+             * @enum {string}
+             */
+            mode: "live" | "paper" | "backtest";
+            /** Name */
+            name: string;
+        };
         /** NextUnreviewed */
         NextUnreviewed: {
             /**
@@ -2613,6 +3286,70 @@ export interface components {
              * @description the next closed trade not reviewed; null when none
              */
             id: number | null;
+        };
+        /**
+         * OrderAnalysisRead
+         * @description One order: how it was worked and what its fills cost (docs/trades.md, "Orders").
+         */
+        OrderAnalysisRead: {
+            /** Avg Fill Price */
+            avg_fill_price: number | null;
+            /** Cancelled */
+            cancelled: boolean;
+            /**
+             * Close Ref Ts
+             * @description open time of that bar
+             */
+            close_ref_ts: string | null;
+            /** Filled Qty */
+            filled_qty: number;
+            /** Finished Ts */
+            finished_ts: string | null;
+            /** First Fill Ts */
+            first_fill_ts: string | null;
+            /**
+             * Full Latency Seconds
+             * @description last fill - placement
+             */
+            full_latency_seconds: number | null;
+            /**
+             * Latency Seconds
+             * @description first fill - placement
+             */
+            latency_seconds: number | null;
+            /** Modifications */
+            modifications: number;
+            /** Order Id */
+            order_id: string;
+            /** Order Type */
+            order_type: string;
+            /** Parent Id */
+            parent_id: string | null;
+            /** Placed Ts */
+            placed_ts: string;
+            /** Qty */
+            qty: number;
+            /**
+             * Role
+             * @description entry/exit: its fills grew/shrank the trade; stop: a protective stop without a fill in it; linked: a child order otherwise
+             * @enum {string}
+             */
+            role: "entry" | "exit" | "stop" | "linked";
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /** @description against the close of the last bar closed when the order was placed */
+            slippage_vs_close: components["schemas"]["SlippageRead"] | null;
+            /** @description against the limit (limit orders) or stop price (stop, stop-limit) working at each fill; null for market orders and unfilled ones */
+            slippage_vs_order: components["schemas"]["SlippageRead"] | null;
+            /** Status */
+            status: string;
+            /** Symbol */
+            symbol: string;
+            /** Timeline */
+            timeline: components["schemas"]["TimelineStepRead"][];
         };
         /** OrderDetail */
         OrderDetail: {
@@ -2722,6 +3459,40 @@ export interface components {
             ts: string;
             /** Ts Ns */
             ts_ns: number;
+        };
+        /** OrderGroupRead */
+        OrderGroupRead: {
+            /** Key */
+            key: string;
+            metrics: components["schemas"]["OrderMetricsRead"];
+        };
+        /**
+         * OrderMetricsRead
+         * @description Order metrics over a set of orders (definitions: GET /api/metrics/definitions).
+         */
+        OrderMetricsRead: {
+            /** Cancel Rate */
+            cancel_rate: number | null;
+            /** Fill Latency Mean */
+            fill_latency_mean: number | null;
+            /** Fill Latency Median */
+            fill_latency_median: number | null;
+            /** Filled Order Count */
+            filled_order_count: number;
+            /** Modifications Per Order */
+            modifications_per_order: number | null;
+            /** Modify Rate */
+            modify_rate: number | null;
+            /** Order Count */
+            order_count: number;
+            /** Slippage Close Amount */
+            slippage_close_amount: number | null;
+            /** Slippage Close Ticks */
+            slippage_close_ticks: number | null;
+            /** Slippage Order Amount */
+            slippage_order_amount: number | null;
+            /** Slippage Order Ticks */
+            slippage_order_ticks: number | null;
         };
         /**
          * OrderRead
@@ -2936,6 +3707,75 @@ export interface components {
              */
             strategy?: string | null;
         };
+        /** PreviewFill */
+        PreviewFill: {
+            /** Account */
+            account: string;
+            /** Commission */
+            commission: number;
+            /** Execution Id */
+            execution_id: string;
+            /** Price */
+            price: number;
+            /** Qty */
+            qty: number;
+            /** Row */
+            row: number;
+            /** Side */
+            side: string;
+            /** Symbol */
+            symbol: string;
+            /** Time */
+            time: string;
+        };
+        /** PreviewInstrument */
+        PreviewInstrument: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "create" | "update" | "unchanged";
+            /** Currency */
+            currency: string | null;
+            /** Multiplier */
+            multiplier: number | null;
+            /** Symbol */
+            symbol: string;
+            /** Tick Size */
+            tick_size: number | null;
+            /** Warning */
+            warning: string | null;
+        };
+        /** ProbabilisticSharpe */
+        ProbabilisticSharpe: {
+            /**
+             * Benchmark
+             * @description per-day Sharpe ratio the estimate is tested against
+             */
+            benchmark: number;
+            /**
+             * N
+             * @description daily returns
+             */
+            n: number;
+            /**
+             * Reason
+             * @description why there is no value
+             */
+            reason: string | null;
+            /**
+             * Value
+             * @description probability that the true daily Sharpe ratio exceeds the benchmark
+             */
+            value: number | null;
+        };
+        /** Progress */
+        Progress: {
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
+        };
         /** RegimeRead */
         RegimeRead: {
             /** Method */
@@ -3013,6 +3853,13 @@ export interface components {
          * @enum {string}
          */
         Role: "ADMIN" | "USER";
+        /** RowProblem */
+        RowProblem: {
+            /** Reason */
+            reason: string;
+            /** Row */
+            row: number;
+        };
         /** RuleAnalytics */
         RuleAnalytics: {
             broken: components["schemas"]["OutcomeSummary"];
@@ -3074,6 +3921,45 @@ export interface components {
              * @enum {string}
              */
             type: "run_end";
+        };
+        /**
+         * RunMetricsRead
+         * @description Every metric by name (numbers or null), why the nulls are null, and confidence.
+         */
+        RunMetricsRead: {
+            /** Computed At */
+            computed_at: string;
+            /** @description intervals and the probabilistic Sharpe ratio */
+            confidence?: components["schemas"]["Confidence"] | null;
+            /** Metrics Version */
+            metrics_version: number;
+            /** Run Id */
+            run_id: number;
+            /**
+             * Undefined
+             * @description reason of each null metric
+             */
+            undefined: {
+                [key: string]: string;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** RunOrderAnalytics */
+        RunOrderAnalytics: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "order_type" | "side" | "symbol" | "hour";
+            /** Groups */
+            groups: components["schemas"]["OrderGroupRead"][];
+            metrics: components["schemas"]["OrderMetricsRead"];
+            /** Run Id */
+            run_id: number;
+            stops: components["schemas"]["StopMoveSummaryRead"];
+            /** Timezone */
+            timezone: string;
         };
         /** RunRead */
         RunRead: {
@@ -3145,6 +4031,24 @@ export interface components {
             /** Strategy */
             strategy: string;
         };
+        /** SavedMapping */
+        SavedMapping: {
+            /** Date Format */
+            date_format: string | null;
+            mapping: components["schemas"]["MappingColumns"];
+            /** Name */
+            name: string;
+            /** Tz */
+            tz: string | null;
+        };
+        /** SavedMappingWrite */
+        SavedMappingWrite: {
+            /** Date Format */
+            date_format?: string | null;
+            mapping: components["schemas"]["MappingColumns"];
+            /** Tz */
+            tz?: string | null;
+        };
         /**
          * Scope
          * @enum {string}
@@ -3174,6 +4078,112 @@ export interface components {
             volatility: "low" | "normal" | "high";
         };
         /**
+         * SlippageRead
+         * @description Slippage of an order's fills against one reference price; positive = worse.
+         */
+        SlippageRead: {
+            /**
+             * Amount
+             * @description in money: price slippage x qty x multiplier
+             */
+            amount: number;
+            /**
+             * Price
+             * @description per unit filled: fill - reference, negated for a sell
+             */
+            price: number;
+            /**
+             * Qty
+             * @description the filled quantity it covers
+             */
+            qty: number;
+            /**
+             * Reference
+             * @description the reference price (qty-weighted when it changed)
+             */
+            reference: number;
+            /**
+             * Ticks
+             * @description price slippage / tick size; null without one
+             */
+            ticks: number | null;
+        };
+        /** StopMoveRead */
+        StopMoveRead: {
+            /** From Price */
+            from_price: number;
+            /** Order Id */
+            order_id: string;
+            /**
+             * Tighter
+             * @description towards the favourable side (up for a long)
+             */
+            tighter: boolean;
+            /** To Price */
+            to_price: number;
+            /** Ts */
+            ts: string;
+        };
+        /** StopMoveSummaryRead */
+        StopMoveSummaryRead: {
+            /** Helped */
+            helped: number;
+            /** Hurt */
+            hurt: number;
+            /** No Effect */
+            no_effect: number;
+            /**
+             * Stop Move Effect
+             * @description sum of the known effects
+             */
+            stop_move_effect: number | null;
+            /**
+             * Stop Move Judged Trades
+             * @description of those, with a known effect
+             */
+            stop_move_judged_trades: number;
+            /**
+             * Stop Moved Trades
+             * @description closed trades whose stop was moved
+             */
+            stop_moved_trades: number;
+            /** Unknown */
+            unknown: number;
+        };
+        /** StopMovesRead */
+        StopMovesRead: {
+            /** Counterfactual Gross Pnl */
+            counterfactual_gross_pnl: number | null;
+            /**
+             * Effect
+             * @description gross P&L - gross P&L had the first stop stayed; positive: moving helped
+             */
+            effect: number | null;
+            /** First Order Id */
+            first_order_id: string | null;
+            /** First Stop */
+            first_stop: number | null;
+            /**
+             * First Stop Reached
+             * @description MAE reached the first stop
+             */
+            first_stop_reached: boolean | null;
+            /** Last Stop */
+            last_stop: number | null;
+            /**
+             * Method
+             * @description how the effect is computed, in words
+             */
+            method: string;
+            /** Moves */
+            moves: components["schemas"]["StopMoveRead"][];
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "no_stop" | "not_moved" | "open" | "helped" | "hurt" | "no_effect" | "unknown";
+        };
+        /**
          * StrategyRead
          * @description A strategy plug-in of the backtester with its parameters.
          */
@@ -3198,6 +4208,33 @@ export interface components {
              * @description open `/api/stream?ticket=<ticket>` with it, once
              */
             ticket: string;
+        };
+        /** TimelineStepRead */
+        TimelineStepRead: {
+            /**
+             * Changes
+             * @description what a modification changed
+             */
+            changes: ("qty" | "limit_price" | "stop_price")[];
+            /** Fill Id */
+            fill_id: string | null;
+            /** Fill Price */
+            fill_price: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "placed" | "modified" | "status" | "partially_filled" | "filled" | "cancelled" | "rejected" | "expired" | "fill";
+            /** Limit Price */
+            limit_price: number | null;
+            /** Qty */
+            qty: number | null;
+            /** Status */
+            status: string | null;
+            /** Stop Price */
+            stop_price: number | null;
+            /** Ts */
+            ts: string;
         };
         /** Token */
         Token: {
@@ -3305,6 +4342,48 @@ export interface components {
              * @description open trades: open qty marked at the last bar
              */
             unrealised_pnl: number | null;
+        };
+        /**
+         * TradeExplanation
+         * @description Why these fills are this trade (docs/trades.md, "Why is this a trade?").
+         */
+        TradeExplanation: {
+            /** Account */
+            account: string;
+            /**
+             * Consistency
+             * @description what differs when not consistent
+             */
+            consistency: string;
+            /**
+             * Consistent
+             * @description the replay gives the stored trade
+             */
+            consistent: boolean;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "long" | "short";
+            /** @description null without stored bars */
+            excursions: components["schemas"]["ExplainExcursions"] | null;
+            initial_stop: components["schemas"]["ExplainInitialStop"];
+            /** Multiplier */
+            multiplier: number;
+            result: components["schemas"]["ExplainResult"] | null;
+            /** Run Id */
+            run_id: number;
+            /** Steps */
+            steps: components["schemas"]["ExplainStep"][];
+            /** Symbol */
+            symbol: string;
+            /** Trade Id */
+            trade_id: number;
+            /**
+             * Truncated
+             * @description more fills than an explanation shows
+             */
+            truncated: boolean;
         };
         /** TradeFillRead */
         TradeFillRead: {
@@ -3512,6 +4591,21 @@ export interface components {
             stop_price: number | null;
             /** Ts */
             ts: string;
+        };
+        /**
+         * TradeOrdersRead
+         * @description A trade's orders (those of its fills, their children and its protective stops).
+         */
+        TradeOrdersRead: {
+            /** Multiplier */
+            multiplier: number;
+            /** Orders */
+            orders: components["schemas"]["OrderAnalysisRead"][];
+            stop: components["schemas"]["StopMovesRead"];
+            /** Tick Size */
+            tick_size: number | null;
+            /** Trade Id */
+            trade_id: number;
         };
         /**
          * TradeRead
@@ -4893,6 +5987,485 @@ export interface operations {
             };
         };
     };
+    list_imports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStatus"][];
+                };
+            };
+        };
+    };
+    create_import: {
+        parameters: {
+            query: {
+                /** @description the file's name */
+                filename: string;
+                /** @description a format id; detected when omitted */
+                format?: string | null;
+                /** @description IANA zone of the file's wall-clock times */
+                tz?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_import_formats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormatRead"][];
+                };
+            };
+        };
+    };
+    list_import_mappings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedMapping"][];
+                };
+            };
+        };
+    };
+    get_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedMapping"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedMappingWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedMapping"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStatus"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportOptions"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    confirm_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStatus"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    set_import_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_import_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     ingest: {
         parameters: {
             query?: {
@@ -5240,7 +6813,10 @@ export interface operations {
     };
     metric_definitions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description trades: the run metrics (GET /api/runs/{id}/metrics); orders: the order metrics (GET /api/runs/{id}/order-analytics) */
+                scope?: "trades" | "orders";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5254,6 +6830,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricDefinition"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -5609,9 +7194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BreakdownRead"];
                 };
             };
             /** @description Validation Error */
@@ -5798,9 +7381,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["BreakdownRead"];
                 };
             };
             /** @description Validation Error */
@@ -5907,9 +7488,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RunMetricsRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_order_analytics: {
+        parameters: {
+            query?: {
+                /** @description group orders by type, side, symbol or local hour of placement */
+                by?: "order_type" | "side" | "symbol" | "hour";
+            };
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOrderAnalytics"];
                 };
             };
             /** @description Validation Error */
@@ -6493,6 +8106,37 @@ export interface operations {
             };
         };
     };
+    explain_trade: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeExplanation"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     update_trade_journal: {
         parameters: {
             query?: never;
@@ -6515,6 +8159,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TradeJournalRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_trade_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trade_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradeOrdersRead"];
                 };
             };
             /** @description Validation Error */

@@ -1,7 +1,8 @@
 // Recharts pieces: equity and drawdown curves, bars per group. Loaded with the pages
 // that use them (never in the entry chunk).
 import { useState } from "react";
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { errorBar, intervalOf, thin, type Interval } from "../lib/intervals";
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, ErrorBar, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { timeAxisTitle, timeTick } from "../lib/chartTime";
 import { dateTime, money, num } from "../lib/format";
 
@@ -147,19 +148,54 @@ export function EquityOverlay({ runs, timeZone }: { runs: { name: string; color:
   );
 }
 
-export function GroupBars({ groups, valueKey = "net_pnl" }: { groups: { key: string; [k: string]: unknown }[]; valueKey?: string }) {
-  const data = groups.map((g) => ({ key: g.key, value: Number(g[valueKey] ?? 0) }));
+/** One bar per breakdown group; with `intervals`, the 95 % interval of `valueKey` as an
+ * error bar, and groups with too few trades drawn muted. */
+export function GroupBars({
+  groups,
+  valueKey = "net_pnl",
+  format = (v: number) => money(v),
+  label,
+  intervals = false,
+}: {
+  groups: { key: string; [k: string]: unknown }[];
+  valueKey?: string;
+  format?: (v: number) => string;
+  label?: string;
+  intervals?: boolean;
+}) {
+  const data = groups.map((g) => {
+    const value = Number(g[valueKey] ?? 0);
+    const interval = intervals ? intervalOf(g, valueKey) : undefined;
+    return { key: g.key, value, error: errorBar(g[valueKey] as number | null, interval), interval, thin: thin(g) };
+  });
   return (
-    <ResponsiveContainer width="100%" height={200}>
+    <ResponsiveContainer width="100%" height={220}>
       <BarChart data={data} margin={{ left: 8, right: 8, top: 8, bottom: 0 }}>
         <CartesianGrid stroke="var(--border)" strokeDasharray="3 3" />
         <XAxis dataKey="key" {...axis} />
-        <YAxis {...axis} width={70} domain={[(low: number) => Math.min(0, low), (high: number) => Math.max(0, high)]} tickFormatter={(v: number) => money(v, 0)} />
-        <Tooltip contentStyle={tooltipStyle} formatter={(v) => money(Number(v))} cursor={{ fill: "var(--hover)" }} />
+        <YAxis
+          {...axis}
+          width={70}
+          domain={[(low: number) => Math.min(0, low), (high: number) => Math.max(0, high)]}
+          tickFormatter={(v: number) => format(v)}
+          label={label ? { value: label, angle: -90, position: "insideLeft", fill: "var(--text-dim)", fontSize: 11, dx: -2 } : undefined}
+        />
+        <Tooltip
+          contentStyle={tooltipStyle}
+          formatter={(v, _name, item) => {
+            const row = item?.payload as { interval?: Interval; thin?: string | null } | undefined;
+            const range = row?.interval
+              ? ` (95 %: ${row.interval.ci_low === null ? "unbounded" : format(row.interval.ci_low)} to ${row.interval.ci_high === null ? "unbounded" : format(row.interval.ci_high)}, n = ${row.interval.n})`
+              : "";
+            return [`${format(Number(v))}${range}${row?.thin ? ` · ${row.thin}` : ""}`, label ?? valueKey];
+          }}
+          cursor={{ fill: "var(--hover)" }}
+        />
         <Bar dataKey="value" isAnimationActive={false}>
           {data.map((d) => (
-            <Cell key={d.key} fill={d.value >= 0 ? "var(--pos)" : "var(--neg)"} />
+            <Cell key={d.key} fill={d.value >= 0 ? "var(--pos)" : "var(--neg)"} fillOpacity={d.thin ? 0.35 : 1} />
           ))}
+          {intervals && <ErrorBar dataKey="error" width={6} strokeWidth={1.5} stroke="var(--text)" direction="y" />}
         </Bar>
       </BarChart>
     </ResponsiveContainer>

@@ -16,6 +16,7 @@ const LINKS: [string, string][] = [
   ["/training", "Training"],
   ["/backtests", "Backtests"],
   ["/instruments", "Instruments"],
+  ["/import", "Import"],
   ["/settings", "Settings"],
 ];
 

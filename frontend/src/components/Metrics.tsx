@@ -1,6 +1,7 @@
 import { pnlClass } from "../lib/format";
 import { metricHint, metricLabel, metricText } from "../lib/metricDisplay";
 import type { Definitions } from "../lib/metricUnits";
+import { intervalOf, intervalText } from "../lib/intervals";
 
 export type MetricDoc = Record<string, unknown> & { undefined?: Record<string, string> };
 
@@ -43,11 +44,18 @@ export function MetricList({ metrics, definitions }: { metrics: MetricDoc; defin
     <dl className="metric-list" data-testid="metric-list">
       {names.map((name) => {
         const reason = metrics.undefined?.[name];
+        const interval = reason ? undefined : intervalOf(metrics, name);
+        const range = intervalText(interval, definitions[name]);
         return (
-          <div key={name} title={metricHint(definitions[name], reason)}>
+          <div key={name} title={[metricHint(definitions[name], reason), range, interval && !interval.enough ? interval.reason : ""].filter(Boolean).join(" · ")}>
             <dt data-testid="metric-label">{metricLabel(name, definitions)}</dt>
             <dd>
               <span data-list-metric={name}>{metricText(metrics[name], definitions[name])}</span>
+              {range && interval?.ci_low !== null && (
+                <span className={`card-note ci${interval?.enough ? "" : " thin"}`} data-interval={name}>
+                  {range}
+                </span>
+              )}
               {reason && <span className="card-note">{reason}</span>}
             </dd>
           </div>

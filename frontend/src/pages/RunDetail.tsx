@@ -3,6 +3,7 @@ import { useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { PnlCalendar, type Day } from "../components/Calendar";
 import { EquityCharts, GroupBars, type EquityPoint } from "../components/Charts";
+import { intervalOf, intervalText, thin } from "../lib/intervals";
 import { DataTable, type Column } from "../components/DataTable";
 import { DerivationNote } from "../components/DerivationNote";
 import { ErrorNote, Loading } from "../components/Layout";
@@ -20,6 +21,10 @@ const DIMENSIONS = ["symbol", "direction", "regime", "hour", "weekday", "instanc
 type Dimension = (typeof DIMENSIONS)[number];
 type Group = { key: string; [metric: string]: unknown };
 
+// What the breakdown chart draws: the ones with an interval get error bars
+const CHART_METRICS = ["expectancy", "win_rate", "profit_factor", "net_pnl"] as const;
+type ChartMetric = (typeof CHART_METRICS)[number];
+const WITH_INTERVAL = new Set(["win_rate", "profit_factor", "expectancy", "expectancy_r"]);
 const GROUP_METRICS = ["trade_count", "net_pnl", "win_rate", "profit_factor", "expectancy", "avg_hold_seconds"];
 
 export default function RunDetail() {
@@ -27,6 +32,7 @@ export default function RunDetail() {
   const definitions = useDefinitions();
   const timeZone = useAuth().user?.timezone;
   const [by, setBy] = useState<Dimension>("symbol");
+  const [charted, setCharted] = useState<ChartMetric>("expectancy");
   const path = { params: { path: { run_id: runId } } };
   const run = useLoad((signal) => unwrap(api.GET("/api/runs/{run_id}", { ...path, signal })), [runId]);
   const metrics = useLoad(async (signal) => (await unwrap(api.GET("/api/runs/{run_id}/metrics", { ...path, signal }))) as MetricDoc, [runId]);
@@ -65,12 +71,22 @@ export default function RunDetail() {
   if (!run.data) return <Loading />;
   const r = run.data;
   const groupColumns: Column<Group>[] = [
-    { key: "key", header: by, render: (g) => g.key },
+    {
+      key: "key",
+      header: by,
+      render: (g) => (thin(g) ? <span title={thin(g) ?? undefined}>{g.key} <span className="dim">(few trades)</span></span> : g.key),
+      className: (g) => (thin(g) ? "thin" : ""),
+    },
     ...GROUP_METRICS.map((name) => ({
       key: name,
       header: metricLabel(name, definitions),
-      render: (g: Group) => metricText(g[name], definitions[name]),
+      render: (g: Group) => {
+        const interval = WITH_INTERVAL.has(name) ? intervalOf(g, name) : undefined;
+        const text = metricText(g[name], definitions[name]);
+        return interval ? <span title={intervalText(interval, definitions[name])} data-interval={name}>{text}</span> : text;
+      },
       align: "right" as const,
+      className: (g: Group) => (thin(g) ? "thin" : ""),
     })),
   ];
 
@@ -111,7 +127,27 @@ export default function RunDetail() {
               </button>
             ))}
           </div>
-          <GroupBars groups={breakdown.data?.groups ?? []} />
+          <label className="inline">
+            Chart{" "}
+            <select value={charted} onChange={(e) => setCharted(e.target.value as ChartMetric)} data-testid="breakdown-metric">
+              {CHART_METRICS.map((name) => (
+                <option key={name} value={name}>
+                  {metricLabel(name, definitions)}
+                  {WITH_INTERVAL.has(name) ? " (95 % interval)" : ""}
+                </option>
+              ))}
+            </select>
+          </label>
+          <div data-testid="breakdown-chart">
+            <GroupBars
+              groups={breakdown.data?.groups ?? []}
+              valueKey={charted}
+              intervals={WITH_INTERVAL.has(charted)}
+              label={`${metricLabel(charted, definitions)}${definitions[charted]?.unit === "currency" ? " (currency)" : ""}`}
+              format={(v) => metricText(v, definitions[charted])}
+            />
+          </div>
+          <p className="dim">Bars: 95 % intervals (win rate: Wilson; the others: bootstrap over the trades). Muted: fewer than 30 trades.</p>
           <DataTable columns={groupColumns} rows={breakdown.data?.groups ?? []} rowKey={(g) => g.key} />
         </section>
       </div>

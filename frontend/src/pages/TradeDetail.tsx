@@ -4,6 +4,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { CandleChart, type ChartMarker, type PriceLine } from "../components/CandleChart";
 import { DataTable, type Column } from "../components/DataTable";
 import { Attachments } from "../components/Attachments";
+import { ExplainPanel, OrdersPanel } from "../components/TradeOrders";
 import { ErrorNote, Loading } from "../components/Layout";
 import { saveJournal, TradeReview } from "../components/TradeReview";
 import { dateTime, duration, money, num, pnlClass } from "../lib/format";
@@ -207,6 +208,16 @@ export default function TradeDetail() {
         <h2>Fills</h2>
         <DataTable testId="fills" columns={fillColumns} rows={t.fills} rowKey={(f) => `${f.id}-${f.seq}`} />
       </section>
+      <div className="two-col">
+        <section className="panel">
+          <h2>Why is this a trade?</h2>
+          <ExplainPanel tradeId={t.id} reloadKey={trade.data} />
+        </section>
+        <section className="panel">
+          <h2>Order timelines</h2>
+          <OrdersPanel tradeId={t.id} reloadKey={trade.data} />
+        </section>
+      </div>
     </div>
   );
 }

@@ -49,3 +49,31 @@ def test_an_unknown_metric_is_refused() -> None:
     spec = RunSpec(data=random_walk(3_000, seed=1), strategy="ma_cross", interval="1m")
     with pytest.raises(ValueError, match="unknown metric 'fame'"):
         sweep(spec, {"fast": ["2"], "slow": ["5"]}, metric="fame", workers=1)
+
+
+def test_the_best_variant_is_deflated_for_the_variants_tried() -> None:
+    import numpy as np
+
+    from backend.analytics.confidence import SharpeStats, deflated_sharpe
+    from services.backtester.sweep import judge
+
+    bars = random_walk(60_000, seed=9)
+    spec = RunSpec(data=bars, strategy="ma_cross", interval="1m",
+                   instrument=Instrument("SYNTH", 1.0, 0.25))
+    rows = sweep(spec, {"fast": ["3", "5", "8"], "slow": ["20", "40"]}, workers=2)
+    # each row's Sharpe is its trades' per-trade Sharpe, as a single run gives it
+    alone = Backtest(bars, BacktestConfig("ma_cross", rows[0].params, "1m",
+                                          Instrument("SYNTH", 1.0, 0.25))).run()
+    expected = SharpeStats.of(np.array([float(t.net_pnl) for t in alone.closed_trades]))
+    assert rows[0].sharpe == expected
+    result = judge(rows)
+    assert result is not None
+    sharpes = np.array([row.sharpe.sharpe for row in rows if row.sharpe is not None])
+    assert result.trials == sharpes.size == 6
+    assert result.best_sharpe == sharpes.max()
+    best = max((row.sharpe for row in rows if row.sharpe is not None), key=lambda s: s.sharpe)
+    assert result == deflated_sharpe(best, sharpes)
+    # a random walk has no edge: the best of six is within luck
+    assert result.significant is False
+    assert result.warning is not None
+    assert judge(rows[:1]) is None

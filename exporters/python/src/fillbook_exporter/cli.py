@@ -4,6 +4,7 @@
         [--map Column=field ...] [--tz Europe/Berlin] [--ambiguous order] [--strategy NAME]
         [--mode live]
     fillbook-export status [--spool FILE ...]
+    fillbook-export import FILE [--format ID] [--tz IANA] [--run-id N | --run NAME] [--yes]
 
 `csv` reads the whole file first and refuses it (exit 2, nothing spooled) if any
 row lacks a field or holds a value the service would refuse (fillbook_exporter/
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tqdm import tqdm
 
-from fillbook_exporter import domain
+from fillbook_exporter import domain, importer
 from fillbook_exporter.exporter import Exporter, default_spool_path
 from fillbook_exporter.localtime import AMBIGUOUS_RULES, Ambiguous, LocalClock, LocalTimeError
 from fillbook_exporter.sender import ExporterError
@@ -294,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--spool", action="append", default=[], help="spool file(s)")
     status.add_argument("--rejected", type=int, default=10, help="latest refusals to show")
     status.set_defaults(handler=command_status)
+    importer.add_parser(commands)
     return parser
 
 

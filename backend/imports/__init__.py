@@ -1,0 +1,1 @@
+"""Broker statement imports (docs/imports.md): parsers per format, staging, preview, confirm."""
