@@ -14,7 +14,7 @@ import orjson
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.frontend.test_browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
+from tests.frontend.browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
 from tests.live_server import PROJECT_ROOT, LiveServer
 from tests.webhooks.receiver import Receiver
 
