@@ -61,8 +61,21 @@ class Settings(BaseSettings):
     writer_process: bool = True
     # A scraper's bearer secret for GET /metrics (an ADMIN's access token works too).
     metrics_token: SecretStr | None = None
+    # Outbound webhooks (docs/webhooks.md). By default only https to public addresses;
+    # WEBHOOK_ALLOW_PRIVATE=1 allows http and private/loopback targets (tests, self-hosting),
+    # WEBHOOK_ALLOWED_HOSTS=a,b allows them for those hosts only.
+    webhook_allow_private: bool = False
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = []
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # per attempt
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)  # doubled each attempt
+    webhook_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    # An endpoint is disabled once this many deliveries in a row have failed for good.
+    webhook_disable_after: int = Field(default=5, ge=1)
+    webhook_poll_seconds: float = Field(default=2.0, gt=0)
+    webhook_retention_days: int = Field(default=30, ge=1)
 
-    @field_validator("cors_origins", "allowed_hosts", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

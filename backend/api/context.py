@@ -28,6 +28,8 @@ from backend.stream.broker import Broker
 from backend.stream.pg_broker import PgBroker
 from backend.trades.rebuild import prepare_rebuild
 from backend.training.service import training_service
+from backend.webhooks.causes import runs_ended
+from backend.webhooks.service import webhook_sender
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class AppContext:
             self.broker.start()
         self.ingest.start()
         training_service(self).start()
+        webhook_sender(self).start()
         try:  # the files of attachment rows that went while the service was down
             sweep_attachments(self.db, self.settings.data_dir)
         except Exception:  # the service serves without it; the next delete sweeps again
@@ -108,6 +111,7 @@ class AppContext:
         try:
             with self.db.session(write=True) as session:
                 ended = refresh_ended_runs(session, sorted(touched))
+                runs_ended(session, ended)  # run.ended webhooks, once per end
         except Exception:
             self.ingest.requeue_runs(touched)  # e.g. ingest held the lock: next round
             raise
@@ -116,6 +120,7 @@ class AppContext:
         training_service(self).runs_ended(ended)
 
     def stop(self) -> None:
+        webhook_sender(self).stop()
         training_service(self).stop()
         backtests = self.extras.get("backtests")  # created on first use, if ever
         if backtests is not None:

@@ -58,6 +58,8 @@ def routes() -> tuple[Route, ...]:
               scope="ingest"),  # fmt: skip
         Route("POST", "/api/auth/", AUTH_BODY_BYTES),
         Route("PATCH", "/api/auth/", AUTH_BODY_BYTES),
+        Route("POST", "/api/webhooks", AUTH_BODY_BYTES),
+        Route("PATCH", "/api/webhooks/", AUTH_BODY_BYTES),
     )
 
 

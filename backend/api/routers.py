@@ -23,6 +23,7 @@ from backend.runs import router as runs
 from backend.stream import router as stream
 from backend.trades import router as trades
 from backend.training import router as training
+from backend.webhooks import router as webhooks
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -44,5 +45,6 @@ ROUTERS: list[APIRouter] = [
     attachments.router,
     downloads.router,
     accounts.router,
+    webhooks.router,
     imports.router,
 ]

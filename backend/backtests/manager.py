@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from backend.backtests import repository
 from backend.backtests.worker import WorkerJob, run
 from backend.db.models import ApiKey, Backtest
+from backend.webhooks.causes import backtest_finished
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -175,6 +176,7 @@ class BacktestManager:
                     )
                     backtest.updated_at = backtest.finished_at = dt.datetime.now(dt.UTC)
                     _revoke(session, backtest)
+                    backtest_finished(session, backtest)  # the webhook, with this commit
             self._publish(launch, status, 1.0 if status == "completed" else None, error=error)
         finally:
             if job.dataset is not None:
@@ -229,6 +231,7 @@ class BacktestManager:
                 backtest.status = "failed"
                 backtest.error = "interrupted: the server stopped before the backtest finished"
                 backtest.updated_at = backtest.finished_at = now
+                backtest_finished(session, backtest)
                 _revoke(session, backtest)
 
 

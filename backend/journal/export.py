@@ -4,7 +4,8 @@ One JSON object per line, each with a `kind`: a `header`, then `instrument`,
 `market_bar`, `run` and, per run, its `order_event`, `execution` and `run_bar`
 records in arrival order, then `rejected_event` and `trade_annotation` records, then
 what the trader journaled (backend/playbooks/transfer.py): `playbook`, `mistake`,
-`trade_journal`, `journal_day` and `journal_template` records, and `attachment`
+`trade_journal`, `journal_day` and `journal_template` records, `webhook_endpoint` records
+(url, events, enabled; never the signing secret), and `attachment`
 records (the images, in base64: backend/attachments/transfer.py).
 Trades, regimes and metrics are rebuilt from these on import, exactly as on
 ingest; a trade's notes, tags and setup are keyed by the exec id of its first
@@ -39,6 +40,7 @@ from backend.db.models import (
     User,
 )
 from backend.playbooks import transfer
+from backend.webhooks import transfer as webhook_transfer
 
 FORMAT = "fillbook-journal"
 VERSION = 1
@@ -115,6 +117,7 @@ def export_records(session: Session, user: User, data_dir: Path) -> Iterator[dic
                "first_exec_id": exec_id, "notes": trade.notes, "tags": trade.tags or [],
                "setup": trade.setup}  # fmt: skip
     yield from transfer.export_records(session, uid)
+    yield from webhook_transfer.export_records(session, uid)
     yield from attachment_records(session, uid, data_dir)
 
 

@@ -5,7 +5,8 @@ identity, duplicates and validation are the ingest contract's: importing the
 same file twice stores nothing new. Each run commits on its own (a large import
 does not hold SQLite's write lock for its whole length); trades are then
 derived, and the trades' notes, tags and setup applied, then the playbooks, mistakes,
-trade reviews, days and template (backend/playbooks/transfer.py), and the attachments
+trade reviews, days and template (backend/playbooks/transfer.py), the webhook endpoints
+(backend/webhooks/transfer.py: disabled, without a secret), and the attachments
 (backend/attachments/transfer.py).
 """
 
@@ -35,6 +36,7 @@ from backend.ingest.sql import Dialect
 from backend.ingest.store import store_batch
 from backend.journal.export import EXECUTION_FIELDS, FORMAT, ORDER_FIELDS, VERSION
 from backend.playbooks import transfer
+from backend.webhooks import transfer as webhook_transfer
 
 _CHUNK = 5000
 _OHLCV = ("open", "high", "low", "close", "volume", "bid_volume", "ask_volume")
@@ -50,6 +52,7 @@ class ImportResult:
     annotations: int = 0
     journal: int = 0  # playbooks, mistakes, trade reviews, days and the template applied
     attachments: int = 0
+    webhooks: int = 0  # endpoints made, disabled and without a secret (backend/webhooks)
     run_ids: list[int] = field(default_factory=list)
 
 
@@ -66,6 +69,7 @@ class ParsedJournal:
     annotations: list[dict[str, Any]] = field(default_factory=list)
     journal: transfer.JournalRecords = field(default_factory=transfer.JournalRecords)
     attachments: list[attachment_transfer.ImportedAttachment] = field(default_factory=list)
+    webhooks: list[webhook_transfer.EndpointRecord] = field(default_factory=list)
 
 
 def parse_journal(lines: Iterable[bytes | str]) -> ParsedJournal:
@@ -140,6 +144,8 @@ def _add(journal: ParsedJournal, kind: str, record: dict[str, Any]) -> None:
         journal.annotations.append(record)
     elif kind == attachment_transfer.KIND:
         journal.attachments.append(attachment_transfer.parse_record(record))
+    elif kind == webhook_transfer.KIND:
+        journal.webhooks.append(webhook_transfer.parse_record(record))
     elif kind in transfer.KINDS:
         journal.journal.add(kind, record)
     else:
@@ -226,6 +232,7 @@ def import_journal(
             )
             result.annotations += changed.rowcount  # type: ignore[attr-defined]
         result.journal = transfer.apply(session, user_id, journal.journal)
+        result.webhooks = webhook_transfer.apply(session, user_id, journal.webhooks)
     result.attachments = attachment_transfer.import_attachments(
         db, data_dir, user_id, journal.attachments
     )

@@ -31,6 +31,7 @@ class ImportRead(BaseModel):
         description="playbooks, mistakes, trade reviews, journal days and the template applied"
     )
     attachments: int
+    webhooks: int = Field(default=0, description="webhook endpoints made (disabled, no secret)")
 
 
 @router.get(

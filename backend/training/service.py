@@ -33,6 +33,7 @@ from backend.training.schemas import (
     TrainingJobList,
     TrainingJobRead,
 )
+from backend.webhooks.causes import FINISHED_TRAINING, training_finished
 
 if TYPE_CHECKING:
     from backend.api.context import AppContext
@@ -289,6 +290,8 @@ class TrainingService:
             job.updated_at = _now()
             session.flush()
             after = (job.status, round(job.progress, 4), job.result)
+            if before[0] in ACTIVE_STATUSES and job.status in FINISHED_TRAINING:
+                training_finished(session, job)  # the webhook, in this transaction
             message = {
                 "type": "training_progress",
                 "job_id": job.id,

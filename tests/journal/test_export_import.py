@@ -113,7 +113,7 @@ class TestRoundTrip:
         assert response.json() | {"accepted": 0} == {"runs": 1, "accepted": 0, "duplicates": 0,
                                                       "rejected": [], "dead_letters": 1,
                                                       "annotations": 1, "journal": 0,
-                                                      "attachments": 0}  # fmt: skip
+                                                      "attachments": 0, "webhooks": 0}  # fmt: skip
         copy = _journal_view(client, bob)
         assert copy == original
         assert _export(client, bob)[1:] == exported[1:]

@@ -28,6 +28,7 @@ from backend.db.models.stream_ticket import StreamTicket
 from backend.db.models.trade import Trade, TradeFill
 from backend.db.models.training_job import AutoTraining, TrainingJob
 from backend.db.models.user import Role, User
+from backend.db.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Account",
@@ -70,4 +71,7 @@ __all__ = [
     "TradeRuleTick",
     "TrainingJob",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
 import { DataTable, type Column } from "../components/DataTable";
 import { DemoData } from "../components/DemoData";
+import { Webhooks } from "../components/Webhooks";
 import { ErrorNote } from "../components/Layout";
 import { DEFAULT_SCOPES, EXPIRY_CHOICES, expiryBody, isExpired, orderedScopes, SCOPES, type ExpiryChoice, type Scope } from "../lib/apiKeys";
 import { useAuth } from "../lib/auth";
@@ -26,6 +27,7 @@ export default function Settings() {
     <div className="page">
       <h1>Settings</h1>
       <ApiKeys />
+      <Webhooks />
       <DemoData />
       <Preferences />
       {user?.role === "ADMIN" && <Users />}
