@@ -1,7 +1,7 @@
 """webhook_endpoint, webhook_event (the outbox: recorded with its cause) and webhook_delivery (backend/webhooks)
 
 Revision ID: 0019_webhooks
-Revises: 0014_statement_imports
+Revises: 0018_accounts
 Create Date: 2026-12-04 16:57:06.680648
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import backend.db.base
 
 revision: str = "0019_webhooks"
-down_revision: str | None = "0014_statement_imports"
+down_revision: str | None = "0018_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
