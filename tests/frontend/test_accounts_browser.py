@@ -15,14 +15,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.frontend.test_browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
+from tests.frontend.browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
 from tests.live_server import PROJECT_ROOT, LiveServer
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
+    pytest.mark.skipif(
+        not DIST.exists(), reason="frontend/dist is not built (make test builds it)"
+    ),
 ]
 
 

@@ -17,13 +17,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.frontend.test_browser import (  # the `browser` fixture: Debian's Chromium
+from tests.frontend.browser import (  # the `browser` fixture is tests/frontend/conftest.py's
     ARTIFACTS,
     CHROMIUM,
     DIST,
     TIMEOUT_MS,
     ConsoleWatch,
-    browser,
 )
 from tests.live_server import LiveServer
 
@@ -31,7 +30,9 @@ __all__ = ["browser"]
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
+    pytest.mark.skipif(
+        not DIST.exists(), reason="frontend/dist is not built (make test builds it)"
+    ),
 ]
 
 
@@ -73,7 +74,9 @@ def _shots(page: Page, name: str) -> None:
 
 
 class TestConfidenceInTheDashboard:
-    def test_error_bars_muted_rows_and_intervals(self, server: LiveServer, browser: Browser) -> None:
+    def test_error_bars_muted_rows_and_intervals(
+        self, server: LiveServer, browser: Browser
+    ) -> None:
         account = server.create_account("confidence")
         run = {"key": "ci", "strategy": "Confidence", "mode": "backtest", "initial_capital": 10_000}
         response = httpx.post(
@@ -108,9 +111,13 @@ class TestConfidenceInTheDashboard:
             "title", "10 trades; an interval needs at least 30 to mean anything"
         )
         # the metric list carries the run's win-rate interval as served
-        metrics = httpx.get(f"{server.url}/api/runs/{run_id}/metrics", headers=account.headers).json()
+        metrics = httpx.get(
+            f"{server.url}/api/runs/{run_id}/metrics", headers=account.headers
+        ).json()
         win = metrics["confidence"]["intervals"]["win_rate"]
-        expected = f"95 % interval {win['ci_low'] * 100:.1f}% to {win['ci_high'] * 100:.1f}% (n = 70)"
+        expected = (
+            f"95 % interval {win['ci_low'] * 100:.1f}% to {win['ci_high'] * 100:.1f}% (n = 70)"
+        )
         expect(page.locator("[data-interval=win_rate]").first).to_have_text(expected)
         page.wait_for_load_state("networkidle")
         _shots(page, "breakdown-error-bars")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.frontend.test_browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
+from tests.frontend.browser import CHROMIUM, DIST, FLAGS, TIMEOUT_MS, ConsoleWatch
 from tests.ingest.helpers import RUN
 from tests.live_server import PROJECT_ROOT, LiveServer
 from tests.trades.order_scenario import events
@@ -24,7 +24,9 @@ ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    pytest.mark.skipif(not DIST.exists(), reason="frontend/dist is not built (make test builds it)"),
+    pytest.mark.skipif(
+        not DIST.exists(), reason="frontend/dist is not built (make test builds it)"
+    ),
 ]
 
 
@@ -73,7 +75,9 @@ def test_trade_explanation_and_order_timelines(server: LiveServer, browser: Brow
     steps = page.get_by_test_id("explain-steps").locator("li")
     expect(steps).to_have_count(3)
     expect(steps.nth(0)).to_contain_text("Buy 1 @ 4,700: flat → long 1, opens trade #")
-    expect(steps.nth(1)).to_contain_text("Buy 1 @ 4,700.25: long 1 → long 2, adds to the position (scale-in).")
+    expect(steps.nth(1)).to_contain_text(
+        "Buy 1 @ 4,700.25: long 1 → long 2, adds to the position (scale-in)."
+    )
     expect(steps.nth(2)).to_contain_text("Sell 2 @ 4,701.75: long 2 → flat, closes the trade.")
     expect(page.get_by_test_id("explain-consistency")).to_contain_text("the same trade as stored")
     expect(page.get_by_test_id("explain-excursions")).to_have_text(
@@ -88,9 +92,15 @@ def test_trade_explanation_and_order_timelines(server: LiveServer, browser: Brow
     expect(entry.get_by_test_id("slip-order")).to_have_text("-0.125 (-0.5 ticks, -$12.50)")
     expect(entry.get_by_test_id("slip-close")).to_have_text("+0.125 (+0.5 ticks, $12.50)")
     expect(entry.locator(".timeline li")).to_have_count(6)
-    expect(entry.locator(".timeline li").nth(1)).to_contain_text("modified (limit changed): qty 2, limit 4,700.25")
-    expect(orders.locator("[data-order=s1]").get_by_test_id("slip-order")).to_have_text("+0.25 (+1 tick, $25.00)")
-    expect(orders.locator("[data-order=t1] h3")).to_have_text("t1 · sell limit · linked · cancelled")
+    expect(entry.locator(".timeline li").nth(1)).to_contain_text(
+        "modified (limit changed): qty 2, limit 4,700.25"
+    )
+    expect(orders.locator("[data-order=s1]").get_by_test_id("slip-order")).to_have_text(
+        "+0.25 (+1 tick, $25.00)"
+    )
+    expect(orders.locator("[data-order=t1] h3")).to_have_text(
+        "t1 · sell limit · linked · cancelled"
+    )
     expect(page.get_by_test_id("stop-verdict")).to_have_text(
         "Moving the stop helped: +$275.00 against -$112.50 gross had the first stop 4,699 stayed."
     )
@@ -101,14 +111,18 @@ def test_trade_explanation_and_order_timelines(server: LiveServer, browser: Brow
     page.goto(f"{server.url}/trades/{ids[('MES', 'short')]}")
     steps = page.get_by_test_id("explain-steps").locator("li")
     expect(steps).to_have_count(2)
-    expect(steps.nth(0)).to_contain_text("Sell 3 @ 102: long 2 → short 1, crosses zero: 2 closed trade #")
+    expect(steps.nth(0)).to_contain_text(
+        "Sell 3 @ 102: long 2 → short 1, crosses zero: 2 closed trade #"
+    )
     expect(steps.nth(0)).to_contain_text(
         "commission $1.00000000 split by quantity: $1.00000000 × 2/3 = $0.66666667 (half-even to 1e-8) "
         "closed trade #"
     )
     rows = page.get_by_test_id("explain-table").locator("tbody tr")
     expect(rows.nth(0)).to_contain_text("$0.33333333")
-    expect(page.get_by_test_id("explain-consistency")).to_contain_text("Every commission split adds up exactly.")
+    expect(page.get_by_test_id("explain-consistency")).to_contain_text(
+        "Every commission split adds up exactly."
+    )
     expect(page.get_by_test_id("stop-verdict")).to_have_text("No protective stop.")
     page.wait_for_load_state("networkidle")
     page.get_by_role("heading", name="Why is this a trade?").scroll_into_view_if_needed()

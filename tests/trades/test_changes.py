@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from backend.trades.changes import diff
@@ -10,11 +12,11 @@ from backend.trades.changes import diff
 STAMP, KEYS = 4, (1, 2)
 
 
-def row(pk: int, entry: int, exit_: int | None, net: float, stamp: str = "new") -> tuple:
+def row(pk: int, entry: int, exit_: int | None, net: float, stamp: str = "new") -> tuple[Any, ...]:
     return (pk, entry, exit_, net, stamp)
 
 
-def stored(*rows: tuple) -> dict[int, tuple]:
+def stored(*rows: tuple[Any, ...]) -> dict[int, tuple[Any, ...]]:
     return {r[0]: r[:STAMP] + r[STAMP + 1 :] for r in rows}
 
 
@@ -65,5 +67,7 @@ class TestDiff:
         assert changes.move == [row(1, 10, 20, 5.0)]
 
     def test_time_keys_after_the_stamp_are_refused(self) -> None:
-        with pytest.raises(ValueError, match=r"the time keys must come before the stamp, got \(1, 5\) and 4"):
+        with pytest.raises(
+            ValueError, match=r"the time keys must come before the stamp, got \(1, 5\) and 4"
+        ):
             diff({}, {}, [], [], stamp=4, keys=(1, 5))
