@@ -49,5 +49,21 @@ def phone_shots(page: Page, name: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    widest = page.evaluate(WIDEST_ELEMENTS) if overflow > 1 else []
     page.set_viewport_size({"width": 1440, "height": 900})
-    assert overflow <= 1, f"{name}: the page is {overflow} px wider than a 390 px screen"
+    assert overflow <= 1, (
+        f"{name}: the page is {overflow} px wider than a 390 px screen; "
+        f"reaching past its right edge: {widest}"
+    )
+
+
+# The innermost elements whose right edge lies past the window's, to name the culprit.
+WIDEST_ELEMENTS = """() => {
+  const past = [...document.querySelectorAll('body *')].filter(
+    (e) => e.getBoundingClientRect().right > window.innerWidth + 1);
+  const innermost = past.filter((e) => !past.some((o) => o !== e && e.contains(o)));
+  return innermost.slice(0, 5).map((e) => {
+    const id = e.getAttribute('data-testid') || e.className || '';
+    return `${e.tagName.toLowerCase()}.${String(id).slice(0, 60)} (${Math.round(e.getBoundingClientRect().right)} px)`;
+  });
+}"""

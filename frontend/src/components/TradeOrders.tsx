@@ -28,29 +28,31 @@ export function OrdersPanel({ tradeId, reloadKey }: { tradeId: number; reloadKey
           <h3>
             {o.order_id} · {o.side} {o.order_type} · {o.role} · {o.status}
           </h3>
-          <table className="compact">
-            <tbody>
-              <tr>
-                <th>Slippage vs {o.order_type === "limit" ? "limit" : "stop"}</th>
-                <td data-testid="slip-order">{o.order_type === "market" ? "— (market order)" : slippageText(o.slippage_vs_order)}</td>
-              </tr>
-              <tr>
-                <th>Slippage vs last close{o.slippage_vs_close ? ` ${num(o.slippage_vs_close.reference, 4)}` : ""}</th>
-                <td data-testid="slip-close">{slippageText(o.slippage_vs_close)}</td>
-              </tr>
-              <tr>
-                <th>Order to first fill</th>
-                <td>{o.latency_seconds === null ? "—" : duration(o.latency_seconds)}</td>
-              </tr>
-              <tr>
-                <th>Modifications</th>
-                <td>
-                  {o.modifications}
-                  {o.cancelled ? " · cancelled" : ""}
-                </td>
-              </tr>
-            </tbody>
-          </table>
+          <div className="table-wrap">
+            <table className="compact">
+              <tbody>
+                <tr>
+                  <th>Slippage vs {o.order_type === "limit" ? "limit" : "stop"}</th>
+                  <td data-testid="slip-order">{o.order_type === "market" ? "— (market order)" : slippageText(o.slippage_vs_order)}</td>
+                </tr>
+                <tr>
+                  <th>Slippage vs last close{o.slippage_vs_close ? ` ${num(o.slippage_vs_close.reference, 4)}` : ""}</th>
+                  <td data-testid="slip-close">{slippageText(o.slippage_vs_close)}</td>
+                </tr>
+                <tr>
+                  <th>Order to first fill</th>
+                  <td>{o.latency_seconds === null ? "—" : duration(o.latency_seconds)}</td>
+                </tr>
+                <tr>
+                  <th>Modifications</th>
+                  <td>
+                    {o.modifications}
+                    {o.cancelled ? " · cancelled" : ""}
+                  </td>
+                </tr>
+              </tbody>
+            </table>
+          </div>
           <ol className="timeline">
             {o.timeline.map((s, i) => (
               <li key={i} className={s.kind === "fill" ? "fill" : s.kind}>
@@ -95,28 +97,30 @@ export function ExplainPanel({ tradeId, reloadKey }: { tradeId: number; reloadKe
         ))}
       </ol>
       {e.truncated && <p className="dim">Only the first {e.steps.length} fills are shown.</p>}
-      <table className="compact" data-testid="explain-table">
-        <thead>
-          <tr>
-            <th>Fill</th>
-            <th>Position after</th>
-            <th className="num">Qty here</th>
-            <th className="num">Commission here</th>
-            <th>Other trade</th>
-          </tr>
-        </thead>
-        <tbody>
-          {e.steps.map((s) => (
-            <tr key={s.seq}>
-              <td>{s.fill_id}</td>
-              <td>{positionText(s.position_after)}</td>
-              <td className="num">{num(s.part.qty, 8)}</td>
-              <td className="num">{money(s.part.commission, 8)}</td>
-              <td>{s.other ? `#${s.other.trade_id}: ${num(s.other.qty, 8)}, ${money(s.other.commission, 8)}` : "—"}</td>
+      <div className="table-wrap">
+        <table className="compact" data-testid="explain-table">
+          <thead>
+            <tr>
+              <th>Fill</th>
+              <th>Position after</th>
+              <th className="num">Qty here</th>
+              <th className="num">Commission here</th>
+              <th>Other trade</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {e.steps.map((s) => (
+              <tr key={s.seq}>
+                <td>{s.fill_id}</td>
+                <td>{positionText(s.position_after)}</td>
+                <td className="num">{num(s.part.qty, 8)}</td>
+                <td className="num">{money(s.part.commission, 8)}</td>
+                <td>{s.other ? `#${s.other.trade_id}: ${num(s.other.qty, 8)}, ${money(s.other.commission, 8)}` : "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p data-testid="explain-consistency" className={e.consistent ? "dim" : "neg"}>
         {e.consistent ? "Replayed with the rebuild's code: the same trade as stored." : `The replay differs from the stored trade (a rebuild may be pending): ${e.consistency}`}
         {splitsAddUp(e.steps) ? " Every commission split adds up exactly." : ""}
